@@ -1,0 +1,456 @@
+//! The resolved scenario: what the model runs on.
+//!
+//! `scenario` turns the user's JSON into this form in one pass: names become dense ids,
+//! durations become integer nanoseconds, percentages become probabilities in `0..=1`.
+//! The model never sees a string name (except to label output) or a float duration.
+//!
+//! Ids are plain `u32` indices into the vectors of [`Spec`]; their order is the order in
+//! which the scenario file lists things, so anything that iterates them (output tables,
+//! the time series) follows the file.
+
+use crate::dist::Dist;
+
+/// Simulated time and durations, in nanoseconds.
+pub type Nanos = u64;
+
+pub const NS_PER_S: Nanos = 1_000_000_000;
+
+pub type ServiceId = u32;
+pub type EndpointId = u32;
+pub type ReplicaId = u32;
+pub type PolicyId = u32;
+pub type EdgeId = u32;
+pub type WorkloadId = u32;
+
+/// How a request, attempt or call ended. The failure causes are exactly those of the
+/// summary contract in DESIGN.md, in its order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Cause {
+    Timeout = 0,
+    Rejected = 1,
+    Unavailable = 2,
+    CircuitOpen = 3,
+    BulkheadFull = 4,
+    Error = 5,
+    Declined = 6,
+}
+
+impl Cause {
+    pub const COUNT: usize = 7;
+    pub const ALL: [Cause; 7] = [
+        Cause::Timeout,
+        Cause::Rejected,
+        Cause::Unavailable,
+        Cause::CircuitOpen,
+        Cause::BulkheadFull,
+        Cause::Error,
+        Cause::Declined,
+    ];
+
+    /// The name used in the summary JSON, the CSV (`failed_<name>`) and the scenario
+    /// (`retry_on`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Timeout => "timeout",
+            Cause::Rejected => "rejected",
+            Cause::Unavailable => "unavailable",
+            Cause::CircuitOpen => "circuit_open",
+            Cause::BulkheadFull => "bulkhead_full",
+            Cause::Error => "error",
+            Cause::Declined => "declined",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Cause> {
+        Cause::ALL.iter().copied().find(|c| c.name() == s)
+    }
+
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// A set of causes as a bit mask (`retry_on`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CauseSet(pub u8);
+
+impl CauseSet {
+    pub fn contains(self, c: Cause) -> bool {
+        self.0 & c.bit() != 0
+    }
+    pub fn insert(&mut self, c: Cause) {
+        self.0 |= c.bit();
+    }
+    /// The default of `retry_on`: timeout, unavailable, error, rejected.
+    pub fn default_retry_on() -> CauseSet {
+        CauseSet(Cause::Timeout.bit() | Cause::Unavailable.bit() | Cause::Error.bit() | Cause::Rejected.bit())
+    }
+}
+
+/// The whole resolved scenario.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub name: String,
+    pub description: String,
+    /// The variant applied, if any (reported in the summary).
+    pub variant: Option<String>,
+    pub seed: u64,
+    /// Simulated length of the run, warm-up included.
+    pub duration_ns: Nanos,
+    /// Left out of every summary figure; time series keep it.
+    pub warmup_ns: Nanos,
+    /// Width of one time-series bucket (default 1 s).
+    pub interval_ns: Nanos,
+    pub limits: Limits,
+    pub services: Vec<Service>,
+    pub endpoints: Vec<Endpoint>,
+    /// One entry per replica of every service, services in order, replicas in order:
+    /// replica `i` of service `s` is `services[s].first_replica + i`.
+    pub replicas: Vec<Replica>,
+    pub policies: Vec<Policy>,
+    /// Call edges, one per (caller service, target endpoint) pair that some step or
+    /// workload names, in order of first appearance. Workload clients are callers too:
+    /// their edges have `caller: None`.
+    pub edges: Vec<Edge>,
+    pub network: Network,
+    pub workloads: Vec<Workload>,
+    pub faults: Vec<Fault>,
+}
+
+/// Bounds on the run. Reaching one ends the run with a named error, never a hang or an
+/// out-of-memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Most events the run may process (default 2,000,000,000).
+    pub max_events: u64,
+    /// Most workload requests in flight at once (default 1,000,000).
+    pub max_in_flight: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_events: 2_000_000_000, max_in_flight: 1_000_000 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ServiceKind {
+    #[default]
+    Service,
+    Database,
+    Cache,
+    Broker,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Discipline {
+    #[default]
+    Fifo,
+    Lifo,
+}
+
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub name: String,
+    pub kind: ServiceKind,
+    /// Number of replicas (at least 1; default 1).
+    pub replicas: u32,
+    pub first_replica: ReplicaId,
+    /// Workers per replica (at least 1; default 1).
+    pub concurrency: u32,
+    pub queue: QueueSpec,
+    /// This service's endpoints, in file order.
+    pub endpoints: Vec<EndpointId>,
+    pub health_check: Option<HealthCheck>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct QueueSpec {
+    /// Most requests waiting per replica; `u32::MAX` when unbounded (the default).
+    pub capacity: u32,
+    pub discipline: Discipline,
+    /// A request that waited longer than this when a worker takes it is dropped unserved
+    /// and answered `rejected`.
+    pub timeout_ns: Option<Nanos>,
+}
+
+impl Default for QueueSpec {
+    fn default() -> Self {
+        QueueSpec { capacity: u32::MAX, discipline: Discipline::Fifo, timeout_ns: None }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Replica {
+    pub service: ServiceId,
+    /// Zero-based index within its service (`payment#1` has index 1).
+    pub index: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    /// Full name, `service.endpoint`.
+    pub name: String,
+    pub service: ServiceId,
+    /// The endpoint's own service time.
+    pub latency: Dist,
+    /// Probability that an execution ends in a server error (after its own latency).
+    pub error_p: f64,
+    /// Probability that an execution ends in a business refusal (after its own latency).
+    pub decline_p: f64,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// Hold the worker for a duration drawn from the distribution.
+    Work(Dist),
+    /// One synchronous call (`call` or `route`).
+    Call(CallSite),
+    /// Calls made at once; the step waits for all of them. A failed branch that is not
+    /// `optional` fails the step at once; a failed optional branch degrades the response.
+    Parallel(Vec<CallSite>),
+}
+
+/// One place that makes a synchronous call: a `call` (one target) or a `route` (targets
+/// by weight).
+#[derive(Clone, Debug)]
+pub struct CallSite {
+    /// The targets; a plain `call` has exactly one.
+    pub targets: Vec<RouteTarget>,
+    /// The client policy, or none (one attempt, no timeout, round robin).
+    pub policy: Option<PolicyId>,
+    /// Only meaningful inside `parallel`.
+    pub optional: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RouteTarget {
+    pub endpoint: EndpointId,
+    /// Cumulative weight share in `(0, 1]`; the last target has exactly 1.0.
+    pub cum_weight: f64,
+    /// The call edge (caller service, this endpoint).
+    pub edge: EdgeId,
+}
+
+#[derive(Clone, Debug)]
+pub struct Edge {
+    /// `None` for a workload's client.
+    pub caller: Option<ServiceId>,
+    pub target: EndpointId,
+    /// `gateway->payment.charge`, or `client:shoppers->gateway.checkout` for a workload.
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LoadBalancer {
+    #[default]
+    RoundRobin,
+    Random,
+    LeastOutstanding,
+    /// Power of two choices: two distinct replicas at random, the one with fewer
+    /// outstanding requests.
+    P2c,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Policy state (breaker, budget, bulkhead, balancer) per caller replica.
+    #[default]
+    Replica,
+    /// Shared by all replicas of the caller service.
+    Service,
+}
+
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub name: String,
+    /// Bound on each attempt.
+    pub timeout_ns: Option<Nanos>,
+    /// Bound on the whole call, retries and backoff included.
+    pub deadline_ns: Option<Nanos>,
+    pub retry: Option<Retry>,
+    pub breaker: Option<Breaker>,
+    pub bulkhead: Option<Bulkhead>,
+    pub hedge: Option<Hedge>,
+    pub load_balancer: LoadBalancer,
+    pub cancel_on_timeout: bool,
+    pub scope: Scope,
+    pub outlier: Option<Outlier>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Retry {
+    /// Counts the first attempt (at least 1).
+    pub max_attempts: u32,
+    pub backoff: Backoff,
+    pub jitter: Jitter,
+    pub retry_on: CauseSet,
+    pub budget: Option<RetryBudget>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backoff {
+    Constant(Nanos),
+    /// The n-th wait is `initial × multiplier^(n−1)`, capped at `max`, floored at `min`.
+    Exponential { initial_ns: Nanos, multiplier: f64, max_ns: Nanos, min_ns: Nanos },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Jitter {
+    #[default]
+    None,
+    Full,
+    Equal,
+    Decorrelated,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RetryBudget {
+    /// Retries allowed as a share of first attempts, in `0..=1`.
+    pub ratio: f64,
+    pub min_per_second: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum BreakerWindow {
+    Count(u32),
+    Time(Nanos),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Breaker {
+    /// resilience4j's sliding-window breaker.
+    Window {
+        window: BreakerWindow,
+        minimum_calls: u32,
+        /// In `0..=1`.
+        failure_rate_threshold: f64,
+        /// `(duration, rate threshold in 0..=1)`.
+        slow_call: Option<(Nanos, f64)>,
+        open_for_ns: Nanos,
+        half_open_calls: u32,
+    },
+    /// Consecutive-failure breaker (pybreaker, Polly's basic breaker).
+    Consecutive { failures: u32, open_for_ns: Nanos, success_threshold: u32 },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Bulkhead {
+    pub max_concurrent: u32,
+    /// `None`: wait without limit.
+    pub max_wait_ns: Option<Nanos>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Hedge {
+    pub after_ns: Nanos,
+    pub max_extra: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Outlier {
+    pub consecutive_errors: u32,
+    pub ejection_ns: Nanos,
+    /// In `0..=1`.
+    pub max_ejection: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probe {
+    Readiness,
+    Liveness,
+}
+
+#[derive(Clone, Debug)]
+pub struct HealthCheck {
+    pub interval_ns: Nanos,
+    pub timeout_ns: Nanos,
+    pub unhealthy_after: u32,
+    pub healthy_after: u32,
+    pub probe: Probe,
+    pub restart_after_ns: Nanos,
+    pub depends_on: Vec<ServiceId>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Network {
+    /// Latency of each message between two services with no link of their own;
+    /// `None` means zero.
+    pub default_latency: Option<Dist>,
+    pub links: Vec<Link>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub from: ServiceId,
+    pub to: ServiceId,
+    /// `None`: the default latency.
+    pub latency: Option<Dist>,
+    /// Probability that one message is lost.
+    pub loss_p: f64,
+}
+
+#[derive(Clone, Debug)]
+pub enum Arrival {
+    Poisson { rate_per_s: f64 },
+    /// Evenly spaced.
+    Constant { rate_per_s: f64 },
+    /// `users` clients that each send a request, wait for its answer, then think.
+    Closed { users: u32, think: Dist },
+}
+
+/// A change of an open workload's rate: from `at_ns` (linearly over `ramp_ns` when it is
+/// non-zero) the rate becomes `rate_per_s`.
+#[derive(Clone, Copy, Debug)]
+pub struct RateChange {
+    pub at_ns: Nanos,
+    pub rate_per_s: f64,
+    pub ramp_ns: Nanos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub name: String,
+    pub target: EndpointId,
+    /// The edge `client:<workload>-><target>`.
+    pub edge: EdgeId,
+    pub arrival: Arrival,
+    /// Sorted by `at_ns`; empty for closed workloads.
+    pub schedule: Vec<RateChange>,
+    pub policy: Option<PolicyId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultTarget {
+    Service(ServiceId),
+    Replica(ReplicaId),
+    Endpoint(EndpointId),
+}
+
+#[derive(Clone, Debug)]
+pub enum FaultKind {
+    /// Adds latency to `p` of the requests the target serves.
+    Delay { target: FaultTarget, latency: Dist, p: f64 },
+    /// Multiplies the target's service time.
+    Slowdown { target: FaultTarget, factor: f64 },
+    /// Fails `p` of the target's requests at once with `error`.
+    Abort { target: FaultTarget, p: f64 },
+    /// Kills one replica; it restarts after `restart_after_ns` (never when `None`).
+    Crash { replica: ReplicaId, restart_after_ns: Option<Nanos> },
+    /// Drops every message between the two groups, both ways.
+    Partition { a: Vec<ServiceId>, b: Vec<ServiceId> },
+    /// Loses `p` of the messages from `from` to `to`.
+    Loss { from: ServiceId, to: ServiceId, p: f64 },
+}
+
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub start_ns: Nanos,
+    /// `Nanos::MAX` when it lasts until the end (and for `crash`, which has no duration).
+    pub end_ns: Nanos,
+    /// A label for reports, e.g. `delay payment`.
+    pub label: String,
+}
