@@ -1,0 +1,19 @@
+//! Client-side resilience policies as pure, deterministic state machines.
+//!
+//! Each module copies the semantics of one real library, named in its header: retry
+//! waits after the AWS "Exponential Backoff And Jitter" article (and tenacity for
+//! `min`), circuit breakers after resilience4j (window style) and pybreaker (consecutive
+//! style), the retry budget after Finagle's `RetryBudget`, outlier detection after
+//! Envoy's `consecutive_5xx`, and health checking after Kubernetes probes and Envoy's
+//! active health checker.
+//!
+//! *Invariant*: nothing here reads a clock, schedules an event or draws from a random
+//! stream of its own. The caller passes `now` (integer nanoseconds) and, where a draw is
+//! needed, its own [`Rng`](crate::engine::Rng); the same inputs always give the same
+//! outputs. No input the resolved spec allows makes any of these panic.
+
+pub mod backoff;
+pub mod breaker;
+pub mod budget;
+pub mod health;
+pub mod outlier;
