@@ -1,1 +1,71 @@
-fn main() {}
+//! Simulation speed: simulated requests per second on one core.
+//!
+//! `cargo bench --bench engine` prints, for each model, criterion's time per run and
+//! its throughput in simulated requests (elements) per second; events per second are
+//! printed once per model before the measurement. Each run's event count is asserted
+//! so that a "faster" run that does less work is caught.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use faultline::scenario::{LoadOptions, load_str};
+use std::hint::black_box;
+use std::time::Instant;
+
+/// M/M/c, c = 4, ρ = 0.8, one shared queue: the peers' model (20 simulated seconds,
+/// about 64,000 requests).
+const MMC: &str = r#"{
+  "name": "bench-mmc", "duration": "20s", "seed": 42,
+  "services": {"pool": {"concurrency": 4, "endpoints": {"serve": {"latency": {"exponential": {"mean": "1ms"}}}}}},
+  "workload": [{"name": "load", "target": "pool.serve", "arrival": {"poisson": {"rate": 3200}}}]
+}"#;
+
+/// A 3-stage synchronous chain with network delays: a → b → c, each with its own
+/// service time and a worker pool, every hop drawing a network latency both ways.
+const CHAIN: &str = r#"{
+  "name": "bench-chain", "duration": "20s", "seed": 42,
+  "services": {
+    "a": {"replicas": 2, "concurrency": 8, "endpoints": {"e": {"latency": {"exponential": {"mean": "0.2ms"}}, "steps": [{"call": "b.e", "policy": "p"}]}}},
+    "b": {"replicas": 2, "concurrency": 8, "endpoints": {"e": {"latency": {"exponential": {"mean": "0.3ms"}}, "steps": [{"call": "c.e", "policy": "p"}]}}},
+    "c": {"replicas": 2, "concurrency": 8, "endpoints": {"e": {"latency": {"exponential": {"mean": "0.5ms"}}}}}
+  },
+  "policies": {"p": {"timeout": "1s"}},
+  "network": {"latency": {"exponential": {"mean": "100us"}}},
+  "workload": [{"name": "load", "target": "a.e", "arrival": {"poisson": {"rate": 5000}}}]
+}"#;
+
+fn bench_model(c: &mut Criterion, name: &str, text: &str) {
+    let spec = load_str(text, name, &LoadOptions::default()).expect("bench scenario loads");
+    let first = faultline::model::run(&spec).expect("bench run");
+    let requests: u64 = first.workloads.iter().map(|w| w.offered).sum();
+    let events = first.events;
+    let t = Instant::now();
+    let reps = 5;
+    for _ in 0..reps {
+        let o = faultline::model::run(&spec).unwrap();
+        assert_eq!(o.events, events);
+    }
+    let per = t.elapsed().as_secs_f64() / reps as f64;
+    eprintln!(
+        "{name}: {requests} requests, {events} events per run; {:.2} M requests/s, {:.2} M events/s",
+        requests as f64 / per / 1e6,
+        events as f64 / per / 1e6
+    );
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(requests));
+    g.sample_size(20);
+    g.bench_function("run", |b| {
+        b.iter(|| {
+            let o = faultline::model::run(black_box(&spec)).unwrap();
+            assert_eq!(o.events, events);
+            o
+        })
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    bench_model(c, "mmc", MMC);
+    bench_model(c, "chain", CHAIN);
+}
+
+criterion_group!(engine, benches);
+criterion_main!(engine);

@@ -16,16 +16,31 @@ pub const Z99: f64 = 2.326_347_874_040_841;
 #[derive(Clone, Debug)]
 pub enum Dist {
     Constant(f64),
-    Exponential { mean: f64 },
-    Uniform { min: f64, max: f64 },
+    Exponential {
+        mean: f64,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
     /// Truncated at zero (redrawn while negative).
-    Normal { mean: f64, sd: f64 },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
     /// `exp(mu + sigma·Z)`, `mu` and `sigma` of the logarithm of nanoseconds.
-    LogNormal { mu: f64, sigma: f64 },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
     Gamma(Box<rand_distr::Gamma<f64>>, f64),
     /// Pareto with `scale` and `shape`, truncated at `max` (drawn by the inverse CDF of
     /// the truncated distribution, so no mass piles up at `max`).
-    Pareto { scale: f64, shape: f64, max: f64 },
+    Pareto {
+        scale: f64,
+        shape: f64,
+        max: f64,
+    },
     /// Piecewise-linear inverse CDF through `(p, value)` points, `p` rising from 0 to 1.
     Percentiles(Vec<(f64, f64)>),
     /// Components with cumulative weights rising to exactly 1.
@@ -125,10 +140,13 @@ impl Dist {
                     l * h / (h - l) * (h / l).ln()
                 } else {
                     let la = l.powf(a);
-                    la / (1.0 - (l / h).powf(a)) * a / (a - 1.0) * (1.0 / l.powf(a - 1.0) - 1.0 / h.powf(a - 1.0))
+                    la / (1.0 - (l / h).powf(a)) * a / (a - 1.0)
+                        * (1.0 / l.powf(a - 1.0) - 1.0 / h.powf(a - 1.0))
                 }
             }
-            Dist::Percentiles(points) => points.windows(2).map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0).sum(),
+            Dist::Percentiles(points) => {
+                points.windows(2).map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0).sum()
+            }
             Dist::Mixture(parts) => {
                 let mut prev = 0.0;
                 let mut m = 0.0;

@@ -209,10 +209,9 @@ impl<T> Arena<T> {
 
     /// Live values in slot order (deterministic).
     pub fn iter(&self) -> impl Iterator<Item = (Id, &T)> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.value.as_ref().map(|v| (Id { index: i as u32, generation: s.generation }, v)))
+        self.slots.iter().enumerate().filter_map(|(i, s)| {
+            s.value.as_ref().map(|v| (Id { index: i as u32, generation: s.generation }, v))
+        })
     }
 }
 

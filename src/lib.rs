@@ -1,9 +1,15 @@
 //! faultline: a deterministic discrete-event simulator of service topologies.
 //!
 //! Layers, one direction: `scenario` (parse, validate, resolve names to ids) → `spec`
-//! (the resolved scenario) → `model` (the simulated world and its event handlers) →
-//! `engine` (clock, queue, random streams) → `metrics` → `report` → the CLI in `main.rs`.
+//! (the resolved scenario) → `model` (the simulated world and its event handlers, with
+//! the `policy` state machines) → `engine` (clock, queue, random streams) → `metrics` →
+//! `report` → the CLI in `main.rs`. See ARCHITECTURE.md.
 
 pub mod dist;
 pub mod engine;
+pub mod metrics;
+pub mod model;
+pub mod policy;
+pub mod report;
+pub mod scenario;
 pub mod spec;

@@ -294,7 +294,12 @@ pub struct Retry {
 pub enum Backoff {
     Constant(Nanos),
     /// The n-th wait is `initial × multiplier^(n−1)`, capped at `max`, floored at `min`.
-    Exponential { initial_ns: Nanos, multiplier: f64, max_ns: Nanos, min_ns: Nanos },
+    Exponential {
+        initial_ns: Nanos,
+        multiplier: f64,
+        max_ns: Nanos,
+        min_ns: Nanos,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -394,11 +399,18 @@ pub struct Link {
 
 #[derive(Clone, Debug)]
 pub enum Arrival {
-    Poisson { rate_per_s: f64 },
+    Poisson {
+        rate_per_s: f64,
+    },
     /// Evenly spaced.
-    Constant { rate_per_s: f64 },
+    Constant {
+        rate_per_s: f64,
+    },
     /// `users` clients that each send a request, wait for its answer, then think.
-    Closed { users: u32, think: Dist },
+    Closed {
+        users: u32,
+        think: Dist,
+    },
 }
 
 /// A change of an open workload's rate: from `at_ns` (linearly over `ramp_ns` when it is

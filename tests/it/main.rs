@@ -1,1 +1,8 @@
+//! One integration-test binary (link time stays low); each module is a family of checks.
 
+mod bad_input;
+mod cli;
+mod closed_forms;
+mod common;
+mod determinism;
+mod props;

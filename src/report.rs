@@ -1,0 +1,280 @@
+//! Output: the summary JSON of the contract in DESIGN.md, the tidy time-series CSV, and
+//! the readable table that `faultline run` prints.
+//!
+//! Everything here is a pure function of the spec and the run's figures, so the same
+//! run gives the same bytes. Maps keep the scenario's order (serde_json's
+//! `preserve_order`), never hash order. No wall-clock time appears in any output.
+
+use crate::metrics::{LatencyHist, Outcomes, Series};
+use crate::model::RunOutput;
+use crate::spec::{Cause, Spec};
+use serde_json::{Map, Value, json};
+use std::fmt::Write as _;
+
+/// Rounds to 3 decimals (a microsecond, for milliseconds), so output is stable and short.
+fn r3(v: f64) -> f64 {
+    (v * 1e3).round() / 1e3
+}
+
+fn r6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+fn latency_json(h: &LatencyHist) -> Value {
+    if h.count() == 0 {
+        return json!({});
+    }
+    let q = |p: f64| r3(h.quantile_ms(p).unwrap_or(0.0));
+    json!({
+        "mean": r3(h.mean_ms().unwrap_or(0.0)),
+        "p50": q(0.5),
+        "p90": q(0.9),
+        "p99": q(0.99),
+        "p999": q(0.999),
+        "max": r3(h.max_ms().unwrap_or(0.0)),
+    })
+}
+
+fn failed_json(o: &Outcomes) -> Value {
+    let mut m = Map::new();
+    for c in Cause::ALL {
+        m.insert(c.name().to_string(), json!(o.failed[c as usize]));
+    }
+    Value::Object(m)
+}
+
+/// The summary JSON of one run.
+pub fn summary_json(spec: &Spec, out: &RunOutput) -> Value {
+    let window = out.window_s;
+    let mut workloads = Map::new();
+    for (w, f) in spec.workloads.iter().zip(&out.workloads) {
+        workloads.insert(
+            w.name.clone(),
+            json!({
+                "offered": f.offered,
+                "ok": f.outcomes.ok,
+                "degraded": f.outcomes.degraded,
+                "failed": failed_json(&f.outcomes),
+                "in_flight": f.in_flight,
+                "goodput_rps": if window > 0.0 { r3(f.outcomes.ok as f64 / window) } else { 0.0 },
+                "latency_ms": latency_json(&f.latency),
+            }),
+        );
+    }
+    let mut endpoints = Map::new();
+    for (e, f) in spec.endpoints.iter().zip(&out.endpoints) {
+        endpoints.insert(
+            e.name.clone(),
+            json!({
+                "requests": f.requests,
+                "ok": f.outcomes.ok,
+                "failed": failed_json(&f.outcomes),
+                "latency_ms": latency_json(&f.latency),
+                "utilization": r6(f.utilization),
+                "queue_max": f.queue_max,
+                "abandoned": f.abandoned,
+            }),
+        );
+    }
+    let mut calls = Map::new();
+    for (e, f) in spec.edges.iter().zip(&out.edges) {
+        calls.insert(
+            e.name.clone(),
+            json!({
+                "calls": f.calls,
+                "attempts": f.attempts,
+                "retries": f.retries,
+                "hedges": f.hedges,
+                "ok": f.outcomes.ok,
+                "failed": failed_json(&f.outcomes),
+                "latency_ms": latency_json(&f.latency),
+                "breaker": {"opened": f.breaker_opened, "open_s": r3(f.breaker_open_s)},
+            }),
+        );
+    }
+    let mut services = Map::new();
+    for (s, f) in spec.services.iter().zip(&out.services) {
+        services.insert(
+            s.name.clone(),
+            json!({"replicas": s.replicas, "utilization": r6(f.utilization), "queue_max": f.queue_max}),
+        );
+    }
+    json!({
+        "scenario": spec.name,
+        "variant": spec.variant,
+        "seed": spec.seed,
+        "window_s": r6(window),
+        "events": out.events,
+        "workloads": workloads,
+        "endpoints": endpoints,
+        "calls": calls,
+        "services": services,
+        "sagas": {},
+        "topics": {},
+    })
+}
+
+/// A number as the CSV writes it: integers without a fraction, others to 6 decimals.
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{}", r6(v)) }
+}
+
+/// The tidy time series: `time_s,scope,name,metric,value`, one row per interval and
+/// series; `time_s` is the end of the interval. Points with nothing to measure (a
+/// percentile of an interval with no completions) are left out.
+pub fn timeseries_csv(series: &Series) -> String {
+    let mut s = String::with_capacity(64 * series.ends.len() * series.columns.len().max(1));
+    s.push_str("time_s,scope,name,metric,value\n");
+    for (i, end) in series.ends.iter().enumerate() {
+        let t = num(*end as f64 / 1e9);
+        for c in &series.columns {
+            let v = c.values[i];
+            if v.is_nan() {
+                continue;
+            }
+            let _ = writeln!(s, "{t},{},{},{},{}", c.scope.name(), csv_field(&c.name), c.metric, num(v));
+        }
+    }
+    s
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// Right-aligned columns after a left-aligned first one.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let n = header.len();
+    let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(n) {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let mut s = String::new();
+    let line = |cells: &[String], s: &mut String| {
+        for (i, c) in cells.iter().enumerate() {
+            let pad = w[i] - c.chars().count();
+            if i == 0 {
+                s.push_str(c);
+                s.push_str(&" ".repeat(pad));
+            } else {
+                s.push_str("  ");
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            }
+        }
+        s.push('\n');
+    };
+    line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>(), &mut s);
+    for r in rows {
+        line(r, &mut s);
+    }
+    s
+}
+
+fn ms(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v >= 100.0 => format!("{v:.0}"),
+        Some(v) if v >= 10.0 => format!("{v:.1}"),
+        Some(v) => format!("{v:.2}"),
+        None => "-".into(),
+    }
+}
+
+fn pct(n: u64, d: u64) -> String {
+    if d == 0 { "-".into() } else { format!("{:.2}%", 100.0 * n as f64 / d as f64) }
+}
+
+fn failures(o: &Outcomes) -> String {
+    let parts: Vec<String> = Cause::ALL
+        .iter()
+        .filter(|c| o.failed[**c as usize] > 0)
+        .map(|c| format!("{} {}", c.name(), o.failed[*c as usize]))
+        .collect();
+    if parts.is_empty() { "-".into() } else { parts.join(", ") }
+}
+
+/// The readable summary printed by `faultline run`.
+pub fn summary_table(spec: &Spec, out: &RunOutput) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}{} · seed {} · {:.1} s measured after {:.1} s warm-up · {} events",
+        spec.name,
+        spec.variant.as_ref().map(|v| format!(" [{v}]")).unwrap_or_default(),
+        spec.seed,
+        out.window_s,
+        spec.warmup_ns as f64 / 1e9,
+        out.events
+    );
+    s.push('\n');
+    let rows: Vec<Vec<String>> = spec
+        .workloads
+        .iter()
+        .zip(&out.workloads)
+        .map(|(w, f)| {
+            vec![
+                w.name.clone(),
+                f.offered.to_string(),
+                pct(f.outcomes.ok, f.offered),
+                format!("{:.1}", f.outcomes.ok as f64 / out.window_s.max(1e-9)),
+                ms(f.latency.mean_ms()),
+                ms(f.latency.quantile_ms(0.5)),
+                ms(f.latency.quantile_ms(0.99)),
+                ms(f.latency.quantile_ms(0.999)),
+                ms(f.latency.max_ms()),
+                failures(&f.outcomes),
+            ]
+        })
+        .collect();
+    s.push_str(&table(
+        &["workload", "offered", "ok", "goodput/s", "mean ms", "p50", "p99", "p99.9", "max", "failed"],
+        &rows,
+    ));
+    s.push('\n');
+    let rows: Vec<Vec<String>> = spec
+        .endpoints
+        .iter()
+        .zip(&out.endpoints)
+        .map(|(e, f)| {
+            vec![
+                e.name.clone(),
+                f.requests.to_string(),
+                pct(f.outcomes.ok, f.requests),
+                format!("{:.1}%", 100.0 * f.utilization),
+                f.queue_max.to_string(),
+                ms(f.latency.quantile_ms(0.5)),
+                ms(f.latency.quantile_ms(0.99)),
+                f.abandoned.to_string(),
+                failures(&f.outcomes),
+            ]
+        })
+        .collect();
+    s.push_str(&table(
+        &["endpoint", "requests", "ok", "util", "queue max", "p50 ms", "p99", "abandoned", "failed"],
+        &rows,
+    ));
+    let edges: Vec<Vec<String>> = spec
+        .edges
+        .iter()
+        .zip(&out.edges)
+        .filter(|(e, _)| e.caller.is_some())
+        .map(|(e, f)| {
+            vec![
+                e.name.clone(),
+                f.calls.to_string(),
+                f.attempts.to_string(),
+                pct(f.outcomes.ok, f.calls),
+                ms(f.latency.quantile_ms(0.5)),
+                ms(f.latency.quantile_ms(0.99)),
+                failures(&f.outcomes),
+            ]
+        })
+        .collect();
+    if !edges.is_empty() {
+        s.push('\n');
+        s.push_str(&table(&["call", "calls", "attempts", "ok", "p50 ms", "p99", "failed"], &edges));
+    }
+    s
+}

@@ -1,0 +1,92 @@
+//! Whole scenarios end to end through the binary.
+
+use crate::common::*;
+
+#[test]
+fn run_prints_a_table_with_the_seed_and_writes_the_contract_files() {
+    let dir = std::env::temp_dir().join(format!("faultline-cli-{}", std::process::id()));
+    let o = bin().args(["run", "scenarios/mmc.json", "--out"]).arg(&dir).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    assert!(table.contains("seed 1"), "{table}");
+    assert!(table.contains("pool.serve"), "{table}");
+    assert!(stderr(&o).contains("replay: faultline run scenarios/mmc.json --seed 1"), "{}", stderr(&o));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    for key in ["scenario", "variant", "seed", "window_s", "events", "workloads", "endpoints", "calls"] {
+        assert!(summary.get(key).is_some(), "summary lacks {key}");
+    }
+    let w = &summary["workloads"]["load"];
+    for c in ["timeout", "rejected", "unavailable", "circuit_open", "bulkhead_full", "error", "declined"] {
+        assert!(w["failed"][c].is_u64(), "failed.{c} missing");
+    }
+    for p in ["mean", "p50", "p90", "p99", "p999", "max"] {
+        assert!(w["latency_ms"][p].is_f64(), "latency_ms.{p} missing");
+    }
+    let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
+    assert_eq!(csv.lines().next(), Some("time_s,scope,name,metric,value"));
+    assert!(csv.lines().skip(1).all(|l| l.split(',').count() == 5));
+    // The last p99 point of the series is the p99 of the last interval's completions.
+    assert!(csv.lines().any(|l| l.starts_with("130,workload,load,p99_ms,")));
+}
+
+#[test]
+fn json_output_is_byte_identical_run_to_run() {
+    let a = bin().args(["run", "scenarios/checkout.json", "--json"]).output().unwrap();
+    let b = bin().args(["run", "scenarios/checkout.json", "--json"]).output().unwrap();
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert_eq!(a.stdout, b.stdout);
+    let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert_eq!(v["seed"], 1);
+}
+
+#[test]
+fn variants_and_sets_apply() {
+    let o = bin()
+        .args([
+            "run",
+            "scenarios/checkout.json",
+            "--variant",
+            "payment-x4",
+            "--set",
+            "/duration=40s",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["variant"], "payment-x4");
+    assert_eq!(v["services"]["payment"]["replicas"], 4);
+    assert_eq!(v["window_s"], 30.0);
+}
+
+#[test]
+fn every_example_scenario_checks() {
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "json") {
+            let o = bin().arg("check").arg(&p).output().unwrap();
+            assert!(o.status.success(), "{}: {}", p.display(), stderr(&o));
+        }
+    }
+}
+
+#[test]
+fn schema_is_json_schema() {
+    let o = bin().arg("schema").output().unwrap();
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["$schema"].as_str().unwrap().contains("draft-07"));
+}
+
+#[test]
+fn a_run_that_hits_its_event_limit_says_so_and_exits_1() {
+    let o = bin()
+        .args(["run", "scenarios/mmc.json", "--set", "/limits={\"max_events\": 1000}"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("event limit"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("replay:"), "{}", stderr(&o));
+}
