@@ -5,6 +5,7 @@
 //! the `policy` state machines) → `engine` (clock, queue, random streams) → `metrics` →
 //! `report` → the CLI in `main.rs`. See ARCHITECTURE.md.
 
+pub mod compare;
 pub mod dist;
 pub mod engine;
 pub mod metrics;

@@ -45,6 +45,29 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Run every variant on the same seeds and compare their key figures (mean and 95%
+    /// confidence interval across seeds, and the paired difference to the first variant).
+    #[command(after_help = "Examples:\n  faultline compare scenarios/cascade.json --seeds 10\n  \
+        faultline compare scenarios/retry-storm.json --variants baseline,retry-budget --seeds 5 --out out/")]
+    Compare {
+        /// The scenario file (JSON).
+        scenario: PathBuf,
+        /// Comma-separated variant names (default: every variant, in file order).
+        #[arg(long, value_delimiter = ',')]
+        variants: Vec<String>,
+        /// Number of seeds: the scenario's seed and the ones after it (default 5).
+        #[arg(long, default_value_t = 5)]
+        seeds: u64,
+        /// Override one value by JSON Pointer in every variant (as for `run`).
+        #[arg(long = "set", value_name = "PTR=VALUE")]
+        sets: Vec<String>,
+        /// Threads to run on (default: all cores). The result does not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Write compare.json, compare.md, compare.html and the overlay charts here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Validate a scenario and all its variants without running it.
     #[command(after_help = "Example:\n  faultline check scenarios/checkout.json")]
     Check {
@@ -62,6 +85,9 @@ fn main() -> ExitCode {
         Cmd::Run { scenario, seed, variant, sets, out, json } => {
             let opts = LoadOptions { variant, sets, seed };
             run(&scenario, &opts, out.as_deref(), json)
+        }
+        Cmd::Compare { scenario, variants, seeds, sets, jobs, out } => {
+            compare(&scenario, variants, seeds, sets, jobs, out.as_deref())
         }
         Cmd::Check { scenario } => check(&scenario),
         Cmd::Schema => {
@@ -89,7 +115,14 @@ fn run(path: &Path, opts: &LoadOptions, out: Option<&Path>, json: bool) -> ExitC
     };
     let replay = replay_command(path, &spec, opts);
     let wall = Instant::now();
-    let result = faultline::model::run(&spec);
+    let bar = progress_bar(1000, "simulating");
+    let result = faultline::model::run_with_progress(&spec, &|f| {
+        // Shown only once a run has taken a second, and only on a terminal.
+        if wall.elapsed().as_secs_f64() > 1.0 {
+            bar.set_position((f * 1000.0) as u64);
+        }
+    });
+    bar.finish_and_clear();
     let elapsed = wall.elapsed().as_secs_f64();
     let output = match result {
         Ok(o) => o,
@@ -135,6 +168,124 @@ fn run(path: &Path, opts: &LoadOptions, out: Option<&Path>, json: bool) -> ExitC
     } else {
         print!("{}", faultline::report::summary_table(&spec, &output));
     }
+    ExitCode::SUCCESS
+}
+
+/// A progress bar on standard error; indicatif draws nothing when it is not a terminal.
+fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {percent}% ({eta} left)") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn compare(
+    path: &Path,
+    variants: Vec<String>,
+    n_seeds: u64,
+    sets: Vec<String>,
+    jobs: Option<usize>,
+    out: Option<&Path>,
+) -> ExitCode {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}: cannot read the scenario file: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let label = path.display().to_string();
+    let all = match scenario::check_str(&text, &label) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let chosen = if variants.is_empty() { all.clone() } else { variants };
+    if chosen.is_empty() {
+        eprintln!("{label}: the scenario has no variants to compare; add some under `variants`");
+        return ExitCode::from(2);
+    }
+    if let Some(unknown) = chosen.iter().find(|v| !all.contains(v)) {
+        eprintln!("{label}: no variant `{unknown}`; the scenario has: {}", all.join(", "));
+        return ExitCode::from(2);
+    }
+    if n_seeds == 0 {
+        eprintln!("--seeds must be at least 1");
+        return ExitCode::from(2);
+    }
+    // The base seed is the scenario's own (after --set), then the ones after it.
+    let base =
+        match scenario::load_str(&text, &label, &LoadOptions { sets: sets.clone(), ..Default::default() }) {
+            Ok(s) => s.seed,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        };
+    let seeds: Vec<u64> = (0..n_seeds).map(|i| base.wrapping_add(i)).collect();
+    let mut specs = Vec::new();
+    for v in &chosen {
+        let mut row = Vec::new();
+        for &seed in &seeds {
+            let opts = LoadOptions { variant: Some(v.clone()), sets: sets.clone(), seed: Some(seed) };
+            match scenario::load_str(&text, &label, &opts) {
+                Ok(s) => row.push(s),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        specs.push(row);
+    }
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot start the worker threads: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let total = (chosen.len() as u64) * n_seeds;
+    let bar = progress_bar(total, "comparing");
+    let wall = Instant::now();
+    let result = pool.install(|| faultline::compare::run_all(specs, chosen, seeds, &|| bar.inc(1)));
+    bar.finish_and_clear();
+    let c = match result {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let events: u64 = c.runs.iter().flatten().map(|r| r.events).sum();
+    eprintln!(
+        "{total} runs, {events} events in {:.2} s wall on {} threads",
+        wall.elapsed().as_secs_f64(),
+        pool.current_num_threads()
+    );
+    let violations: Vec<&String> = c.runs.iter().flatten().flat_map(|r| &r.violations).collect();
+    if !violations.is_empty() {
+        eprintln!("internal error: the model broke its invariants: {violations:?}");
+        return ExitCode::from(1);
+    }
+    if let Some(dir) = out {
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|_| {
+                let j =
+                    serde_json::to_string_pretty(&faultline::compare::to_json(&c)).unwrap_or_default() + "\n";
+                std::fs::write(dir.join("compare.json"), j)
+            })
+            .and_then(|_| std::fs::write(dir.join("compare.md"), faultline::compare::render_markdown(&c)));
+        if let Err(e) = written {
+            eprintln!("error: cannot write to {}: {e}", dir.display());
+            return ExitCode::from(1);
+        }
+    }
+    print!("{}", faultline::compare::render_text(&c));
     ExitCode::SUCCESS
 }
 

@@ -18,4 +18,7 @@
 mod arrivals;
 mod world;
 
-pub use world::{RunError, RunOutput, run};
+pub use world::{
+    EdgeFigures, EndpointFigures, RunError, RunOutput, ServiceFigures, WorkloadFigures, run,
+    run_with_progress,
+};

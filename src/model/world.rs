@@ -385,9 +385,18 @@ struct EdgeTally {
     failed: u64,
 }
 
+/// Scheduler lanes of one policy's fixed delays (see `Scheduler::after_in_lane`).
+#[derive(Clone, Copy, Default)]
+struct PolicyLanes {
+    timeout: u32,
+    deadline: u32,
+    hedge: u32,
+}
+
 struct World<'s> {
     spec: &'s Spec,
     sched: Scheduler<Ev>,
+    lanes: Vec<PolicyLanes>,
     replicas: Vec<ReplicaState>,
     execs: Arena<Exec>,
     calls: Arena<Call>,
@@ -432,9 +441,15 @@ struct Figures {
 
 /// Runs the scenario to its end.
 pub fn run(spec: &Spec) -> Result<RunOutput, RunError> {
+    run_with_progress(spec, &|_| {})
+}
+
+/// Runs the scenario, calling `progress` with the share of simulated time done (0 to 1)
+/// every million events or so: for a progress bar, never for the model's own use.
+pub fn run_with_progress(spec: &Spec, progress: &dyn Fn(f64)) -> Result<RunOutput, RunError> {
     let mut w = World::new(spec);
     w.start();
-    w.main_loop();
+    w.main_loop(progress);
     if let Some(e) = w.failure.take() {
         return Err(e);
     }
@@ -647,12 +662,31 @@ impl<'s> World<'s> {
         };
         let fault_rngs = (0..spec.faults.len()).map(|i| rng_stream(seed, &format!("fault/{i}"))).collect();
 
+        // One lane per distinct fixed delay: events in a lane are due in the order they
+        // were scheduled.
+        let mut sched = Scheduler::new();
+        let mut lane_of: BTreeMap<Nanos, u32> = BTreeMap::new();
+        let mut lane = |d: Option<Nanos>, sched: &mut Scheduler<Ev>| match d {
+            Some(d) => *lane_of.entry(d).or_insert_with(|| sched.add_lane()),
+            None => u32::MAX,
+        };
+        let lanes = spec
+            .policies
+            .iter()
+            .map(|p| PolicyLanes {
+                timeout: lane(p.timeout_ns, &mut sched),
+                deadline: lane(p.deadline_ns, &mut sched),
+                hedge: lane(p.hedge.map(|h| h.after_ns), &mut sched),
+            })
+            .collect();
+
         let series = Self::series_layout(spec);
         let n_eps = spec.endpoints.len();
         let n_svcs = spec.services.len();
         World {
             spec,
-            sched: Scheduler::new(),
+            sched,
+            lanes,
             replicas,
             execs: Arena::default(),
             calls: Arena::default(),
@@ -763,7 +797,7 @@ impl<'s> World<'s> {
         }
     }
 
-    fn main_loop(&mut self) {
+    fn main_loop(&mut self, progress: &dyn Fn(f64)) {
         let max_events = self.spec.limits.max_events;
         while let Some(t) = self.sched.peek_time() {
             if t >= self.end {
@@ -773,6 +807,9 @@ impl<'s> World<'s> {
                 self.advance_to(t);
             }
             let Some((_, ev)) = self.sched.pop() else { break };
+            if self.sched.processed() & 0xF_FFFF == 0 {
+                progress(t as f64 / self.end as f64);
+            }
             if self.sched.processed() > max_events {
                 self.failure = Some(RunError::Limit(format!(
                     "the run reached its event limit ({max_events} events) at {:.3} s of simulated time; \
@@ -1003,7 +1040,7 @@ impl<'s> World<'s> {
         if let Some(p) = policy {
             let pol = &self.spec.policies[p as usize];
             if let Some(d) = pol.deadline_ns {
-                self.sched.after(d, Ev::CallDeadline { call });
+                self.sched.after_in_lane(self.lanes[p as usize].deadline, d, Ev::CallDeadline { call });
             }
             if pol.retry.as_ref().is_some_and(|r| r.budget.is_some()) {
                 let slot = self.slot_mut(client, caller_slot);
@@ -1027,7 +1064,11 @@ impl<'s> World<'s> {
             && let Some(h) = &self.spec.policies[p as usize].hedge
             && self.calls.get(call_id).is_some_and(|c| c.n_live > 0)
         {
-            self.sched.after(h.after_ns, Ev::HedgeFire { call: call_id, try_no });
+            self.sched.after_in_lane(
+                self.lanes[p as usize].hedge,
+                h.after_ns,
+                Ev::HedgeFire { call: call_id, try_no },
+            );
         }
     }
 
@@ -1129,7 +1170,7 @@ impl<'s> World<'s> {
         if let Some(p) = policy
             && let Some(t) = self.spec.policies[p as usize].timeout_ns
         {
-            self.sched.after(t, Ev::AttemptTimeout { att });
+            self.sched.after_in_lane(self.lanes[p as usize].timeout, t, Ev::AttemptTimeout { att });
         }
         if net == NO_NET {
             // A workload's client has no network hop: the request is at the replica now.
@@ -1460,7 +1501,12 @@ impl<'s> World<'s> {
             return;
         }
         call.hedges += 1;
-        let (edge, counted, after) = (call.edge, call.counted, h.after_ns);
+        let (edge, counted, after, lane) = (
+            call.edge,
+            call.counted,
+            h.after_ns,
+            call.policy.map_or(u32::MAX, |p| self.lanes[p as usize].hedge),
+        );
         let more = (call.hedges as u32) < h.max_extra;
         if counted {
             self.fig.edges[edge as usize].hedges += 1;
@@ -1468,7 +1514,7 @@ impl<'s> World<'s> {
         self.edge_tally[edge as usize].hedges += 1;
         self.send_attempt(call_id);
         if more {
-            self.sched.after(after, Ev::HedgeFire { call: call_id, try_no });
+            self.sched.after_in_lane(lane, after, Ev::HedgeFire { call: call_id, try_no });
         }
     }
 

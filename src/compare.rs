@@ -1,0 +1,350 @@
+//! `faultline compare`: every variant on the same seeds, key figures as a mean and a 95%
+//! confidence interval across seeds, and each variant's difference to the first.
+//!
+//! The seeds are shared by all variants (common random numbers: the same arrivals and
+//! the same service times), so the difference to the first variant is computed seed by
+//! seed (a paired comparison) and its interval is usually much narrower than the
+//! intervals of the two means. Runs go in parallel across a rayon pool and are collected
+//! by index, so the result does not depend on the number of threads.
+
+use crate::model::{RunError, RunOutput};
+use crate::spec::Spec;
+use rayon::prelude::*;
+use serde_json::{Map, Value, json};
+use std::fmt::Write as _;
+
+/// One figure of one variant: the value per seed.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub per_seed: Vec<f64>,
+}
+
+/// All runs of a comparison, variants in the order asked, seeds in order.
+pub struct Comparison {
+    pub scenario: String,
+    pub description: String,
+    pub seeds: Vec<u64>,
+    pub variants: Vec<String>,
+    /// `runs[v][s]`: variant `v` on seed `s`.
+    pub specs: Vec<Spec>,
+    pub runs: Vec<Vec<RunOutput>>,
+}
+
+/// Runs every (variant, seed) pair; `specs[v][s]` must already carry the seed. `tick`
+/// is called once per finished run (for a progress bar), from any thread.
+pub fn run_all(
+    specs: Vec<Vec<Spec>>,
+    variants: Vec<String>,
+    seeds: Vec<u64>,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Comparison, RunError> {
+    let flat: Vec<&Spec> = specs.iter().flatten().collect();
+    let results: Vec<Result<RunOutput, RunError>> = flat
+        .par_iter()
+        .map(|s| {
+            let r = crate::model::run(s);
+            tick();
+            r
+        })
+        .collect();
+    let mut runs: Vec<Vec<RunOutput>> = Vec::with_capacity(variants.len());
+    let mut it = results.into_iter();
+    for _ in 0..variants.len() {
+        let mut v = Vec::with_capacity(seeds.len());
+        for _ in 0..seeds.len() {
+            v.push(it.next().expect("one result per run")?);
+        }
+        runs.push(v);
+    }
+    let first = &specs[0][0];
+    Ok(Comparison {
+        scenario: first.name.clone(),
+        description: first.description.clone(),
+        seeds,
+        variants,
+        specs: specs.into_iter().map(|mut v| v.swap_remove(0)).collect(),
+        runs,
+    })
+}
+
+/// Student's t quantile at 0.975 for `dof` degrees of freedom (95% two-sided).
+pub fn t975(dof: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+        2.045, 2.042,
+    ];
+    match dof {
+        0 => f64::NAN,
+        d if d <= 30 => T[d - 1],
+        d if d <= 60 => 2.000 + 0.042 * (60 - d) as f64 / 30.0,
+        _ => 1.96,
+    }
+}
+
+/// Mean and the half-width of its 95% confidence interval (NaN half-width with one
+/// seed). NaN values (a figure a seed could not measure) are left out.
+pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
+    let v: Vec<f64> = xs.iter().copied().filter(|x| !x.is_nan()).collect();
+    let n = v.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let m = v.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return (m, f64::NAN);
+    }
+    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+    (m, t975(n - 1) * (var / n as f64).sqrt())
+}
+
+/// The key figures of one workload in one run.
+fn workload_figures(spec: &Spec, out: &RunOutput, w: usize) -> Vec<(&'static str, &'static str, f64)> {
+    let f = &out.workloads[w];
+    let ended = f.outcomes.ended();
+    let q = |p: f64| f.latency.quantile_ms(p).unwrap_or(f64::NAN);
+    // Retries and hedges on every edge, per request this workload offered (the edges are
+    // shared by all workloads; with one workload this is exact).
+    let offered_all: u64 = out.workloads.iter().map(|w| w.offered).sum();
+    let retries: u64 = out.edges.iter().map(|e| e.retries).sum();
+    let breaker_open: f64 = out.edges.iter().map(|e| e.breaker_open_s).sum();
+    let _ = spec;
+    vec![
+        ("success", "%", if ended > 0 { 100.0 * f.outcomes.ok as f64 / ended as f64 } else { f64::NAN }),
+        ("goodput", "req/s", f.outcomes.ok as f64 / out.window_s.max(1e-9)),
+        ("p50", "ms", q(0.5)),
+        ("p99", "ms", q(0.99)),
+        ("p99.9", "ms", q(0.999)),
+        ("retries/request", "", if offered_all > 0 { retries as f64 / offered_all as f64 } else { 0.0 }),
+        ("breaker open", "s", breaker_open),
+    ]
+}
+
+/// Per workload, per figure, per variant: the values across seeds.
+pub fn figures(c: &Comparison) -> Vec<(String, Vec<Vec<Figure>>)> {
+    let spec0 = &c.specs[0];
+    let mut out = Vec::new();
+    for (w, wl) in spec0.workloads.iter().enumerate() {
+        let mut per_variant = Vec::new();
+        for (v, runs) in c.runs.iter().enumerate() {
+            let mut figs: Vec<Figure> = Vec::new();
+            for run in runs {
+                for (i, (name, unit, x)) in workload_figures(&c.specs[v], run, w).into_iter().enumerate() {
+                    if figs.len() <= i {
+                        figs.push(Figure { name, unit, per_seed: Vec::new() });
+                    }
+                    figs[i].per_seed.push(x);
+                }
+            }
+            per_variant.push(figs);
+        }
+        out.push((wl.name.clone(), per_variant));
+    }
+    out
+}
+
+fn fmt_val(x: f64, unit: &str) -> String {
+    if x.is_nan() {
+        return "-".into();
+    }
+    let digits = if unit == "%" {
+        2
+    } else if x.abs() >= 100.0 {
+        0
+    } else if x.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{x:.digits$}")
+}
+
+fn fmt_ci(m: f64, hw: f64, unit: &str) -> String {
+    if hw.is_nan() { fmt_val(m, unit) } else { format!("{} ± {}", fmt_val(m, unit), fmt_val(hw, unit)) }
+}
+
+/// Paired differences to the first variant, seed by seed.
+fn diff(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(x, y)| y - x).collect()
+}
+
+/// Rows of the table for one workload: figure, then per variant "mean ± ci" and, after
+/// the first, "Δ mean ± ci".
+pub fn table_rows(c: &Comparison, per_variant: &[Vec<Figure>]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut header = vec!["figure".to_string()];
+    for (i, v) in c.variants.iter().enumerate() {
+        header.push(v.clone());
+        if i > 0 {
+            header.push(format!("Δ {v}"));
+        }
+    }
+    let mut rows = Vec::new();
+    for (k, fig) in per_variant[0].iter().enumerate() {
+        let label =
+            if fig.unit.is_empty() { fig.name.to_string() } else { format!("{} ({})", fig.name, fig.unit) };
+        let mut row = vec![label];
+        for (v, figs) in per_variant.iter().enumerate() {
+            let (m, hw) = mean_ci(&figs[k].per_seed);
+            row.push(fmt_ci(m, hw, fig.unit));
+            if v > 0 {
+                let d = diff(&per_variant[0][k].per_seed, &figs[k].per_seed);
+                let (dm, dhw) = mean_ci(&d);
+                let sign = if dm > 0.0 { "+" } else { "" };
+                row.push(if dm.is_nan() {
+                    "-".into()
+                } else if dhw.is_nan() {
+                    format!("{sign}{}", fmt_val(dm, fig.unit))
+                } else {
+                    format!("{sign}{} ± {}", fmt_val(dm, fig.unit), fmt_val(dhw, fig.unit))
+                });
+            }
+        }
+        rows.push(row);
+    }
+    (header, rows)
+}
+
+fn text_table(header: &[String], rows: &[Vec<String>]) -> String {
+    let n = header.len();
+    let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(n) {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let mut s = String::new();
+    for r in std::iter::once(header).chain(rows.iter().map(|r| r.as_slice())) {
+        for (i, c) in r.iter().enumerate() {
+            let pad = " ".repeat(w[i] - c.chars().count());
+            if i == 0 {
+                let _ = write!(s, "{c}{pad}");
+            } else {
+                let _ = write!(s, "  {pad}{c}");
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// The readable comparison printed to standard output.
+pub fn render_text(c: &Comparison) -> String {
+    let mut s = format!(
+        "{} · {} variants × {} seeds ({}) · mean ± 95% CI across seeds; Δ is paired with {}\n",
+        c.scenario,
+        c.variants.len(),
+        c.seeds.len(),
+        seeds_label(&c.seeds),
+        c.variants[0]
+    );
+    for (wl, per_variant) in figures(c) {
+        let (h, rows) = table_rows(c, &per_variant);
+        let _ = write!(s, "\nworkload {wl}\n{}", text_table(&h, &rows));
+    }
+    s
+}
+
+fn seeds_label(seeds: &[u64]) -> String {
+    match (seeds.first(), seeds.last()) {
+        (Some(a), Some(b)) if seeds.len() > 1 => format!("seeds {a}..{b}"),
+        (Some(a), _) => format!("seed {a}"),
+        _ => "no seeds".into(),
+    }
+}
+
+/// The comparison as Markdown tables (compare.md and pull requests).
+pub fn render_markdown(c: &Comparison) -> String {
+    let mut s = String::new();
+    for (wl, per_variant) in figures(c) {
+        let (h, rows) = table_rows(c, &per_variant);
+        let _ = writeln!(
+            s,
+            "\n**workload {wl}** (mean ± 95% CI over {}; Δ paired with {})\n",
+            seeds_label(&c.seeds),
+            c.variants[0]
+        );
+        let _ = writeln!(s, "| {} |", h.join(" | "));
+        let _ = writeln!(s, "|{}|", h.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+        for r in rows {
+            let _ = writeln!(s, "| {} |", r.join(" | "));
+        }
+    }
+    s
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The comparison as HTML tables (for compare.html).
+pub fn render_html(c: &Comparison) -> String {
+    let mut s = String::new();
+    for (wl, per_variant) in figures(c) {
+        let (h, rows) = table_rows(c, &per_variant);
+        let _ = write!(
+            s,
+            "<h3>workload {}</h3><p class=\"note\">mean ± 95% CI over {}; Δ is the paired difference to {}</p><table><tr>",
+            esc(&wl),
+            esc(&seeds_label(&c.seeds)),
+            esc(&c.variants[0])
+        );
+        for x in &h {
+            let _ = write!(s, "<th>{}</th>", esc(x));
+        }
+        s.push_str("</tr>");
+        for r in rows {
+            s.push_str("<tr>");
+            for (i, x) in r.iter().enumerate() {
+                let tag = if i == 0 { "th" } else { "td" };
+                let _ = write!(s, "<{tag}>{}</{tag}>", esc(x));
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</table>");
+    }
+    s
+}
+
+/// The comparison as JSON: per workload, per variant, per figure: mean, ci95, per-seed
+/// values and the paired difference to the first variant.
+pub fn to_json(c: &Comparison) -> Value {
+    let mut workloads = Map::new();
+    for (wl, per_variant) in figures(c) {
+        let mut vars = Map::new();
+        for (v, figs) in per_variant.iter().enumerate() {
+            let mut fm = Map::new();
+            for (k, f) in figs.iter().enumerate() {
+                let (m, hw) = mean_ci(&f.per_seed);
+                let d = diff(&per_variant[0][k].per_seed, &f.per_seed);
+                let (dm, dhw) = mean_ci(&d);
+                let num = |x: f64| if x.is_nan() { Value::Null } else { json!((x * 1e6).round() / 1e6) };
+                fm.insert(
+                    f.name.to_string(),
+                    json!({"unit": f.unit, "mean": num(m), "ci95": num(hw),
+                           "per_seed": f.per_seed.iter().map(|x| num(*x)).collect::<Vec<_>>(),
+                           "diff_mean": num(dm), "diff_ci95": num(dhw)}),
+                );
+            }
+            vars.insert(c.variants[v].clone(), Value::Object(fm));
+        }
+        workloads.insert(wl, Value::Object(vars));
+    }
+    json!({"scenario": c.scenario, "seeds": c.seeds, "variants": c.variants, "workloads": workloads})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_of_a_known_sample() {
+        // 1..=5: mean 3, sd sqrt(2.5), se sqrt(0.5), t(4) = 2.776.
+        let (m, hw) = mean_ci(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(m, 3.0);
+        assert!((hw - 2.776 * 0.5f64.sqrt()).abs() < 1e-9);
+        assert!(mean_ci(&[7.0]).1.is_nan());
+        assert_eq!(mean_ci(&[f64::NAN, 2.0, 4.0]).0, 3.0);
+    }
+}
