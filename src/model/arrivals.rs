@@ -10,14 +10,15 @@ use crate::spec::{NS_PER_S, Nanos, RateChange};
 #[derive(Clone, Debug)]
 pub struct RateFn {
     points: Vec<(f64, f64)>,
-    /// True when the rate never changes: the fast path.
+    /// The mean gap in nanoseconds when the rate never changes: the fast path.
     constant: Option<f64>,
 }
 
 impl RateFn {
     pub fn new(base_rate: f64, schedule: &[RateChange]) -> RateFn {
         if schedule.is_empty() {
-            return RateFn { points: vec![(0.0, base_rate)], constant: Some(base_rate) };
+            let gap_ns = if base_rate > 0.0 { NS_PER_S as f64 / base_rate } else { f64::INFINITY };
+            return RateFn { points: vec![(0.0, base_rate)], constant: Some(gap_ns) };
         }
         let mut points = vec![(0.0, base_rate)];
         let mut current = base_rate;
@@ -39,12 +40,13 @@ impl RateFn {
     /// Time of the next arrival after `now_ns`, given the "work" `e` to accumulate
     /// (`Exp(1)` for Poisson, 1 for evenly spaced); `None` if the rate stays at zero.
     pub fn next_after(&self, now_ns: Nanos, e: f64) -> Option<Nanos> {
-        if let Some(rate) = self.constant {
-            if rate <= 0.0 {
+        if let Some(gap_ns) = self.constant {
+            if !gap_ns.is_finite() {
                 return None;
             }
-            let dt_ns = e / rate * NS_PER_S as f64;
-            return Some(now_ns.saturating_add(dt_ns.round().max(1.0) as Nanos));
+            // Rounded to the nearest nanosecond, at least one after now.
+            let dt_ns = (e * gap_ns + 0.5) as Nanos;
+            return Some(now_ns.saturating_add(dt_ns.max(1)));
         }
         let t0 = now_ns as f64 / NS_PER_S as f64;
         let mut need = e;

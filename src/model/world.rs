@@ -121,6 +121,10 @@ enum Ev {
     BulkheadExpire {
         att: Id,
     },
+    /// A bulkhead waiter got its permit: send it.
+    Admit {
+        att: Id,
+    },
     /// A call's backoff ended: send the next attempt.
     RetryFire {
         call: Id,
@@ -222,6 +226,8 @@ struct Attempt {
     permit: bool,
     /// Took a breaker permission (its result must be recorded or released).
     breaker: bool,
+    /// Counted in its caller's outstanding attempts for the replica (until released).
+    outstanding: bool,
     /// The execution serving it, once it reached a replica.
     exec: Option<Id>,
 }
@@ -803,7 +809,7 @@ impl<'s> World<'s> {
             if t >= self.end {
                 break;
             }
-            if t >= self.next_boundary {
+            if t >= self.next_boundary || (t >= self.warmup && self.warm_snap.is_none()) {
                 self.advance_to(t);
             }
             let Some((_, ev)) = self.sched.pop() else { break };
@@ -829,6 +835,7 @@ impl<'s> World<'s> {
                 Ev::Response { att, outcome } => self.on_response(att, outcome),
                 Ev::AttemptTimeout { att } => self.on_timeout(att),
                 Ev::BulkheadExpire { att } => self.on_bulkhead_expire(att),
+                Ev::Admit { att } => self.dispatch(att),
                 Ev::RetryFire { call } => self.on_retry_fire(call),
                 Ev::HedgeFire { call, try_no } => self.on_hedge_fire(call, try_no),
                 Ev::CallDeadline { call } => self.on_deadline(call),
@@ -846,12 +853,18 @@ impl<'s> World<'s> {
 
     // ---- time series -------------------------------------------------------------
 
-    /// Closes every interval that ends at or before `t`.
+    /// Closes every interval that ends at or before `t`, and takes the warm-up snapshot
+    /// once the clock reaches the end of warm-up. Called before the first event at or
+    /// after either instant, so no event at or after it has been processed yet: the
+    /// state still holds as it was at that instant.
     fn advance_to(&mut self, t: Nanos) {
-        while self.next_boundary <= t && self.interval_start < self.end {
+        loop {
             let b = self.next_boundary;
-            if self.warm_snap.is_none() && self.warmup < b {
+            if self.warm_snap.is_none() && self.warmup <= b.min(t) {
                 self.snapshot_warmup();
+            }
+            if b > t || self.interval_start >= self.end {
+                break;
             }
             self.flush_interval(b);
             self.interval_start = b;
@@ -859,9 +872,6 @@ impl<'s> World<'s> {
             if b >= self.end {
                 break;
             }
-        }
-        if self.warm_snap.is_none() && self.warmup <= t {
-            self.snapshot_warmup();
         }
     }
 
@@ -1099,6 +1109,7 @@ impl<'s> World<'s> {
             may_respond: true,
             permit: false,
             breaker: false,
+            outstanding: false,
             exec: None,
         });
         if let Some(c) = self.calls.get_mut(call_id)
@@ -1165,6 +1176,7 @@ impl<'s> World<'s> {
         self.edge_tally[edge as usize].attempts += 1;
         let a = self.attempts.get_mut(att).expect("attempt checked above");
         a.replica = replica;
+        a.outstanding = true;
         a.state = AttState::Sent;
         a.sent_at = now;
         if let Some(p) = policy
@@ -1286,11 +1298,12 @@ impl<'s> World<'s> {
         let (client, caller_slot, replica, state) = (a.client, a.caller_slot, a.replica, a.state);
         let had_permit = std::mem::replace(&mut a.permit, false);
         let had_breaker = std::mem::replace(&mut a.breaker, false);
+        let was_outstanding = std::mem::replace(&mut a.outstanding, false);
         let block = &mut self.clients[client as usize];
         let first = self.spec.services[block.target_service as usize].first_replica;
         let ix = if block.shared { 0 } else { caller_slot as usize % block.slots.len() };
         let slot = &mut block.slots[ix];
-        if state == AttState::Sent && !slot.outstanding.is_empty() {
+        if was_outstanding && !slot.outstanding.is_empty() {
             let o = &mut slot.outstanding[(replica - first) as usize];
             *o = o.saturating_sub(1);
         }
@@ -1327,7 +1340,9 @@ impl<'s> World<'s> {
                     {
                         self.violations.push("a bulkhead admitted more than max_concurrent".into());
                     }
-                    self.dispatch(next);
+                    // Sent from its own event, so that a chain of waiters answered at
+                    // once cannot recurse through this function.
+                    self.sched.after(0, Ev::Admit { att: next });
                     break;
                 }
             }

@@ -90,3 +90,22 @@ fn a_run_that_hits_its_event_limit_says_so_and_exits_1() {
     assert!(stderr(&o).contains("event limit"), "{}", stderr(&o));
     assert!(stderr(&o).contains("replay:"), "{}", stderr(&o));
 }
+
+/// Peak memory (MiB) the binary reported on standard error for a run.
+fn peak_mib(args: &[&str]) -> f64 {
+    let o = bin().args(args).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let at = err.find("peak memory ").expect("peak memory reported") + "peak memory ".len();
+    err[at..].split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn memory_stays_flat_in_simulated_duration() {
+    // A run ten times longer holds no more than 1.2 times the memory: figures stream
+    // into histograms and fixed-interval series, never one record per request.
+    let short = peak_mib(&["run", "scenarios/checkout-brownout.json", "--set", "/duration=60s", "--json"]);
+    let long = peak_mib(&["run", "scenarios/checkout-brownout.json", "--set", "/duration=600s", "--json"]);
+    eprintln!("peak memory: {short} MiB for 60 s, {long} MiB for 600 s");
+    assert!(long <= 1.2 * short, "{long} MiB for 600 s vs {short} MiB for 60 s");
+}

@@ -3,7 +3,7 @@
 
 use faultline::model::RunOutput;
 use faultline::scenario::{LoadOptions, load_str};
-use faultline::spec::Spec;
+use faultline::spec::{Cause, Spec};
 use serde_json::Value;
 use std::process::{Command, Output};
 
@@ -51,7 +51,13 @@ pub fn assert_invariants(spec: &Spec, out: &RunOutput) {
     }
     for (e, f) in spec.edges.iter().zip(&out.edges) {
         assert!(f.outcomes.ended() <= f.calls, "edge {} ended more calls than it made", e.name);
-        assert!(f.attempts >= f.outcomes.ended());
+        // Every ended call made at least one attempt, except those refused on the
+        // caller's side before any went out (breaker open, bulkhead full, no replica to
+        // pick, which ends as unavailable).
+        let local = f.outcomes.failed[Cause::CircuitOpen as usize]
+            + f.outcomes.failed[Cause::BulkheadFull as usize]
+            + f.outcomes.failed[Cause::Unavailable as usize];
+        assert!(f.attempts + local >= f.outcomes.ended(), "edge {}: attempts below ended calls", e.name);
     }
 }
 
