@@ -144,9 +144,11 @@ enum Ev {
     FaultEnd {
         fault: u32,
     },
-    /// A crashed (or liveness-killed) replica comes back.
+    /// A crashed (or liveness-killed) replica comes back, if it is still in the
+    /// downtime `epoch` this restart was scheduled for.
     Restart {
         replica: ReplicaId,
+        epoch: u32,
     },
     /// A health probe of one replica.
     Probe {
@@ -255,6 +257,10 @@ struct ReplicaState {
     down: bool,
     /// Health as its readiness probe last decided (balancers skip unhealthy replicas).
     ready: bool,
+    /// Counts downtimes: a restart scheduled for an earlier one does not end a later one.
+    epoch: u32,
+    /// A liveness restart is scheduled; probes take no further action until it happens.
+    liveness_restarting: bool,
     health: Option<HealthState>,
 }
 
@@ -476,6 +482,8 @@ impl<'s> World<'s> {
                     queue: VecDeque::new(),
                     down: false,
                     ready: true,
+                    epoch: 0,
+                    liveness_restarting: false,
                     health: hc.map(|h| HealthState::new(h.unhealthy_after, h.healthy_after)),
                 }
             })
@@ -841,7 +849,7 @@ impl<'s> World<'s> {
                 Ev::CallDeadline { call } => self.on_deadline(call),
                 Ev::FaultStart { fault } => self.fault_start(fault),
                 Ev::FaultEnd { fault } => self.fault_end(fault),
-                Ev::Restart { replica } => self.restart(replica),
+                Ev::Restart { replica, epoch } => self.restart(replica, epoch),
                 Ev::Probe { replica } => self.probe(replica),
             }
             if self.failure.is_some() {
@@ -1940,9 +1948,9 @@ impl<'s> World<'s> {
                 self.active_exec_faults.push(fault);
             }
             FaultKind::Crash { replica, restart_after_ns } => {
-                self.kill(*replica);
+                let epoch = self.kill(*replica);
                 if let Some(d) = restart_after_ns {
-                    self.sched.after(*d, Ev::Restart { replica: *replica });
+                    self.sched.after(*d, Ev::Restart { replica: *replica, epoch });
                 }
             }
             FaultKind::Partition { .. } => {
@@ -2002,12 +2010,14 @@ impl<'s> World<'s> {
 
     /// A replica dies: everything it held fails with `unavailable` (the callers see the
     /// connection reset), and new connections are refused until it restarts.
-    fn kill(&mut self, replica: ReplicaId) {
+    /// Returns the downtime epoch (the current one if the replica was already down).
+    fn kill(&mut self, replica: ReplicaId) -> u32 {
         if self.replicas[replica as usize].down {
-            return;
+            return self.replicas[replica as usize].epoch;
         }
         let now = self.sched.now();
         self.replicas[replica as usize].down = true;
+        self.replicas[replica as usize].epoch += 1;
         let victims: Vec<Id> =
             self.execs.iter().filter(|(_, e)| e.replica == replica).map(|(id, _)| id).collect();
         for id in victims {
@@ -2030,10 +2040,15 @@ impl<'s> World<'s> {
         r.queue.clear();
         let service = r.service;
         self.svcs[service as usize].queued -= n;
+        self.replicas[replica as usize].epoch
     }
 
-    fn restart(&mut self, replica: ReplicaId) {
-        self.replicas[replica as usize].down = false;
+    fn restart(&mut self, replica: ReplicaId, epoch: u32) {
+        let r = &mut self.replicas[replica as usize];
+        if r.epoch == epoch {
+            r.down = false;
+            r.liveness_restarting = false;
+        }
     }
 
     /// A health probe: it fails when the replica is down, or (with `depends_on`) when a
@@ -2059,10 +2074,11 @@ impl<'s> World<'s> {
             match probe {
                 Probe::Readiness => r.ready = healthy,
                 Probe::Liveness => {
-                    if !healthy {
+                    if !healthy && !r.liveness_restarting {
                         // Kubernetes kills the container and starts it again.
-                        self.kill(replica);
-                        self.sched.after(restart_after, Ev::Restart { replica });
+                        r.liveness_restarting = true;
+                        let epoch = self.kill(replica);
+                        self.sched.after(restart_after, Ev::Restart { replica, epoch });
                         if let Some(h) = &mut self.replicas[replica as usize].health {
                             *h = HealthState::new(
                                 self.spec.services[svc_id as usize]
