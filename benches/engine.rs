@@ -32,6 +32,26 @@ const CHAIN: &str = r#"{
   "workload": [{"name": "load", "target": "a.e", "arrival": {"poisson": {"rate": 5000}}}]
 }"#;
 
+/// The same chain with every client policy switched on: retries with jittered backoff
+/// and a budget, a deadline, a breaker, a bulkhead, outlier detection and p2c.
+const CHAIN_POLICIES: &str = r#"{
+  "name": "bench-chain-policies", "duration": "20s", "seed": 42,
+  "services": {
+    "a": {"replicas": 2, "concurrency": 8, "endpoints": {"e": {"latency": {"exponential": {"mean": "0.2ms"}}, "steps": [{"call": "b.e", "policy": "p"}]}}},
+    "b": {"replicas": 2, "concurrency": 8, "endpoints": {"e": {"latency": {"exponential": {"mean": "0.3ms"}}, "errors": {"percent": 1}, "steps": [{"call": "c.e", "policy": "p"}]}}},
+    "c": {"replicas": 2, "concurrency": 8, "endpoints": {"e": {"latency": {"exponential": {"mean": "0.5ms"}}, "errors": {"percent": 1}}}}
+  },
+  "policies": {"p": {"timeout": "1s", "deadline": "3s",
+    "retry": {"max_attempts": 3, "backoff": {"exponential": {"initial": "1ms", "multiplier": 2, "max": "10ms"}}, "jitter": "full",
+              "budget": {"percent": 20, "min_per_second": 10}},
+    "circuit_breaker": {"window": {"count": 100}, "minimum_calls": 20, "failure_rate_threshold": 50, "open_for": "5s", "half_open_calls": 5},
+    "bulkhead": {"max_concurrent": 64},
+    "outlier_detection": {"consecutive_errors": 5, "ejection": "1s", "max_ejection_percent": 50},
+    "load_balancer": "p2c"}},
+  "network": {"latency": {"exponential": {"mean": "100us"}}},
+  "workload": [{"name": "load", "target": "a.e", "arrival": {"poisson": {"rate": 5000}}}]
+}"#;
+
 fn bench_model(c: &mut Criterion, name: &str, text: &str) {
     let spec = load_str(text, name, &LoadOptions::default()).expect("bench scenario loads");
     let first = faultline::model::run(&spec).expect("bench run");
@@ -65,6 +85,7 @@ fn bench_model(c: &mut Criterion, name: &str, text: &str) {
 fn benches(c: &mut Criterion) {
     bench_model(c, "mmc", MMC);
     bench_model(c, "chain", CHAIN);
+    bench_model(c, "chain-policies", CHAIN_POLICIES);
 }
 
 criterion_group!(engine, benches);

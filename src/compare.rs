@@ -109,6 +109,7 @@ fn workload_figures(spec: &Spec, out: &RunOutput, w: usize) -> Vec<(&'static str
     // shared by all workloads; with one workload this is exact).
     let offered_all: u64 = out.workloads.iter().map(|w| w.offered).sum();
     let retries: u64 = out.edges.iter().map(|e| e.retries).sum();
+    let hedges: u64 = out.edges.iter().map(|e| e.hedges).sum();
     let breaker_open: f64 = out.edges.iter().map(|e| e.breaker_open_s).sum();
     let _ = spec;
     vec![
@@ -118,7 +119,8 @@ fn workload_figures(spec: &Spec, out: &RunOutput, w: usize) -> Vec<(&'static str
         ("p99", "ms", q(0.99)),
         ("p99.9", "ms", q(0.999)),
         ("retries/request", "", if offered_all > 0 { retries as f64 / offered_all as f64 } else { 0.0 }),
-        ("breaker open", "s", breaker_open),
+        ("hedges/request", "", if offered_all > 0 { hedges as f64 / offered_all as f64 } else { 0.0 }),
+        ("breaker open", "replica-s", breaker_open),
     ]
 }
 
@@ -332,6 +334,18 @@ pub fn to_json(c: &Comparison) -> Value {
         workloads.insert(wl, Value::Object(vars));
     }
     json!({"scenario": c.scenario, "seeds": c.seeds, "variants": c.variants, "workloads": workloads})
+}
+
+impl Comparison {
+    /// Hands the runs over to the charts, variant by variant.
+    pub fn into_variant_runs(self) -> Vec<crate::charts::VariantRuns> {
+        self.variants
+            .into_iter()
+            .zip(self.specs)
+            .zip(self.runs)
+            .map(|((name, spec), outputs)| crate::charts::VariantRuns { name, spec, outputs })
+            .collect()
+    }
 }
 
 #[cfg(test)]

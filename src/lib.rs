@@ -5,9 +5,11 @@
 //! the `policy` state machines) → `engine` (clock, queue, random streams) → `metrics` →
 //! `report` → the CLI in `main.rs`. See ARCHITECTURE.md.
 
+pub mod charts;
 pub mod compare;
 pub mod dist;
 pub mod engine;
+pub mod html;
 pub mod metrics;
 pub mod model;
 pub mod policy;

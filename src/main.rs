@@ -157,7 +157,8 @@ fn run(path: &Path, opts: &LoadOptions, out: Option<&Path>, json: bool) -> ExitC
             .and_then(|_| std::fs::write(dir.join("summary.json"), &summary_text))
             .and_then(|_| {
                 std::fs::write(dir.join("timeseries.csv"), faultline::report::timeseries_csv(&output.series))
-            });
+            })
+            .and_then(|_| faultline::html::write_run_report(dir, &spec, &output, &summary).map(|_| ()));
         if let Err(e) = written {
             eprintln!("error: cannot write to {}: {e}", dir.display());
             return ExitCode::from(1);
@@ -272,20 +273,23 @@ fn compare(
         eprintln!("internal error: the model broke its invariants: {violations:?}");
         return ExitCode::from(1);
     }
+    print!("{}", faultline::compare::render_text(&c));
     if let Some(dir) = out {
+        let md = faultline::compare::render_markdown(&c);
+        let html = faultline::compare::render_html(&c);
+        let json = serde_json::to_string_pretty(&faultline::compare::to_json(&c)).unwrap_or_default() + "\n";
+        let (name, description) = (c.scenario.clone(), c.description.clone());
+        let variants = c.into_variant_runs();
         let written = std::fs::create_dir_all(dir)
+            .and_then(|_| std::fs::write(dir.join("compare.json"), json))
             .and_then(|_| {
-                let j =
-                    serde_json::to_string_pretty(&faultline::compare::to_json(&c)).unwrap_or_default() + "\n";
-                std::fs::write(dir.join("compare.json"), j)
-            })
-            .and_then(|_| std::fs::write(dir.join("compare.md"), faultline::compare::render_markdown(&c)));
+                faultline::html::write_compare_report(dir, &name, &description, &variants, &md, &html)
+            });
         if let Err(e) = written {
             eprintln!("error: cannot write to {}: {e}", dir.display());
             return ExitCode::from(1);
         }
     }
-    print!("{}", faultline::compare::render_text(&c));
     ExitCode::SUCCESS
 }
 

@@ -137,7 +137,9 @@ pub struct Column {
     pub scope: Scope,
     pub name: String,
     pub metric: String,
-    pub values: Vec<f64>,
+    /// Stored as `f32` (4 bytes a point: the series is the one part of a run's memory
+    /// that grows with its duration); counts stay exact up to 16 million per interval.
+    pub values: Vec<f32>,
 }
 
 /// Fixed-interval time series. `ends[i]` is the end of interval `i` (its start is the

@@ -903,7 +903,7 @@ impl<'s> World<'s> {
         let mut col = 0;
         let cols = &mut self.series.columns;
         let mut push = |v: f64| {
-            cols[col].values.push(v);
+            cols[col].values.push(v as f32);
             col += 1;
         };
         for st in self.wls.iter_mut() {

@@ -5,5 +5,7 @@ mod cli;
 mod closed_forms;
 mod common;
 mod determinism;
+mod golden;
 mod mechanisms;
 mod props;
+mod reports;

@@ -1,0 +1,1014 @@
+//! Self-contained reports: one HTML file (CSS and SVG inline, no script, no network
+//! reference) and a Markdown twin for pull requests, plus the topology drawing.
+//!
+//! Tables are built from the summary JSON (the contract of DESIGN.md), not from the
+//! run's internals, so the report shows exactly the figures a script would read. Every
+//! name comes from the user's scenario and is escaped. No wall-clock time appears.
+
+use crate::charts::{Chart, VariantRuns, compare_charts, run_charts};
+use crate::model::RunOutput;
+use crate::spec::{Arrival, Cause, NS_PER_S, ServiceKind, Spec, Step};
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+// ---- escaping ------------------------------------------------------------------------
+
+/// Escapes text for HTML and SVG (element content and attribute values).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text for a Markdown table cell or paragraph: the characters that could start
+/// markup, and `|`, which would split the cell.
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\u{a0}' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+// ---- number formatting ---------------------------------------------------------------
+
+fn int(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(u) => u.to_string(),
+            None => n.as_f64().map(|f| format!("{f:.0}")).unwrap_or_else(|| "–".into()),
+        },
+        _ => "–".into(),
+    }
+}
+
+fn num(v: Option<&Value>) -> Option<f64> {
+    v.and_then(Value::as_f64).filter(|f| f.is_finite())
+}
+
+/// Milliseconds with three significant figures or so, as the CLI's table prints them.
+fn ms(v: Option<&Value>) -> String {
+    match num(v) {
+        Some(v) if v >= 100.0 => format!("{v:.0}"),
+        Some(v) if v >= 10.0 => format!("{v:.1}"),
+        Some(v) => format!("{v:.2}"),
+        None => "–".into(),
+    }
+}
+
+fn fixed(v: Option<&Value>, d: usize) -> String {
+    num(v).map(|v| format!("{v:.d$}")).unwrap_or_else(|| "–".into())
+}
+
+fn percent_of(n: Option<&Value>, d: Option<&Value>) -> String {
+    match (num(n), num(d)) {
+        (Some(n), Some(d)) if d > 0.0 => format!("{:.2}%", 100.0 * n / d),
+        _ => "–".into(),
+    }
+}
+
+fn util(v: Option<&Value>) -> String {
+    num(v).map(|u| format!("{:.1}%", 100.0 * u)).unwrap_or_else(|| "–".into())
+}
+
+/// Non-zero failure counts, `timeout 410, unavailable 289`, in the contract's order.
+fn failures(v: Option<&Value>) -> String {
+    let Some(Value::Object(m)) = v else { return "–".into() };
+    let mut parts = Vec::new();
+    for c in Cause::ALL {
+        if let Some(n) = m.get(c.name()).and_then(Value::as_u64)
+            && n > 0
+        {
+            // A no-break space keeps a cause and its count on one line.
+            parts.push(format!("{}\u{a0}{n}", c.name()));
+        }
+    }
+    if parts.is_empty() { "–".into() } else { parts.join(", ") }
+}
+
+/// A name that may wrap only before an arrow (`client:shoppers->gateway.checkout`),
+/// never inside one of its parts.
+fn name_html(s: &str) -> String {
+    s.split("->")
+        .enumerate()
+        .map(|(i, part)| {
+            let arrow = if i == 0 { "" } else { "-&gt;" };
+            format!("<span class=\"nw\">{arrow}{}</span>", escape(part))
+        })
+        .collect::<Vec<_>>()
+        .join("<wbr>")
+}
+
+// ---- tables --------------------------------------------------------------------------
+
+/// A table: header cells, then rows; the first column is a name (left-aligned), the
+/// others numbers (right-aligned), except those listed in `text_cols`.
+struct Table {
+    caption: &'static str,
+    header: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+    text_cols: Vec<usize>,
+}
+
+impl Table {
+    fn html(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "<table>\n<caption>{}</caption>\n<thead><tr>", escape(self.caption));
+        for (i, h) in self.header.iter().enumerate() {
+            let cls = if i == 0 || self.text_cols.contains(&i) { "" } else { " class=\"n\"" };
+            let _ = write!(s, "<th{cls}>{}</th>", escape(h));
+        }
+        s.push_str("</tr></thead>\n<tbody>\n");
+        for r in &self.rows {
+            s.push_str("<tr>");
+            for (i, c) in r.iter().enumerate() {
+                let cls = if i == 0 || self.text_cols.contains(&i) { "" } else { " class=\"n\"" };
+                let cell = if i == 0 { name_html(c) } else { escape(c) };
+                let _ = write!(s, "<td{cls}>{cell}</td>");
+            }
+            s.push_str("</tr>\n");
+        }
+        s.push_str("</tbody>\n</table>\n");
+        s
+    }
+
+    fn markdown(&self) -> String {
+        let mut s = format!("**{}**\n\n|", md(self.caption));
+        for h in &self.header {
+            let _ = write!(s, " {} |", md(h));
+        }
+        s.push_str("\n|");
+        for i in 0..self.header.len() {
+            s.push_str(if i == 0 || self.text_cols.contains(&i) { " --- |" } else { " ---: |" });
+        }
+        s.push('\n');
+        for r in &self.rows {
+            s.push('|');
+            for c in r {
+                let _ = write!(s, " {} |", md(c));
+            }
+            s.push('\n');
+        }
+        s
+    }
+}
+
+fn entries(summary: &Value, key: &str) -> Vec<(String, Value)> {
+    match summary.get(key) {
+        Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The summary tables of one run, from its summary JSON; empty sections are left out.
+fn summary_tables(summary: &Value) -> Vec<Table> {
+    let mut tables = Vec::new();
+    let rows: Vec<Vec<String>> = entries(summary, "workloads")
+        .into_iter()
+        .map(|(name, w)| {
+            let l = w.get("latency_ms");
+            let q = |k: &str| ms(l.and_then(|l| l.get(k)));
+            vec![
+                name,
+                int(w.get("offered")),
+                int(w.get("ok")),
+                percent_of(w.get("ok"), w.get("offered")),
+                int(w.get("degraded")),
+                failures(w.get("failed")),
+                fixed(w.get("goodput_rps"), 1),
+                q("mean"),
+                q("p50"),
+                q("p90"),
+                q("p99"),
+                q("p999"),
+                q("max"),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Workloads (latency in ms, measured window)",
+            header: vec![
+                "workload",
+                "offered",
+                "ok",
+                "ok %",
+                "degraded",
+                "failed",
+                "goodput/s",
+                "mean",
+                "p50",
+                "p90",
+                "p99",
+                "p99.9",
+                "max",
+            ],
+            rows,
+            text_cols: vec![5],
+        });
+    }
+    let rows: Vec<Vec<String>> = entries(summary, "endpoints")
+        .into_iter()
+        .map(|(name, e)| {
+            let l = e.get("latency_ms");
+            let q = |k: &str| ms(l.and_then(|l| l.get(k)));
+            vec![
+                name,
+                int(e.get("requests")),
+                percent_of(e.get("ok"), e.get("requests")),
+                failures(e.get("failed")),
+                util(e.get("utilization")),
+                int(e.get("queue_max")),
+                int(e.get("abandoned")),
+                q("p50"),
+                q("p99"),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Endpoints (latency in ms; abandoned: finished after the caller gave up)",
+            header: vec![
+                "endpoint",
+                "requests",
+                "ok %",
+                "failed",
+                "utilisation",
+                "queue max",
+                "abandoned",
+                "p50",
+                "p99",
+            ],
+            rows,
+            text_cols: vec![3],
+        });
+    }
+    let rows: Vec<Vec<String>> = entries(summary, "calls")
+        .into_iter()
+        .map(|(name, c)| {
+            let l = c.get("latency_ms");
+            let q = |k: &str| ms(l.and_then(|l| l.get(k)));
+            let b = c.get("breaker");
+            vec![
+                name,
+                int(c.get("calls")),
+                int(c.get("attempts")),
+                int(c.get("retries")),
+                int(c.get("hedges")),
+                percent_of(c.get("ok"), c.get("calls")),
+                failures(c.get("failed")),
+                q("p50"),
+                q("p99"),
+                int(b.and_then(|b| b.get("opened"))),
+                fixed(b.and_then(|b| b.get("open_s")), 1),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Calls (latency in ms; breaker open time summed over the caller's replicas)",
+            header: vec![
+                "call",
+                "calls",
+                "attempts",
+                "retries",
+                "hedges",
+                "ok %",
+                "failed",
+                "p50",
+                "p99",
+                "breaker opened",
+                "open s",
+            ],
+            rows,
+            text_cols: vec![6],
+        });
+    }
+    let rows: Vec<Vec<String>> = entries(summary, "services")
+        .into_iter()
+        .map(|(name, s)| {
+            vec![name, int(s.get("replicas")), util(s.get("utilization")), int(s.get("queue_max"))]
+        })
+        .collect();
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Services",
+            header: vec!["service", "replicas", "utilisation", "queue max"],
+            rows,
+            text_cols: vec![],
+        });
+    }
+    tables
+}
+
+// ---- pages ---------------------------------------------------------------------------
+
+const CSS: &str = "\
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#222;\
+margin:0 auto;max-width:1100px;padding:24px 32px 64px;line-height:1.45}\
+h1{font-size:1.7em;margin:0 0 .2em}h1 .v{color:#666;font-weight:normal}\
+h2{font-size:1.3em;margin:2em 0 .6em;border-bottom:1px solid #ddd;padding-bottom:.2em}\
+.meta{color:#555;margin:0 0 1em}.desc{max-width:60em}\
+table{border-collapse:collapse;margin:0 0 1.6em;font-size:.88em}\
+caption{text-align:left;font-weight:600;padding:0 0 .4em}\
+th,td{padding:.3em .7em;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}\
+th{background:#f4f4f4;border-bottom:1px solid #ccc;white-space:nowrap}\
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+tbody tr:nth-child(even){background:#fafafa}\
+.scroll{overflow-x:auto}.nw{white-space:nowrap}\
+figure{margin:0 0 2.2em}figure svg{max-width:100%;height:auto;display:block;border:1px solid #eee}\
+figcaption{color:#444;margin-top:.4em;max-width:60em}\
+ul.toc{columns:2;font-size:.92em;padding-left:1.2em}\
+";
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        escape(title)
+    )
+}
+
+/// The charts section: a list of links, then each chart inline with its caption.
+fn charts_html(charts: &[Chart]) -> String {
+    let mut s = String::from("<h2 id=\"charts\">Charts</h2>\n<ul class=\"toc\">\n");
+    for c in charts {
+        let _ = writeln!(s, "<li><a href=\"#{}\">{}</a></li>", escape(&anchor(&c.file)), escape(&c.title));
+    }
+    s.push_str("</ul>\n");
+    for c in charts {
+        let _ = write!(
+            s,
+            "<figure id=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
+            escape(&anchor(&c.file)),
+            c.svg.trim_end(),
+            escape(&c.caption)
+        );
+    }
+    s
+}
+
+fn anchor(file: &str) -> String {
+    format!("chart-{}", file.trim_end_matches(".svg"))
+}
+
+fn charts_md(charts: &[Chart]) -> String {
+    let mut s = String::from("## Charts\n\n");
+    for c in charts {
+        let _ =
+            writeln!(s, "### {}\n\n{}\n\n![{}]({})\n", md(&c.title), md(&c.caption), md(&c.title), c.file);
+    }
+    s
+}
+
+fn seconds(ns: u64) -> String {
+    let s = ns as f64 / NS_PER_S as f64;
+    if s.fract() == 0.0 { format!("{s:.0} s") } else { format!("{s:.3} s") }
+}
+
+fn write_file(dir: &Path, name: &str, text: &str, written: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let p = dir.join(name);
+    std::fs::write(&p, text)?;
+    written.push(p);
+    Ok(())
+}
+
+/// Writes `report.html`, `report.md`, `topology.svg` and every chart's SVG file into
+/// `dir` (created if needed); returns the files written, in the order written.
+pub fn write_run_report(
+    dir: &Path,
+    spec: &Spec,
+    out: &RunOutput,
+    summary: &serde_json::Value,
+) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let charts = run_charts(spec, out);
+    let topo = topology_svg(spec);
+    let mut written = Vec::new();
+    for c in &charts {
+        write_file(dir, &c.file, &c.svg, &mut written)?;
+    }
+    write_file(dir, "topology.svg", &topo, &mut written)?;
+
+    let variant = spec.variant.clone();
+    let heading = match &variant {
+        Some(v) => format!("{} <span class=\"v\">· {}</span>", escape(&spec.name), escape(v)),
+        None => escape(&spec.name),
+    };
+    let meta = format!(
+        "{} · seed {} · {} simulated, {} warm-up left out of the tables · {} events · time series every {}",
+        variant
+            .as_deref()
+            .map(|v| format!("variant {}", escape(v)))
+            .unwrap_or_else(|| "base scenario".into()),
+        spec.seed,
+        seconds(spec.duration_ns),
+        seconds(spec.warmup_ns),
+        int(summary.get("events")),
+        seconds(spec.interval_ns),
+    );
+    let tables = summary_tables(summary);
+
+    let mut body = format!("<h1>{heading}</h1>\n<p class=\"meta\">{}</p>\n", escape(&meta));
+    if !spec.description.is_empty() {
+        let _ = writeln!(body, "<p class=\"desc\">{}</p>", escape(&spec.description));
+    }
+    let _ = writeln!(body, "<h2>Topology</h2>\n<figure>\n{}\n</figure>", topo.trim_end());
+    body.push_str("<h2>Summary</h2>\n");
+    for t in &tables {
+        let _ = writeln!(body, "<div class=\"scroll\">\n{}</div>", t.html());
+    }
+    body.push_str(&charts_html(&charts));
+    let title = match &variant {
+        Some(v) => format!("faultline: {} · {v}", spec.name),
+        None => format!("faultline: {}", spec.name),
+    };
+
+    let mut m = format!("# {}\n\n{}\n\n", md(&title), md(&meta));
+    if !spec.description.is_empty() {
+        let _ = write!(m, "{}\n\n", md(&spec.description));
+    }
+    m.push_str("## Topology\n\n![topology](topology.svg)\n\n## Summary\n\n");
+    for t in &tables {
+        m.push_str(&t.markdown());
+        m.push('\n');
+    }
+    m.push_str(&charts_md(&charts));
+
+    write_file(dir, "report.md", &m, &mut written)?;
+    write_file(dir, "report.html", &page(&title, &body), &mut written)?;
+    Ok(written)
+}
+
+/// Writes `compare.html`, `compare.md`, `topology.svg` (of the first variant) and the
+/// overlay SVGs into `dir`; `table_md` and `table_html` are the comparison tables
+/// rendered by the caller and are inserted as they are.
+pub fn write_compare_report(
+    dir: &Path,
+    scenario: &str,
+    description: &str,
+    variants: &[VariantRuns],
+    table_md: &str,
+    table_html: &str,
+) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let charts = compare_charts(variants);
+    let mut written = Vec::new();
+    for c in &charts {
+        write_file(dir, &c.file, &c.svg, &mut written)?;
+    }
+    let topo = variants.first().map(|v| topology_svg(&v.spec));
+    if let Some(t) = &topo {
+        write_file(dir, "topology.svg", t, &mut written)?;
+    }
+    let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+    let seeds = variants.iter().map(|v| v.outputs.len()).max().unwrap_or(0);
+    let meta = format!(
+        "{} variant{} ({}) · {} seed{} each (1 to {}) · charts show every seed merged (spectra) or the mean over seeds per interval",
+        names.len(),
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        seeds,
+        if seeds == 1 { "" } else { "s" },
+        seeds
+    );
+    let title = format!("faultline: {scenario} · comparison");
+
+    let mut body = format!(
+        "<h1>{} <span class=\"v\">· comparison</span></h1>\n<p class=\"meta\">{}</p>\n",
+        escape(scenario),
+        escape(&meta)
+    );
+    if !description.is_empty() {
+        let _ = writeln!(body, "<p class=\"desc\">{}</p>", escape(description));
+    }
+    if let Some(t) = &topo {
+        let _ = writeln!(body, "<h2>Topology</h2>\n<figure>\n{}\n</figure>", t.trim_end());
+    }
+    let _ = writeln!(body, "<h2>Summary</h2>\n<div class=\"scroll\">\n{}\n</div>", table_html.trim_end());
+    body.push_str(&charts_html(&charts));
+
+    let mut m = format!("# {}\n\n{}\n\n", md(&title), md(&meta));
+    if !description.is_empty() {
+        let _ = write!(m, "{}\n\n", md(description));
+    }
+    if topo.is_some() {
+        m.push_str("## Topology\n\n![topology](topology.svg)\n\n");
+    }
+    let _ = write!(m, "## Summary\n\n{}\n\n", table_md.trim_end());
+    m.push_str(&charts_md(&charts));
+
+    write_file(dir, "compare.md", &m, &mut written)?;
+    write_file(dir, "compare.html", &page(&title, &body), &mut written)?;
+    Ok(written)
+}
+
+// ---- topology ------------------------------------------------------------------------
+
+/// A box of the drawing: a workload's client or a service, or a bend point of an edge
+/// that skips layers (a "dummy" in Sugiyama's method, so that long edges run between
+/// boxes rather than through them).
+#[derive(Clone, Debug)]
+struct Node {
+    lines: Vec<String>,
+    kind: NodeKind,
+    layer: usize,
+    /// Position within its layer (after ordering) and pixel geometry.
+    y: f64,
+    h: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum NodeKind {
+    Client,
+    Service,
+    Dummy,
+}
+
+#[derive(Clone, Debug)]
+struct Arrow {
+    /// Nodes from the source to the target, dummies between.
+    path: Vec<usize>,
+    label: String,
+    optional: bool,
+    /// Goes to the same or an earlier layer (a cycle): drawn as an arc under the boxes.
+    back: bool,
+}
+
+const T_FONT: f64 = 13.0;
+const T_SMALL: f64 = 11.5;
+const T_CHAR: f64 = 7.4;
+const T_SMALL_CHAR: f64 = 6.4;
+
+fn kind_name(k: ServiceKind) -> &'static str {
+    match k {
+        ServiceKind::Service => "service",
+        ServiceKind::Database => "database",
+        ServiceKind::Cache => "cache",
+        ServiceKind::Broker => "broker",
+    }
+}
+
+fn rate(r: f64) -> String {
+    if r.fract() == 0.0 { format!("{r:.0}") } else { format!("{r:.2}") }
+}
+
+/// The policy names used on each edge, and whether it is an optional branch.
+fn edge_labels(spec: &Spec) -> Vec<(Vec<String>, bool)> {
+    let mut out: Vec<(Vec<String>, bool)> = vec![(Vec::new(), false); spec.edges.len()];
+    let mut add = |edge: u32, policy: Option<u32>, optional: bool| {
+        if let Some(slot) = out.get_mut(edge as usize) {
+            let name = match policy.and_then(|p| spec.policies.get(p as usize)) {
+                Some(p) => p.name.clone(),
+                None => "no policy".into(),
+            };
+            if !slot.0.contains(&name) {
+                slot.0.push(name);
+            }
+            slot.1 |= optional;
+        }
+    };
+    for e in &spec.endpoints {
+        for step in &e.steps {
+            let sites = match step {
+                Step::Call(c) => std::slice::from_ref(c),
+                Step::Parallel(cs) => cs.as_slice(),
+                Step::Work(_) => &[],
+            };
+            for site in sites {
+                for t in &site.targets {
+                    add(t.edge, site.policy, site.optional);
+                }
+            }
+        }
+    }
+    for w in &spec.workloads {
+        add(w.edge, w.policy, false);
+    }
+    out
+}
+
+/// The topology as an SVG: workload clients on the far left, services layered left to
+/// right by call depth (the longest chain of calls that reaches them), one arrow per
+/// call edge labelled with the target endpoint and its policy.
+pub fn topology_svg(spec: &Spec) -> String {
+    let n_wl = spec.workloads.len();
+    let n_svc = spec.services.len();
+    let svc_node = |s: usize| n_wl + s;
+    // Depth of each service: 1 + the longest chain of calls from a client, by
+    // relaxation bounded by the number of services (a cycle stops growing there).
+    let mut depth = vec![1usize; n_svc];
+    let target_svc =
+        |ep: u32| spec.endpoints.get(ep as usize).map(|e| e.service as usize).filter(|s| *s < n_svc);
+    for _ in 0..n_svc {
+        let mut changed = false;
+        for e in &spec.edges {
+            if let (Some(c), Some(t)) =
+                (e.caller.map(|c| c as usize).filter(|c| *c < n_svc), target_svc(e.target))
+                && c != t
+                && depth[t] < depth[c] + 1
+                && depth[c] < n_svc
+            {
+                depth[t] = depth[c] + 1;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    let mut nodes: Vec<Node> = Vec::new();
+    for w in &spec.workloads {
+        let arrival = match &w.arrival {
+            Arrival::Poisson { rate_per_s } => format!("Poisson {}/s", rate(*rate_per_s)),
+            Arrival::Constant { rate_per_s } => format!("constant {}/s", rate(*rate_per_s)),
+            Arrival::Closed { users, .. } => format!("closed loop, {users} users"),
+        };
+        let sched = if w.schedule.is_empty() { String::new() } else { " (scheduled)".into() };
+        nodes.push(Node {
+            lines: vec![format!("client: {}", w.name), format!("{arrival}{sched}")],
+            kind: NodeKind::Client,
+            layer: 0,
+            y: 0.0,
+            h: 0.0,
+        });
+    }
+    for (i, s) in spec.services.iter().enumerate() {
+        nodes.push(Node {
+            lines: vec![
+                s.name.clone(),
+                format!("{} × {} workers · {}", s.replicas, s.concurrency, kind_name(s.kind)),
+            ],
+            kind: NodeKind::Service,
+            layer: depth[i],
+            y: 0.0,
+            h: 0.0,
+        });
+    }
+
+    let labels = edge_labels(spec);
+    let mut arrows: Vec<Arrow> = Vec::new();
+    for (i, e) in spec.edges.iter().enumerate() {
+        let from = match e.caller {
+            Some(c) if (c as usize) < n_svc => svc_node(c as usize),
+            Some(_) => continue,
+            None => match spec.workloads.iter().position(|w| w.edge as usize == i) {
+                Some(w) => w,
+                None => continue,
+            },
+        };
+        let Some(t) = target_svc(e.target) else { continue };
+        let to = svc_node(t);
+        let ep = spec.endpoints[e.target as usize].name.as_str();
+        let ep_short = ep.strip_prefix(&format!("{}.", spec.services[t].name)).unwrap_or(ep).to_string();
+        let (policies, optional) = labels.get(i).cloned().unwrap_or_default();
+        let mut label = format!(
+            "{ep_short} · {}",
+            if policies.is_empty() { "no policy".into() } else { policies.join(", ") }
+        );
+        if optional {
+            label.push_str(" · optional");
+        }
+        let (lf, lt) = (nodes[from].layer, nodes[to].layer);
+        let mut path = vec![from];
+        let back = lt <= lf;
+        if !back {
+            for l in lf + 1..lt {
+                nodes.push(Node { lines: Vec::new(), kind: NodeKind::Dummy, layer: l, y: 0.0, h: 0.0 });
+                path.push(nodes.len() - 1);
+            }
+        }
+        path.push(to);
+        arrows.push(Arrow { path, label, optional, back });
+    }
+
+    // Order each layer to keep arrows short and uncrossed: barycentre sweeps, ties kept
+    // in file order.
+    let n_layers = nodes.iter().map(|n| n.layer).max().unwrap_or(0) + 1;
+    let mut layers: Vec<Vec<usize>> = vec![Vec::new(); n_layers];
+    for (i, n) in nodes.iter().enumerate() {
+        layers[n.layer].push(i);
+    }
+    let mut pos = vec![0f64; nodes.len()];
+    let set_pos = |layers: &Vec<Vec<usize>>, pos: &mut Vec<f64>| {
+        for l in layers {
+            for (k, n) in l.iter().enumerate() {
+                pos[*n] = k as f64;
+            }
+        }
+    };
+    set_pos(&layers, &mut pos);
+    let links: Vec<(usize, usize)> =
+        arrows.iter().filter(|a| !a.back).flat_map(|a| a.path.windows(2).map(|w| (w[0], w[1]))).collect();
+    for sweep in 0..8 {
+        let down = sweep % 2 == 0;
+        let order: Vec<usize> =
+            if down { (1..n_layers).collect() } else { (0..n_layers.saturating_sub(1)).rev().collect() };
+        for l in order {
+            let bary: Vec<(f64, usize)> = layers[l]
+                .iter()
+                .map(|&n| {
+                    let nb: Vec<f64> = links
+                        .iter()
+                        .filter_map(|&(a, b)| {
+                            if down && b == n {
+                                Some(pos[a])
+                            } else if !down && a == n {
+                                Some(pos[b])
+                            } else {
+                                None
+                            }
+                        })
+                        .collect();
+                    let v = if nb.is_empty() { pos[n] } else { nb.iter().sum::<f64>() / nb.len() as f64 };
+                    (v, n)
+                })
+                .collect();
+            let mut sorted = bary.clone();
+            sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(pos[a.1].total_cmp(&pos[b.1])));
+            layers[l] = sorted.into_iter().map(|x| x.1).collect();
+            set_pos(&layers, &mut pos);
+        }
+    }
+
+    // Geometry.
+    let mut out_deg = vec![0usize; nodes.len()];
+    let mut in_deg = vec![0usize; nodes.len()];
+    for (a, b) in &links {
+        out_deg[*a] += 1;
+        in_deg[*b] += 1;
+    }
+    let layer_w: Vec<f64> = layers
+        .iter()
+        .map(|l| {
+            l.iter()
+                .map(|&n| {
+                    let nd = &nodes[n];
+                    match nd.kind {
+                        NodeKind::Dummy => 0.0,
+                        _ => {
+                            nd.lines
+                                .iter()
+                                .enumerate()
+                                .map(|(i, s)| {
+                                    s.chars().count() as f64 * if i == 0 { T_CHAR } else { T_SMALL_CHAR }
+                                })
+                                .fold(0.0, f64::max)
+                                .max(110.0)
+                                + 24.0
+                        }
+                    }
+                })
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    // Each gap is wide enough for the labels of the arrows that leave the layer before it.
+    let mut gap_w = vec![90.0f64; n_layers];
+    for a in arrows.iter().filter(|a| !a.back) {
+        let l = nodes[a.path[0]].layer;
+        gap_w[l] = gap_w[l].max(a.label.chars().count() as f64 * T_SMALL_CHAR + 36.0);
+    }
+    let mut layer_x = vec![0f64; n_layers];
+    let mut x = 20.0;
+    for l in 0..n_layers {
+        layer_x[l] = x;
+        x += layer_w[l] + gap_w[l];
+    }
+    let width = (x - gap_w[n_layers - 1] + 20.0).max(200.0);
+    for (i, n) in nodes.iter_mut().enumerate() {
+        n.h = match n.kind {
+            NodeKind::Dummy => 18.0,
+            _ => (20.0 * out_deg[i].max(in_deg[i]) as f64 + 12.0).max(50.0),
+        };
+    }
+    let vgap = 26.0;
+    let layer_h: Vec<f64> = layers
+        .iter()
+        .map(|l| l.iter().map(|&n| nodes[n].h).sum::<f64>() + vgap * l.len().saturating_sub(1) as f64)
+        .collect();
+    let max_h = layer_h.iter().copied().fold(0.0, f64::max);
+    let has_back = arrows.iter().any(|a| a.back);
+    let height = max_h + 40.0 + if has_back { 40.0 } else { 0.0 };
+    for (l, members) in layers.iter().enumerate() {
+        let mut y = 20.0 + (max_h - layer_h[l]) / 2.0;
+        for &n in members {
+            nodes[n].y = y;
+            y += nodes[n].h + vgap;
+        }
+    }
+    let node_x = |n: usize| layer_x[nodes[n].layer];
+    let node_w = |n: usize| layer_w[nodes[n].layer];
+
+    // Ports: the arrows leaving (entering) a box are spread along its right (left) side,
+    // ordered by the height of the other end so that they do not cross at the box.
+    let mut out_port = vec![0f64; links.len()];
+    let mut in_port = vec![0f64; links.len()];
+    for (n, node) in nodes.iter().enumerate() {
+        let mut outs: Vec<usize> = (0..links.len()).filter(|&k| links[k].0 == n).collect();
+        outs.sort_by(|&a, &b| pos[links[a].1].total_cmp(&pos[links[b].1]).then(a.cmp(&b)));
+        for (j, &k) in outs.iter().enumerate() {
+            out_port[k] = node.y + node.h * (j as f64 + 1.0) / (outs.len() as f64 + 1.0);
+        }
+        let mut ins: Vec<usize> = (0..links.len()).filter(|&k| links[k].1 == n).collect();
+        ins.sort_by(|&a, &b| pos[links[a].0].total_cmp(&pos[links[b].0]).then(a.cmp(&b)));
+        for (j, &k) in ins.iter().enumerate() {
+            in_port[k] = node.y + node.h * (j as f64 + 1.0) / (ins.len() as f64 + 1.0);
+        }
+    }
+
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\" xmlns=\"http://www.w3.org/2000/svg\" \
+         font-family=\"sans-serif\" role=\"img\" aria-label=\"topology of {}\">\n\
+         <defs><marker id=\"fl-arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" \
+         orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555\"/></marker></defs>\n\
+         <rect x=\"0\" y=\"0\" width=\"{w:.0}\" height=\"{h:.0}\" fill=\"#ffffff\"/>\n",
+        escape(&spec.name),
+        w = width,
+        h = height
+    );
+    if nodes.is_empty() {
+        s.push_str("<text x=\"20\" y=\"30\" font-size=\"13\" fill=\"#666\">no services</text>\n");
+    }
+
+    // Arrows first, then boxes over them, then labels over everything.
+    let mut label_svg = String::new();
+    let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
+    let mut link_k = 0usize;
+    for a in &arrows {
+        let dash = if a.optional { " stroke-dasharray=\"6 4\"" } else { "" };
+        if a.back {
+            let (f, t) = (a.path[0], a.path[1]);
+            let (x1, y1) = (node_x(f) + node_w(f) / 2.0, nodes[f].y + nodes[f].h);
+            let (x2, y2) =
+                (node_x(t) + node_w(t) / 2.0 + if f == t { 20.0 } else { 0.0 }, nodes[t].y + nodes[t].h);
+            let low = max_h + 50.0;
+            let _ = writeln!(
+                s,
+                "<path d=\"M{x1:.1},{y1:.1} C{x1:.1},{low:.1} {x2:.1},{low:.1} {x2:.1},{y2:.1}\" fill=\"none\" stroke=\"#555\" \
+                 stroke-width=\"1.4\"{dash} marker-end=\"url(#fl-arrow)\"/>"
+            );
+            push_label(&mut label_svg, &a.label, (x1 + x2) / 2.0, low - 8.0);
+            placed.push(label_rect(&a.label, (x1 + x2) / 2.0, low - 8.0));
+            continue;
+        }
+        let mut pts: Vec<(f64, f64)> = Vec::new();
+        let mut first_seg = ((0.0, 0.0), (0.0, 0.0));
+        for (j, w) in a.path.windows(2).enumerate() {
+            let k = link_k;
+            link_k += 1;
+            let (f, t) = (w[0], w[1]);
+            let p1 = if nodes[f].kind == NodeKind::Dummy {
+                (node_x(f) + node_w(f), nodes[f].y + nodes[f].h / 2.0)
+            } else {
+                (node_x(f) + node_w(f), out_port[k])
+            };
+            let p2 = if nodes[t].kind == NodeKind::Dummy {
+                (node_x(t), nodes[t].y + nodes[t].h / 2.0)
+            } else {
+                (node_x(t), in_port[k])
+            };
+            if j == 0 {
+                first_seg = (p1, p2);
+            }
+            if pts.last() != Some(&p1) {
+                pts.push(p1);
+            }
+            pts.push(p2);
+        }
+        let mut d = format!("M{:.1},{:.1}", pts[0].0, pts[0].1);
+        for w in pts.windows(2) {
+            let ((x1, y1), (x2, y2)) = (w[0], w[1]);
+            if (y1 - y2).abs() < 0.05 || (x2 - x1) < 1.0 {
+                let _ = write!(d, " L{x2:.1},{y2:.1}");
+            } else {
+                let mx = (x1 + x2) / 2.0;
+                let _ = write!(d, " C{mx:.1},{y1:.1} {mx:.1},{y2:.1} {x2:.1},{y2:.1}");
+            }
+        }
+        let _ = writeln!(
+            s,
+            "<path d=\"{d}\" fill=\"none\" stroke=\"#555\" stroke-width=\"1.4\"{dash} marker-end=\"url(#fl-arrow)\"/>"
+        );
+        // The label sits on the first segment, at the first of a few places along it
+        // where it overlaps no other label.
+        let ((x1, y1), (x2, y2)) = first_seg;
+        let at = |t: f64| {
+            if (y1 - y2).abs() < 0.05 {
+                (x1 + t * (x2 - x1), y1)
+            } else {
+                // The cubic of the path with both control points at the middle x.
+                let u = 1.0 - t;
+                let mx = (x1 + x2) / 2.0;
+                let x = u * u * u * x1 + 3.0 * u * u * t * mx + 3.0 * u * t * t * mx + t * t * t * x2;
+                let y = (u * u * u + 3.0 * u * u * t) * y1 + (3.0 * u * t * t + t * t * t) * y2;
+                (x, y)
+            }
+        };
+        let choice = [0.5, 0.35, 0.65, 0.25, 0.75]
+            .into_iter()
+            .map(at)
+            .find(|(x, y)| {
+                let r = label_rect(&a.label, *x, *y);
+                !placed.iter().any(|p| overlaps(p, &r))
+            })
+            .unwrap_or_else(|| at(0.5));
+        push_label(&mut label_svg, &a.label, choice.0, choice.1);
+        placed.push(label_rect(&a.label, choice.0, choice.1));
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        if n.kind == NodeKind::Dummy {
+            continue;
+        }
+        let (x, w) = (node_x(i), node_w(i));
+        let (fill, stroke, dash) = match n.kind {
+            NodeKind::Client => ("#f3f3f3", "#888", " stroke-dasharray=\"4 3\""),
+            _ => ("#eaf2fb", "#3a6ea5", ""),
+        };
+        let _ = writeln!(
+            s,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\" \
+             stroke-width=\"1.3\"{dash}/>",
+            n.y, n.h
+        );
+        let cx = x + w / 2.0;
+        let cy = n.y + n.h / 2.0;
+        if let Some(l0) = n.lines.first() {
+            let _ = writeln!(
+                s,
+                "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"{T_FONT}\" font-weight=\"bold\" \
+                 fill=\"#1d1d1d\">{}</text>",
+                cy - 3.0,
+                escape(l0)
+            );
+        }
+        if let Some(l1) = n.lines.get(1) {
+            let _ = writeln!(
+                s,
+                "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"{T_SMALL}\" fill=\"#444\">{}</text>",
+                cy + 13.0,
+                escape(l1)
+            );
+        }
+    }
+    s.push_str(&label_svg);
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The box `(x0, y0, x1, y1)` of a label centred at `(x, y)`, with a little margin.
+fn label_rect(text: &str, x: f64, y: f64) -> (f64, f64, f64, f64) {
+    let w = text.chars().count() as f64 * T_SMALL_CHAR + 8.0;
+    (x - w / 2.0 - 2.0, y - 10.0, x + w / 2.0 + 2.0, y + 10.0)
+}
+
+fn overlaps(a: &(f64, f64, f64, f64), b: &(f64, f64, f64, f64)) -> bool {
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
+
+/// An arrow's label, centred at `(x, y)` on a white halo so it stays legible where it
+/// crosses a line.
+fn push_label(s: &mut String, text: &str, x: f64, y: f64) {
+    let w = text.chars().count() as f64 * T_SMALL_CHAR + 8.0;
+    let _ = writeln!(
+        s,
+        "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"16\" rx=\"3\" fill=\"#ffffff\" fill-opacity=\"0.9\"/>\n\
+         <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"{T_SMALL}\" fill=\"#333\">{}</text>",
+        x - w / 2.0,
+        y - 8.0,
+        y + 4.0,
+        escape(text)
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(escape("a<b & \"c\" 'd'"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;");
+        assert_eq!(md("a|b *c* <x>"), "a\\|b \\*c\\* \\<x\\>");
+    }
+}

@@ -1,0 +1,97 @@
+//! The committed reports of the example scenarios (`reports/`) must be exactly what the
+//! code produces: a change that moves a number moves the committed report in the same
+//! commit. Regenerate them all with
+//!
+//! ```sh
+//! FAULTLINE_BLESS=1 cargo test --release --test it golden
+//! ```
+
+use crate::common::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Seeds per comparison in the committed reports.
+const SEEDS: &str = "5";
+
+fn scenarios() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn has_variants(p: &Path) -> bool {
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+    v.get("variants").and_then(|v| v.as_object()).is_some_and(|m| !m.is_empty())
+}
+
+/// Produces every report of one scenario into `dir`.
+fn produce(scenario: &Path, dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    let o = bin().arg("run").arg(scenario).arg("--out").arg(dir).output().unwrap();
+    assert!(o.status.success(), "{}: {}", scenario.display(), stderr(&o));
+    if has_variants(scenario) {
+        let o = bin()
+            .arg("compare")
+            .arg(scenario)
+            .args(["--seeds", SEEDS, "--out"])
+            .arg(dir.join("compare"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}: {}", scenario.display(), stderr(&o));
+    }
+}
+
+fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn committed_reports_match_what_the_code_produces() {
+    let bless = std::env::var_os("FAULTLINE_BLESS").is_some();
+    let tmp = std::env::temp_dir().join(format!("faultline-golden-{}", std::process::id()));
+    let mut stale = Vec::new();
+    for s in scenarios() {
+        let name = s.file_stem().unwrap().to_str().unwrap().to_string();
+        let committed = Path::new("reports").join(&name);
+        if bless {
+            produce(&s, &committed);
+            continue;
+        }
+        let fresh = tmp.join(&name);
+        produce(&s, &fresh);
+        let (a, b) = (files(&committed), files(&fresh));
+        if a.keys().ne(b.keys()) {
+            stale.push(format!("{name}: files differ: committed {:?} vs produced {:?}", a.keys(), b.keys()));
+            continue;
+        }
+        for (f, bytes) in &b {
+            if a[f] != *bytes {
+                stale.push(format!("{name}/{}", f.display()));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(
+        stale.is_empty(),
+        "committed reports are stale; regenerate with `FAULTLINE_BLESS=1 cargo test --release --test it golden` \
+         and commit them with the change that moved them:\n{}",
+        stale.join("\n")
+    );
+}

@@ -1,0 +1,445 @@
+//! Charts and reports: the files exist, every SVG is well-formed, the same run gives the
+//! same bytes, the charts draw the figures of the series and the summary, the HTML is
+//! self-contained and escapes user text, and odd inputs draw without a panic.
+
+use crate::common::spec_with;
+use faultline::charts::{VariantRuns, compare_charts, latency_points, run_charts, spectrum_points};
+use faultline::html::{topology_svg, write_compare_report, write_run_report};
+use faultline::metrics::{Scope, Series};
+use faultline::model::RunOutput;
+use faultline::report::summary_json;
+use faultline::scenario::{LoadOptions, load_file};
+use faultline::spec::Spec;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+fn scenario(name: &str, variant: Option<&str>) -> Spec {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    let opts = LoadOptions { variant: variant.map(String::from), ..Default::default() };
+    load_file(&path, &opts).unwrap_or_else(|e| panic!("{name} did not load:\n{e}"))
+}
+
+/// Runs a spec. Not `common::run`: its check `attempts >= ended` does not hold for an
+/// edge whose breaker refuses calls without an attempt (cascade's breaker variant), and
+/// these tests are about the reports, not the model.
+fn simulate(spec: &Spec) -> RunOutput {
+    let out = faultline::model::run(spec).unwrap_or_else(|e| panic!("run failed: {e}"));
+    assert!(out.violations.is_empty(), "{:?}", out.violations);
+    out
+}
+
+fn fresh_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("faultline-reports-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn write_run(spec: &Spec, out: &RunOutput, tag: &str) -> (PathBuf, Vec<PathBuf>) {
+    let dir = fresh_dir(tag);
+    let files = write_run_report(&dir, spec, out, &summary_json(spec, out)).expect("report written");
+    (dir, files)
+}
+
+// ---- a minimal well-formedness check (no XML crate) -----------------------------------
+
+/// Checks that tags balance and nest, attribute values are quoted, and every `&` starts
+/// a known entity. `void` lists HTML elements that have no end tag.
+fn check_markup(s: &str, void: &[&str]) -> Result<(), String> {
+    let b = s.as_bytes();
+    let mut stack: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'<' => {
+                let rest = &s[i..];
+                if rest.starts_with("<!--") {
+                    i += rest.find("-->").ok_or("unclosed comment")? + 3;
+                    continue;
+                }
+                if rest.starts_with("<!") || rest.starts_with("<?") {
+                    i += rest.find('>').ok_or("unclosed declaration")? + 1;
+                    continue;
+                }
+                // Find the end of the tag, skipping quoted attribute values.
+                let mut j = i + 1;
+                let mut quote = None;
+                while j < b.len() {
+                    match (quote, b[j]) {
+                        (None, b'"') | (None, b'\'') => quote = Some(b[j]),
+                        (Some(q), c) if c == q => quote = None,
+                        (None, b'>') => break,
+                        (None, b'<') => return Err(format!("'<' inside a tag at byte {j}")),
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                if j >= b.len() {
+                    return Err(format!("unterminated tag at byte {i}"));
+                }
+                let tag = &s[i + 1..j];
+                check_entities(tag)?;
+                if let Some(name) = tag.strip_prefix('/') {
+                    let name = name.trim();
+                    match stack.pop() {
+                        Some(open) if open == name => {}
+                        Some(open) => return Err(format!("</{name}> closes <{open}> at byte {i}")),
+                        None => return Err(format!("</{name}> with nothing open at byte {i}")),
+                    }
+                } else {
+                    let name: String =
+                        tag.chars().take_while(|c| !c.is_whitespace() && *c != '/' && *c != '>').collect();
+                    if name.is_empty() {
+                        return Err(format!("empty tag name at byte {i}"));
+                    }
+                    check_attributes(tag.trim_end_matches('/'), &name)?;
+                    if !tag.ends_with('/') && !void.contains(&name.as_str()) {
+                        stack.push(name);
+                    }
+                }
+                i = j + 1;
+            }
+            b'>' => return Err(format!("stray '>' at byte {i}")),
+            _ => {
+                let next = s[i..].find('<').map(|k| i + k).unwrap_or(b.len());
+                check_entities(&s[i..next])?;
+                i = next;
+            }
+        }
+    }
+    if stack.is_empty() { Ok(()) } else { Err(format!("unclosed: {stack:?}")) }
+}
+
+fn check_entities(text: &str) -> Result<(), String> {
+    for (k, _) in text.match_indices('&') {
+        let rest = &text[k + 1..];
+        let end = rest.find(';').ok_or_else(|| format!("bare '&' in {text:?}"))?;
+        let ent = &rest[..end];
+        let ok = matches!(ent, "amp" | "lt" | "gt" | "quot" | "apos")
+            || ent.strip_prefix('#').is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+        if !ok {
+            return Err(format!("unknown entity &{ent}; in {text:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// Every attribute is `name="value"` (or `name='value'`); HTML's bare attributes are
+/// not produced by this crate.
+fn check_attributes(tag: &str, name: &str) -> Result<(), String> {
+    let mut rest = tag[name.len()..].trim_start();
+    while !rest.is_empty() {
+        let eq = rest.find('=').ok_or_else(|| format!("attribute without value in <{tag}>"))?;
+        let attr = rest[..eq].trim();
+        if attr.is_empty() || attr.contains(char::is_whitespace) {
+            return Err(format!("bad attribute {attr:?} in <{tag}>"));
+        }
+        let after = &rest[eq + 1..];
+        let q = after.chars().next().ok_or("attribute value missing")?;
+        if q != '"' && q != '\'' {
+            return Err(format!("unquoted attribute value in <{tag}>"));
+        }
+        let close = after[1..].find(q).ok_or("unterminated attribute value")?;
+        rest = after[1 + close + 1..].trim_start();
+    }
+    Ok(())
+}
+
+const HTML_VOID: &[&str] = &["meta", "br", "wbr", "img", "link", "hr", "input"];
+
+/// The `<svg>…</svg>` documents inlined in an HTML page.
+fn inline_svgs(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(k) = html[from..].find("<svg") {
+        let start = from + k;
+        let end = html[start..].find("</svg>").map(|e| start + e + 6).expect("closed svg");
+        out.push(&html[start..end]);
+        from = end;
+    }
+    out
+}
+
+#[test]
+fn the_markup_check_catches_what_it_should() {
+    assert!(check_markup("<svg><g><text x=\"1\">a &amp; b</text></g></svg>", &[]).is_ok());
+    assert!(check_markup("<svg><g></svg>", &[]).is_err());
+    assert!(check_markup("<svg><text>a & b</text></svg>", &[]).is_err());
+    assert!(check_markup("<svg x=1></svg>", &[]).is_err());
+    assert!(check_markup("<svg><text>a</g></svg>", &[]).is_err());
+}
+
+// ---- the reports ---------------------------------------------------------------------
+
+#[test]
+fn run_report_writes_every_file_and_every_svg_is_well_formed() {
+    let spec = scenario("cascade.json", Some("breaker"));
+    let out = simulate(&spec);
+    let (dir, files) = write_run(&spec, &out, "files");
+    let names: Vec<String> =
+        files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    for expected in [
+        "report.html",
+        "report.md",
+        "topology.svg",
+        "latency-searchers.svg",
+        "throughput-searchers.svg",
+        "spectrum-searchers.svg",
+        "latency-recommended.svg",
+        "breaker-storefront-recs-get.svg",
+        "services.svg",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    }
+    for f in &files {
+        assert!(f.exists(), "{} listed but not written", f.display());
+        let text = std::fs::read_to_string(f).unwrap();
+        if f.extension().is_some_and(|e| e == "svg") {
+            assert!(text.starts_with("<svg"), "{} is not an SVG", f.display());
+            check_markup(&text, &[]).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        }
+    }
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    check_markup(&html, HTML_VOID).unwrap_or_else(|e| panic!("report.html: {e}"));
+    let svgs = inline_svgs(&html);
+    // The topology and every chart are inline.
+    assert_eq!(svgs.len(), names.iter().filter(|n| n.ends_with(".svg")).count());
+    for s in svgs {
+        check_markup(s, &[]).unwrap();
+    }
+    // The Markdown links every chart it describes.
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for n in names.iter().filter(|n| n.ends_with(".svg")) {
+        assert!(md.contains(&format!("]({n})")), "report.md does not link {n}");
+    }
+    assert!(md.contains("| searchers |"), "workload table missing from report.md");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn two_runs_give_identical_report_bytes() {
+    let spec = scenario("retry-storm.json", None);
+    let (a_dir, a) = write_run(&spec, &simulate(&spec), "det-a");
+    let (b_dir, b) = write_run(&spec, &simulate(&spec), "det-b");
+    let rel = |d: &Path, v: &[PathBuf]| {
+        v.iter().map(|p| p.strip_prefix(d).unwrap().to_path_buf()).collect::<Vec<_>>()
+    };
+    assert_eq!(rel(&a_dir, &a), rel(&b_dir, &b));
+    for (x, y) in a.iter().zip(&b) {
+        assert!(
+            std::fs::read(x).unwrap() == std::fs::read(y).unwrap(),
+            "{} differs between runs",
+            x.display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(a_dir);
+    let _ = std::fs::remove_dir_all(b_dir);
+}
+
+#[test]
+fn html_is_self_contained_and_wall_clock_free() {
+    let spec = scenario("cascade.json", Some("breaker"));
+    let out = simulate(&spec);
+    let (dir, _) = write_run(&spec, &out, "self");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let stripped = html.replace("http://www.w3.org/2000/svg", "");
+    assert!(
+        !stripped.contains("http://") && !stripped.contains("https://"),
+        "network reference in report.html"
+    );
+    assert!(!html.contains("<script"), "report.html needs no script");
+    assert!(!html.contains("<link"), "report.html must inline its CSS");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_latency_chart_draws_the_series_values() {
+    let spec = scenario("cascade.json", Some("breaker"));
+    let out = simulate(&spec);
+    for wl in &spec.workloads {
+        let pts = latency_points(&out.series, &wl.name);
+        let col = out.series.column(Scope::Workload, &wl.name, "p99_ms").unwrap();
+        assert_eq!(pts.p99.len(), out.series.ends.len());
+        let last_drawn = pts.p99.iter().rev().find(|p| p.1.is_finite()).unwrap();
+        let (i, last_value) = col.values.iter().enumerate().rev().find(|(_, v)| v.is_finite()).unwrap();
+        assert_eq!(last_drawn.1, *last_value as f64, "{}: last p99 drawn", wl.name);
+        assert_eq!(last_drawn.0, out.series.ends[i] as f64 / 1e9, "{}: its time", wl.name);
+        // Intervals with no completion are gaps, not zeros.
+        for (p, v) in
+            pts.p50.iter().zip(&out.series.column(Scope::Workload, &wl.name, "p50_ms").unwrap().values)
+        {
+            assert!(p.1 == *v as f64 || (p.1.is_nan() && v.is_nan()));
+        }
+    }
+}
+
+#[test]
+fn the_spectrum_draws_the_summary_percentiles() {
+    let spec = scenario("cascade.json", Some("breaker"));
+    let out = simulate(&spec);
+    let summary = summary_json(&spec, &out);
+    for (wl, f) in spec.workloads.iter().zip(&out.workloads) {
+        let pts = spectrum_points(&f.latency, 4);
+        // 20 points per decade of 1/(1-p): 0% at index 0, 99% at index 40.
+        assert_eq!(pts.len(), 81);
+        let (x, ms) = pts[40];
+        assert!((x - 100.0).abs() < 1e-9);
+        let p99 = summary["workloads"][&wl.name]["latency_ms"]["p99"].as_f64().unwrap();
+        assert!((ms - p99).abs() < 1e-3, "{}: spectrum p99 {ms} vs summary {p99}", wl.name);
+        let (_, min) = pts[0];
+        assert!(pts.iter().all(|p| p.1 >= min), "a spectrum never goes below its first point");
+        assert!(pts.windows(2).all(|w| w[1].1 >= w[0].1), "a spectrum is non-decreasing");
+    }
+}
+
+#[test]
+fn charts_are_listed_in_a_stable_order_with_unique_files() {
+    let spec = scenario("checkout-brownout.json", None);
+    let out = simulate(&spec);
+    let charts = run_charts(&spec, &out);
+    let files: Vec<&str> = charts.iter().map(|c| c.file.as_str()).collect();
+    let mut sorted = files.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), files.len(), "duplicate file names: {files:?}");
+    assert!(files[0].starts_with("latency-"), "{files:?}");
+    assert_eq!(*files.last().unwrap(), "services.svg");
+    for c in &charts {
+        assert!(!c.title.is_empty() && c.caption.ends_with(['?', '.']), "{}: title and caption", c.file);
+    }
+}
+
+#[test]
+fn user_text_is_escaped() {
+    let v = json!({
+        "name": "esc", "duration": "5s", "seed": 1,
+        "description": "a <b>bold</b> & \"quoted\" claim",
+        "services": {"api": {"endpoints": {"get": {"latency": {"constant": "1ms"}}}}},
+        "workload": [{"name": "users", "target": "api.get", "arrival": {"constant": {"rate": 10}}}]
+    });
+    let mut spec = spec_with(&v, &LoadOptions::default());
+    let out = simulate(&spec);
+    spec.services[0].name = "<script>alert(1)</script>".into();
+    let (dir, files) = write_run(&spec, &out, "escape");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(!html.contains("<script"), "unescaped service name");
+    assert!(!html.contains("<b>bold</b>"), "unescaped description");
+    assert!(html.contains("a &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot; claim"));
+    check_markup(&html, HTML_VOID).unwrap();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "svg")) {
+        check_markup(&std::fs::read_to_string(f).unwrap(), &[]).unwrap();
+    }
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("a \\<b\\>bold\\</b\\> & \"quoted\" claim"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+// ---- odd inputs draw without a panic ---------------------------------------------------
+
+fn empty_output(series: Series) -> RunOutput {
+    RunOutput {
+        window_s: 0.0,
+        events: 0,
+        workloads: Vec::new(),
+        endpoints: Vec::new(),
+        edges: Vec::new(),
+        services: Vec::new(),
+        series,
+        violations: Vec::new(),
+    }
+}
+
+#[test]
+fn odd_inputs_draw_without_panicking() {
+    let spec = scenario("cascade.json", Some("breaker"));
+    // Figures that do not match the spec, and no intervals at all.
+    let charts = run_charts(&spec, &empty_output(Series::default()));
+    assert!(!charts.is_empty());
+    for c in &charts {
+        check_markup(&c.svg, &[]).unwrap_or_else(|e| panic!("{}: {e}", c.file));
+    }
+    // Every value missing.
+    let mut out = simulate(&spec);
+    for c in &mut out.series.columns {
+        c.values.iter_mut().for_each(|v| *v = f32::NAN);
+    }
+    for c in run_charts(&spec, &out) {
+        check_markup(&c.svg, &[]).unwrap();
+    }
+    // Columns shorter than the intervals.
+    out.series.columns.iter_mut().for_each(|c| c.values.truncate(3));
+    run_charts(&spec, &out);
+    // A single interval, shorter than the interval width.
+    let v = json!({
+        "name": "tiny", "duration": "300ms", "seed": 1,
+        "services": {"api": {"endpoints": {"get": {"latency": {"constant": "1ms"}}}}},
+        "workload": [{"name": "users", "target": "api.get", "arrival": {"poisson": {"rate": 20}}}]
+    });
+    let tiny = spec_with(&v, &LoadOptions::default());
+    let out = simulate(&tiny);
+    assert_eq!(out.series.ends.len(), 1);
+    let (dir, _) = write_run(&tiny, &out, "tiny");
+    check_markup(&std::fs::read_to_string(dir.join("report.html")).unwrap(), HTML_VOID).unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+    // A spec with nothing in it.
+    let mut bare = tiny.clone();
+    bare.workloads.clear();
+    bare.services.clear();
+    bare.endpoints.clear();
+    bare.edges.clear();
+    bare.faults.clear();
+    bare.duration_ns = 0;
+    check_markup(&topology_svg(&bare), &[]).unwrap();
+    run_charts(&bare, &empty_output(Series::default()));
+    // Comparisons with no variants, or a variant with no runs.
+    assert!(compare_charts(&[]).is_empty());
+    let none = VariantRuns { name: "none".into(), spec: tiny.clone(), outputs: Vec::new() };
+    for c in compare_charts(&[none]) {
+        check_markup(&c.svg, &[]).unwrap();
+    }
+}
+
+#[test]
+fn compare_report_overlays_every_variant() {
+    let variants: Vec<VariantRuns> = ["baseline", "breaker"]
+        .into_iter()
+        .map(|name| {
+            let outputs = (1..=2)
+                .map(|seed| {
+                    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cascade.json");
+                    let opts =
+                        LoadOptions { variant: Some(name.into()), seed: Some(seed), ..Default::default() };
+                    simulate(&load_file(&path, &opts).unwrap())
+                })
+                .collect();
+            VariantRuns { name: name.into(), spec: scenario("cascade.json", Some(name)), outputs }
+        })
+        .collect();
+    let dir = fresh_dir("compare");
+    let files = write_compare_report(
+        &dir,
+        "cascade",
+        "a <description>",
+        &variants,
+        "| variant |\n| --- |\n| baseline |\n",
+        "<table><tr><td>baseline</td></tr></table>",
+    )
+    .unwrap();
+    let names: Vec<String> =
+        files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    for expected in
+        ["compare.html", "compare.md", "compare-spectrum-searchers.svg", "compare-goodput-searchers.svg"]
+    {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    }
+    let html = std::fs::read_to_string(dir.join("compare.html")).unwrap();
+    check_markup(&html, HTML_VOID).unwrap();
+    assert!(html.contains("a &lt;description&gt;"));
+    for c in compare_charts(&variants) {
+        check_markup(&c.svg, &[]).unwrap();
+        // One legend entry per variant.
+        if c.file.starts_with("compare-goodput") {
+            assert!(c.svg.contains(">\nbaseline\n<") && c.svg.contains(">\nbreaker\n<"), "{}", c.file);
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
