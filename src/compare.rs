@@ -8,6 +8,7 @@
 //! by index, so the result does not depend on the number of threads.
 
 use crate::model::{RunError, RunOutput};
+use crate::report::text_table;
 use crate::spec::Spec;
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
@@ -206,29 +207,6 @@ pub fn table_rows(c: &Comparison, per_variant: &[Vec<Figure>]) -> (Vec<String>, 
         rows.push(row);
     }
     (header, rows)
-}
-
-fn text_table(header: &[String], rows: &[Vec<String>]) -> String {
-    let n = header.len();
-    let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate().take(n) {
-            w[i] = w[i].max(c.chars().count());
-        }
-    }
-    let mut s = String::new();
-    for r in std::iter::once(header).chain(rows.iter().map(|r| r.as_slice())) {
-        for (i, c) in r.iter().enumerate() {
-            let pad = " ".repeat(w[i] - c.chars().count());
-            if i == 0 {
-                let _ = write!(s, "{c}{pad}");
-            } else {
-                let _ = write!(s, "  {pad}{c}");
-            }
-        }
-        s.push('\n');
-    }
-    s
 }
 
 /// The readable comparison printed to standard output.

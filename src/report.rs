@@ -142,33 +142,27 @@ fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
-/// Right-aligned columns after a left-aligned first one.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+/// A text table: the first column left-aligned, the others right-aligned.
+pub fn text_table<S: AsRef<str>>(header: &[S], rows: &[Vec<String>]) -> String {
     let n = header.len();
-    let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut w: Vec<usize> = header.iter().map(|h| h.as_ref().chars().count()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate().take(n) {
             w[i] = w[i].max(c.chars().count());
         }
     }
     let mut s = String::new();
-    let line = |cells: &[String], s: &mut String| {
-        for (i, c) in cells.iter().enumerate() {
-            let pad = w[i] - c.chars().count();
+    let head: Vec<&str> = header.iter().map(|h| h.as_ref()).collect();
+    for r in std::iter::once(head).chain(rows.iter().map(|r| r.iter().map(|c| c.as_str()).collect())) {
+        for (i, c) in r.iter().enumerate() {
+            let pad = " ".repeat(w[i] - c.chars().count());
             if i == 0 {
-                s.push_str(c);
-                s.push_str(&" ".repeat(pad));
+                let _ = write!(s, "{c}{pad}");
             } else {
-                s.push_str("  ");
-                s.push_str(&" ".repeat(pad));
-                s.push_str(c);
+                let _ = write!(s, "  {pad}{c}");
             }
         }
         s.push('\n');
-    };
-    line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>(), &mut s);
-    for r in rows {
-        line(r, &mut s);
     }
     s
 }
@@ -228,7 +222,7 @@ pub fn summary_table(spec: &Spec, out: &RunOutput) -> String {
             ]
         })
         .collect();
-    s.push_str(&table(
+    s.push_str(&text_table(
         &["workload", "offered", "ok", "goodput/s", "mean ms", "p50", "p99", "p99.9", "max", "failed"],
         &rows,
     ));
@@ -251,7 +245,7 @@ pub fn summary_table(spec: &Spec, out: &RunOutput) -> String {
             ]
         })
         .collect();
-    s.push_str(&table(
+    s.push_str(&text_table(
         &["endpoint", "requests", "ok", "util", "queue max", "p50 ms", "p99", "abandoned", "failed"],
         &rows,
     ));
@@ -274,7 +268,7 @@ pub fn summary_table(spec: &Spec, out: &RunOutput) -> String {
         .collect();
     if !edges.is_empty() {
         s.push('\n');
-        s.push_str(&table(&["call", "calls", "attempts", "ok", "p50 ms", "p99", "failed"], &edges));
+        s.push_str(&text_table(&["call", "calls", "attempts", "ok", "p50 ms", "p99", "failed"], &edges));
     }
     s
 }
