@@ -52,6 +52,43 @@ const CHAIN_POLICIES: &str = r#"{
   "workload": [{"name": "load", "target": "a.e", "arrival": {"poisson": {"rate": 5000}}}]
 }"#;
 
+/// A topic with 6 partitions and one consumer group: a producer publishes every
+/// request (broker ack 1 ms), three consumers handle them (0.2 ms each).
+const TOPIC: &str = r#"{
+  "name": "bench-topic", "duration": "20s", "seed": 42,
+  "services": {
+    "producer": {"replicas": 2, "concurrency": 64, "endpoints": {"emit": {"steps": [{"publish": "events"}]}}},
+    "consumer": {"replicas": 3, "concurrency": 4, "endpoints": {"handle": {"latency": {"exponential": {"mean": "0.2ms"}}}}}
+  },
+  "topics": {"events": {"partitions": 6, "latency": {"constant": "1ms"},
+    "subscribers": [{"group": "g", "endpoint": "consumer.handle", "consumers": 6}]}},
+  "workload": [{"name": "load", "target": "producer.emit", "arrival": {"poisson": {"rate": 20000}}}]
+}"#;
+
+/// The 4-step order saga (create, reserve, charge as pivot, confirm), every action a
+/// call from the orchestrator with a timeout.
+const SAGA: &str = r#"{
+  "name": "bench-saga", "duration": "20s", "seed": 42,
+  "services": {
+    "orders": {"replicas": 2, "concurrency": 64, "endpoints": {
+      "create": {"latency": {"exponential": {"mean": "0.2ms"}}},
+      "cancel": {"latency": {"exponential": {"mean": "0.2ms"}}},
+      "confirm": {"latency": {"exponential": {"mean": "0.2ms"}}}}},
+    "inventory": {"replicas": 2, "concurrency": 64, "endpoints": {
+      "reserve": {"latency": {"exponential": {"mean": "0.2ms"}}, "declines": {"percent": 1}},
+      "release": {"latency": {"exponential": {"mean": "0.2ms"}}}}},
+    "payment": {"replicas": 2, "concurrency": 64, "endpoints": {
+      "charge": {"latency": {"exponential": {"mean": "0.5ms"}}, "declines": {"percent": 2}}}}
+  },
+  "policies": {"saga": {"timeout": "1s"}},
+  "sagas": {"fulfillment": {"orchestrator": "orders", "policy": "saga", "steps": [
+    {"name": "create", "action": "orders.create", "compensation": "orders.cancel"},
+    {"name": "reserve", "action": "inventory.reserve", "compensation": "inventory.release"},
+    {"name": "charge", "action": "payment.charge", "pivot": true},
+    {"name": "confirm", "action": "orders.confirm", "retriable": true}]}},
+  "workload": [{"name": "orders", "target": "saga:fulfillment", "arrival": {"poisson": {"rate": 10000}}}]
+}"#;
+
 fn bench_model(c: &mut Criterion, name: &str, text: &str) {
     let spec = load_str(text, name, &LoadOptions::default()).expect("bench scenario loads");
     let first = faultline::model::run(&spec).expect("bench run");
@@ -86,6 +123,8 @@ fn benches(c: &mut Criterion) {
     bench_model(c, "mmc", MMC);
     bench_model(c, "chain", CHAIN);
     bench_model(c, "chain-policies", CHAIN_POLICIES);
+    bench_model(c, "topic", TOPIC);
+    bench_model(c, "saga", SAGA);
 }
 
 criterion_group!(engine, benches);

@@ -868,8 +868,9 @@ impl Names {
 
 /// Every chart of one run, in a stable order: per workload its latency over time,
 /// throughput over time and percentile spectrum; then the breaker state of each call
-/// edge with a breaker; the retries and hedges of each edge that made any; and the
-/// queue length and utilisation of every service.
+/// edge with a breaker; the retries and hedges of each edge that made any; the outcomes
+/// of each saga; the lag of each topic's consumer groups; and the queue length and
+/// utilisation of every service.
 pub fn run_charts(spec: &Spec, out: &RunOutput) -> Vec<Chart> {
     let mut names = Names::default();
     let mut charts = Vec::new();
@@ -909,10 +910,181 @@ pub fn run_charts(spec: &Spec, out: &RunOutput) -> Vec<Chart> {
             charts.push(retries_chart(&mut names, &e.name, series, dur_s, &windows, r, h));
         }
     }
+    for sg in &spec.sagas {
+        charts.push(saga_chart(&mut names, &sg.name, series, dur_s, &windows));
+    }
+    for t in &spec.topics {
+        for g in &t.groups {
+            charts.push(lag_chart(&mut names, &t.name, &g.name, series, dur_s, &windows));
+        }
+    }
     if !spec.services.is_empty() {
         charts.push(services_chart(&mut names, spec, series, dur_s, &windows));
     }
     charts
+}
+
+/// The outcome columns of a saga's series, as the saga chart stacks them (bottom up),
+/// with their legend labels and colours.
+const SAGA_OUTCOME_SERIES: [(&str, &str, RGBColor); 4] = [
+    ("completed", "completed", GREEN),
+    ("compensated", "compensated", SKY),
+    ("compensation_failed", "compensation failed", VERMILLION),
+    ("abandoned", "abandoned", PURPLE),
+];
+
+/// The points the saga chart of `saga` draws, per interval `(end in s, value)`: each
+/// outcome's sagas per second (stacked in the chart, in `SAGA_OUTCOME_SERIES` order),
+/// the sagas started per second, and the sagas in flight at the interval's end (`NaN`
+/// where missing, drawn as a gap).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SagaPoints {
+    /// Per outcome: `completed`, `compensated`, `compensation_failed`, `abandoned`.
+    pub outcomes: Vec<(String, Vec<(f64, f64)>)>,
+    pub started: Vec<(f64, f64)>,
+    pub in_flight: Vec<(f64, f64)>,
+}
+
+pub fn saga_points(series: &Series, saga: &str) -> SagaPoints {
+    let xs = times_s(series);
+    let pts = |v: Vec<f64>| xs.iter().copied().zip(v).collect::<Vec<_>>();
+    SagaPoints {
+        outcomes: SAGA_OUTCOME_SERIES
+            .iter()
+            .map(|(m, _, _)| (m.to_string(), pts(rate_values(series, Scope::Saga, saga, m))))
+            .collect(),
+        started: pts(rate_values(series, Scope::Saga, saga, "started")),
+        in_flight: column_points(series, Scope::Saga, saga, "in_flight", 1.0),
+    }
+}
+
+/// Stacked areas of the sagas that ended per second by outcome (completed at the
+/// bottom; an outcome that never happened is left out), the sagas started per second,
+/// and the sagas in flight at each interval's end, on one axis.
+fn saga_chart(names: &mut Names, saga: &str, series: &Series, dur_s: f64, windows: &[Window]) -> Chart {
+    let xs = times_s(series);
+    let p = saga_points(series, saga);
+    let mut layers = Vec::new();
+    let mut legend = Vec::new();
+    let mut base = vec![0.0; xs.len()];
+    let mut max = 0.0f64;
+    for (k, (_, pts)) in p.outcomes.iter().enumerate() {
+        let (_, label, color) = SAGA_OUTCOME_SERIES[k];
+        let v: Vec<f64> = pts.iter().map(|q| q.1).collect();
+        // Completed is always in the legend, so that a chart of nothing but failures
+        // still says what is missing.
+        if k > 0 && total(&v) <= 0.0 {
+            continue;
+        }
+        let upper: Vec<f64> = base.iter().zip(&v).map(|(a, b)| a + b).collect();
+        let fill = color.mix(if k == 0 { 0.45 } else { 0.8 });
+        layers.push(Layer::Band { xs: xs.clone(), lower: base, upper: upper.clone(), color: fill });
+        legend.push(legend_area(label, fill));
+        max = max.max(total_max(&upper));
+        base = upper;
+    }
+    let started: Vec<f64> = p.started.iter().map(|q| q.1).collect();
+    let in_flight: Vec<f64> = p.in_flight.iter().map(|q| q.1).collect();
+    max = max.max(total_max(&started)).max(total_max(&in_flight));
+    layers.push(Layer::Line { pts: p.started, color: INK, width: 2 });
+    layers.push(Layer::Line { pts: p.in_flight, color: BLUE, width: 2 });
+    legend.insert(0, legend_line("started/s", INK));
+    legend.push(legend_line("in flight (at interval end)", BLUE));
+    let mut panel = Panel::new(
+        Axis::time(dur_s),
+        Axis::linear(max * 1.05, 1.0, "sagas/s · sagas in flight"),
+        windows.to_vec(),
+    );
+    panel.layers = layers;
+    if series.ends.is_empty() {
+        panel.note = Some("no intervals recorded".into());
+    }
+    let title = format!("Saga outcomes over time: {saga}");
+    Chart {
+        file: names.file("saga", saga),
+        svg: render(&title, &legend, &[panel], 1, single_row_h(&legend)),
+        title,
+        caption: format!(
+            "How many {saga} sagas ended each second by outcome (completed, compensated, compensation failed, \
+             abandoned), and how many were still in flight?"
+        ),
+    }
+}
+
+/// The points the lag chart of a consumer group draws, per interval `(end in s, value)`:
+/// the lag at the interval's end (`NaN` where missing), then messages per second.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LagPoints {
+    pub lag: Vec<(f64, f64)>,
+    pub published: Vec<(f64, f64)>,
+    pub delivered: Vec<(f64, f64)>,
+    pub redelivered: Vec<(f64, f64)>,
+    pub dead_lettered: Vec<(f64, f64)>,
+}
+
+/// `group` is the group's name alone; its series are named `TOPIC/GROUP`.
+pub fn lag_points(series: &Series, topic: &str, group: &str) -> LagPoints {
+    let xs = times_s(series);
+    let name = format!("{topic}/{group}");
+    let pts = |v: Vec<f64>| xs.iter().copied().zip(v).collect::<Vec<_>>();
+    LagPoints {
+        lag: column_points(series, Scope::Topic, &name, "lag", 1.0),
+        published: pts(rate_values(series, Scope::Topic, topic, "published")),
+        delivered: pts(rate_values(series, Scope::Topic, &name, "delivered")),
+        redelivered: pts(rate_values(series, Scope::Topic, &name, "redelivered")),
+        dead_lettered: pts(rate_values(series, Scope::Topic, &name, "dead_lettered")),
+    }
+}
+
+/// Two panels: the group's lag (messages published and not yet handled, summed over
+/// partitions) above; the topic's publishes and the group's deliveries per second below
+/// (redeliveries and dead letters too, when there were any), so that a growing lag can
+/// be read against its cause.
+fn lag_chart(
+    names: &mut Names,
+    topic: &str,
+    group: &str,
+    series: &Series,
+    dur_s: f64,
+    windows: &[Window],
+) -> Chart {
+    let p = lag_points(series, topic, group);
+    let lag_max = p.lag.iter().map(|q| q.1).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    let mut top = Panel::new(Axis::time(dur_s), Axis::count(lag_max, "messages"), windows.to_vec());
+    top.heading = Some("lag (messages not yet handled, at each interval's end)".into());
+    top.x_desc = false;
+    top.layers.push(Layer::Line { pts: p.lag, color: PURPLE, width: 2 });
+    let mut lines = vec![("published/s", p.published, GREY), ("delivered/s", p.delivered, GREEN)];
+    for (label, pts, color) in
+        [("redelivered/s", p.redelivered, ORANGE), ("dead-lettered/s", p.dead_lettered, DARK_RED)]
+    {
+        if pts.iter().any(|q| q.1 > 0.0) {
+            lines.push((label, pts, color));
+        }
+    }
+    let max =
+        lines.iter().flat_map(|l| l.1.iter().map(|q| q.1)).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    let mut bottom = Panel::new(Axis::time(dur_s), Axis::linear(max, 1.0, "messages/s"), windows.to_vec());
+    bottom.heading = Some("messages per second".into());
+    bottom.window_labels = false;
+    let mut legend = vec![legend_line("lag", PURPLE)];
+    for (label, pts, color) in lines {
+        legend.push(legend_line(label, color));
+        bottom.layers.push(Layer::Line { pts, color, width: 2 });
+    }
+    if series.ends.is_empty() {
+        top.note = Some("no intervals recorded".into());
+    }
+    let title = format!("Consumer lag over time: {topic}/{group}");
+    Chart {
+        file: names.file("lag", &format!("{topic}/{group}")),
+        svg: render(&title, &legend, &[top, bottom], 1, 205),
+        title,
+        caption: format!(
+            "How far behind the messages published on {topic} did consumer group {group} fall, and how fast did it \
+             deliver them?"
+        ),
+    }
 }
 
 /// Whether some call site or workload on edge `edge` uses a policy with a breaker.
@@ -922,7 +1094,7 @@ fn edge_has_breaker(spec: &Spec, edge: usize) -> bool {
     let sites = spec.endpoints.iter().flat_map(|e| e.steps.iter()).flat_map(|s| match s {
         crate::spec::Step::Call(c) => std::slice::from_ref(c),
         crate::spec::Step::Parallel(cs) => cs.as_slice(),
-        crate::spec::Step::Work(_) => &[],
+        crate::spec::Step::Work(_) | crate::spec::Step::Publish { .. } => &[],
     });
     for site in sites {
         if site.targets.iter().any(|t| t.edge as usize == edge) && has(site.policy) {

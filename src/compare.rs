@@ -126,7 +126,7 @@ fn workload_figures(spec: &Spec, out: &RunOutput, w: usize) -> Vec<(&'static str
 }
 
 /// Per workload, per figure, per variant: the values across seeds.
-pub fn figures(c: &Comparison) -> Vec<(String, Vec<Vec<Figure>>)> {
+pub fn figures(c: &Comparison) -> Vec<(String, PerVariant)> {
     let spec0 = &c.specs[0];
     let mut out = Vec::new();
     for (w, wl) in spec0.workloads.iter().enumerate() {
@@ -145,6 +145,133 @@ pub fn figures(c: &Comparison) -> Vec<(String, Vec<Vec<Figure>>)> {
         }
         out.push((wl.name.clone(), per_variant));
     }
+    out
+}
+
+/// The figures of one table, per variant (`[variant][figure]`).
+pub type PerVariant = Vec<Vec<Figure>>;
+
+/// Names in the order the variants list them: the first variant's, then any another
+/// adds.
+fn names_in_order<T: PartialEq>(c: &Comparison, of: impl Fn(&Spec) -> Vec<T>) -> Vec<T> {
+    let mut names: Vec<T> = Vec::new();
+    for spec in &c.specs {
+        for n in of(spec) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    names
+}
+
+/// Collects `figs(spec, run)` over every variant and seed into one figure list per
+/// variant.
+fn collect(
+    c: &Comparison,
+    figs: impl Fn(&Spec, &RunOutput) -> Vec<(&'static str, &'static str, f64)>,
+) -> PerVariant {
+    let mut per_variant = Vec::new();
+    for (v, runs) in c.runs.iter().enumerate() {
+        let mut out: Vec<Figure> = Vec::new();
+        for run in runs {
+            for (i, (name, unit, x)) in figs(&c.specs[v], run).into_iter().enumerate() {
+                if out.len() <= i {
+                    out.push(Figure { name, unit, per_seed: Vec::new() });
+                }
+                out[i].per_seed.push(x);
+            }
+        }
+        per_variant.push(out);
+    }
+    per_variant
+}
+
+/// The key figures of the saga `name` in one run: each outcome as a share of the sagas
+/// started, and the orphaned effects per 1000 sagas started. `NaN` when the variant has
+/// no such saga, the run no figures for it, or no saga started.
+fn saga_figures_of(spec: &Spec, out: &RunOutput, name: &str) -> Vec<(&'static str, &'static str, f64)> {
+    let f = spec
+        .sagas
+        .iter()
+        .position(|s| s.name == name)
+        .filter(|_| out.sagas.len() == spec.sagas.len())
+        .map(|i| &out.sagas[i])
+        .filter(|f| f.started > 0);
+    let share = |n: Option<u64>, per: f64| match (n, f) {
+        (Some(n), Some(f)) => per * n as f64 / f.started as f64,
+        _ => f64::NAN,
+    };
+    vec![
+        ("completed", "%", share(f.map(|f| f.completed), 100.0)),
+        ("compensated", "%", share(f.map(|f| f.compensated), 100.0)),
+        ("compensation failed", "%", share(f.map(|f| f.compensation_failed), 100.0)),
+        ("abandoned", "%", share(f.map(|f| f.abandoned), 100.0)),
+        ("orphaned", "per 1000 sagas", share(f.map(|f| f.orphaned), 1000.0)),
+    ]
+}
+
+/// The key figures of consumer group `group` of `topic` in one run; `NaN` when the
+/// variant has no such group or the run no figures for it.
+fn group_figures_of(
+    spec: &Spec,
+    out: &RunOutput,
+    topic: &str,
+    group: &str,
+) -> Vec<(&'static str, &'static str, f64)> {
+    let f = spec
+        .topics
+        .iter()
+        .position(|t| t.name == topic)
+        .filter(|_| out.topics.len() == spec.topics.len())
+        .and_then(|t| {
+            let g = spec.topics[t].groups.iter().position(|g| g.name == group)?;
+            let tf = &out.topics[t];
+            if tf.groups.len() == spec.topics[t].groups.len() { Some(&tf.groups[g]) } else { None }
+        });
+    let count = |n: Option<u64>| n.map_or(f64::NAN, |n| n as f64);
+    vec![
+        ("delivered", "messages", count(f.map(|f| f.delivered))),
+        ("duplicates", "messages", count(f.map(|f| f.duplicates))),
+        ("dead-lettered", "messages", count(f.map(|f| f.dead_lettered))),
+        ("max lag", "messages", count(f.map(|f| f.max_lag))),
+        ("p99", "ms", f.and_then(|f| f.latency.quantile_ms(0.99)).unwrap_or(f64::NAN)),
+    ]
+}
+
+/// Per saga of any variant, per figure, per variant: the values across seeds.
+pub fn saga_figures(c: &Comparison) -> Vec<(String, PerVariant)> {
+    names_in_order(c, |s| s.sagas.iter().map(|g| g.name.clone()).collect())
+        .into_iter()
+        .map(|name| {
+            let per_variant = collect(c, |spec, run| saga_figures_of(spec, run, &name));
+            (name, per_variant)
+        })
+        .collect()
+}
+
+/// Per consumer group of any variant (`(topic, group)`), per figure, per variant: the
+/// values across seeds.
+pub fn group_figures(c: &Comparison) -> Vec<((String, String), PerVariant)> {
+    let keys = names_in_order(c, |s| {
+        s.topics.iter().flat_map(|t| t.groups.iter().map(|g| (t.name.clone(), g.name.clone()))).collect()
+    });
+    keys.into_iter()
+        .map(|(topic, group)| {
+            let per_variant = collect(c, |spec, run| group_figures_of(spec, run, &topic, &group));
+            ((topic, group), per_variant)
+        })
+        .collect()
+}
+
+/// Every table of a comparison, in order: `(heading, figures per variant)`, the
+/// workloads first, then the sagas (`saga NAME`), then the consumer groups
+/// (`consumer group TOPIC/GROUP`).
+fn tables(c: &Comparison) -> Vec<(String, PerVariant)> {
+    let mut out: Vec<(String, PerVariant)> =
+        figures(c).into_iter().map(|(wl, f)| (format!("workload {wl}"), f)).collect();
+    out.extend(saga_figures(c).into_iter().map(|(n, f)| (format!("saga {n}"), f)));
+    out.extend(group_figures(c).into_iter().map(|((t, g), f)| (format!("consumer group {t}/{g}"), f)));
     out
 }
 
@@ -219,9 +346,9 @@ pub fn render_text(c: &Comparison) -> String {
         seeds_label(&c.seeds),
         c.variants[0]
     );
-    for (wl, per_variant) in figures(c) {
+    for (heading, per_variant) in tables(c) {
         let (h, rows) = table_rows(c, &per_variant);
-        let _ = write!(s, "\nworkload {wl}\n{}", text_table(&h, &rows));
+        let _ = write!(s, "\n{heading}\n{}", text_table(&h, &rows));
     }
     s
 }
@@ -237,11 +364,11 @@ fn seeds_label(seeds: &[u64]) -> String {
 /// The comparison as Markdown tables (compare.md and pull requests).
 pub fn render_markdown(c: &Comparison) -> String {
     let mut s = String::new();
-    for (wl, per_variant) in figures(c) {
+    for (heading, per_variant) in tables(c) {
         let (h, rows) = table_rows(c, &per_variant);
         let _ = writeln!(
             s,
-            "\n**workload {wl}** (mean ± 95% CI over {}; Δ paired with {})\n",
+            "\n**{heading}** (mean ± 95% CI over {}; Δ paired with {})\n",
             seeds_label(&c.seeds),
             c.variants[0]
         );
@@ -261,12 +388,12 @@ fn esc(s: &str) -> String {
 /// The comparison as HTML tables (for compare.html).
 pub fn render_html(c: &Comparison) -> String {
     let mut s = String::new();
-    for (wl, per_variant) in figures(c) {
+    for (heading, per_variant) in tables(c) {
         let (h, rows) = table_rows(c, &per_variant);
         let _ = write!(
             s,
-            "<h3>workload {}</h3><p class=\"note\">mean ± 95% CI over {}; Δ is the paired difference to {}</p><table><tr>",
-            esc(&wl),
+            "<h3>{}</h3><p class=\"note\">mean ± 95% CI over {}; Δ is the paired difference to {}</p><table><tr>",
+            esc(&heading),
             esc(&seeds_label(&c.seeds)),
             esc(&c.variants[0])
         );
@@ -287,31 +414,58 @@ pub fn render_html(c: &Comparison) -> String {
     s
 }
 
+/// Per variant, per figure: mean, ci95, per-seed values and the paired difference to
+/// the first variant.
+fn variants_json(c: &Comparison, per_variant: &[Vec<Figure>]) -> Value {
+    let mut vars = Map::new();
+    for (v, figs) in per_variant.iter().enumerate() {
+        let mut fm = Map::new();
+        for (k, f) in figs.iter().enumerate() {
+            let (m, hw) = mean_ci(&f.per_seed);
+            let d = diff(&per_variant[0][k].per_seed, &f.per_seed);
+            let (dm, dhw) = mean_ci(&d);
+            let num = |x: f64| if x.is_nan() { Value::Null } else { json!((x * 1e6).round() / 1e6) };
+            fm.insert(
+                f.name.to_string(),
+                json!({"unit": f.unit, "mean": num(m), "ci95": num(hw),
+                       "per_seed": f.per_seed.iter().map(|x| num(*x)).collect::<Vec<_>>(),
+                       "diff_mean": num(dm), "diff_ci95": num(dhw)}),
+            );
+        }
+        vars.insert(c.variants[v].clone(), Value::Object(fm));
+    }
+    Value::Object(vars)
+}
+
 /// The comparison as JSON: per workload, per variant, per figure: mean, ci95, per-seed
-/// values and the paired difference to the first variant.
+/// values and the paired difference to the first variant. When the scenario has sagas
+/// or topics, `sagas` (`{saga: {variant: {figure: …}}}`) and `topics` (`{topic:
+/// {"groups": {group: {variant: {figure: …}}}}}`) follow in the same form.
 pub fn to_json(c: &Comparison) -> Value {
     let mut workloads = Map::new();
     for (wl, per_variant) in figures(c) {
-        let mut vars = Map::new();
-        for (v, figs) in per_variant.iter().enumerate() {
-            let mut fm = Map::new();
-            for (k, f) in figs.iter().enumerate() {
-                let (m, hw) = mean_ci(&f.per_seed);
-                let d = diff(&per_variant[0][k].per_seed, &f.per_seed);
-                let (dm, dhw) = mean_ci(&d);
-                let num = |x: f64| if x.is_nan() { Value::Null } else { json!((x * 1e6).round() / 1e6) };
-                fm.insert(
-                    f.name.to_string(),
-                    json!({"unit": f.unit, "mean": num(m), "ci95": num(hw),
-                           "per_seed": f.per_seed.iter().map(|x| num(*x)).collect::<Vec<_>>(),
-                           "diff_mean": num(dm), "diff_ci95": num(dhw)}),
-                );
-            }
-            vars.insert(c.variants[v].clone(), Value::Object(fm));
-        }
-        workloads.insert(wl, Value::Object(vars));
+        workloads.insert(wl, variants_json(c, &per_variant));
     }
-    json!({"scenario": c.scenario, "seeds": c.seeds, "variants": c.variants, "workloads": workloads})
+    let mut out =
+        json!({"scenario": c.scenario, "seeds": c.seeds, "variants": c.variants, "workloads": workloads});
+    let sagas = saga_figures(c);
+    if !sagas.is_empty() {
+        let mut m = Map::new();
+        for (name, per_variant) in sagas {
+            m.insert(name, variants_json(c, &per_variant));
+        }
+        out["sagas"] = Value::Object(m);
+    }
+    let groups = group_figures(c);
+    if !groups.is_empty() {
+        let mut topics = Map::new();
+        for ((topic, group), per_variant) in groups {
+            let entry = topics.entry(topic).or_insert_with(|| json!({"groups": {}}));
+            entry["groups"][group] = variants_json(c, &per_variant);
+        }
+        out["topics"] = Value::Object(topics);
+    }
+    out
 }
 
 impl Comparison {

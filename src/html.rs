@@ -316,6 +316,105 @@ fn summary_tables(summary: &Value) -> Vec<Table> {
             text_cols: vec![],
         });
     }
+    let rows: Vec<Vec<String>> = entries(summary, "sagas")
+        .into_iter()
+        .map(|(name, g)| {
+            let l = g.get("latency_ms");
+            let q = |k: &str| ms(l.and_then(|l| l.get(k)));
+            vec![
+                name,
+                int(g.get("started")),
+                int(g.get("completed")),
+                percent_of(g.get("completed"), g.get("started")),
+                int(g.get("compensated")),
+                int(g.get("compensation_failed")),
+                int(g.get("abandoned")),
+                int(g.get("in_flight")),
+                int(g.get("orphaned")),
+                int(g.get("duplicate_effects")),
+                q("p50"),
+                q("p99"),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Sagas (latency from start to outcome, in ms; orphaned: effects nothing undid in sagas \
+                      that did not complete)",
+            header: vec![
+                "saga",
+                "started",
+                "completed",
+                "completed %",
+                "compensated",
+                "compensation failed",
+                "abandoned",
+                "in flight",
+                "orphaned",
+                "duplicate effects",
+                "p50",
+                "p99",
+            ],
+            rows,
+            text_cols: vec![],
+        });
+    }
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (topic, t) in entries(summary, "topics") {
+        let published = int(t.get("published"));
+        let failed = int(t.get("publish_failed"));
+        let groups = match t.get("groups") {
+            Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            _ => Vec::new(),
+        };
+        if groups.is_empty() {
+            let mut row = vec![topic.clone(), published.clone(), failed.clone()];
+            row.extend(std::iter::repeat_n("–".to_string(), 10));
+            rows.push(row);
+        }
+        for (group, g) in groups {
+            let l = g.get("latency_ms");
+            let q = |k: &str| ms(l.and_then(|l| l.get(k)));
+            rows.push(vec![
+                format!("{topic}/{group}"),
+                published.clone(),
+                failed.clone(),
+                int(g.get("delivered")),
+                int(g.get("redelivered")),
+                int(g.get("duplicates")),
+                int(g.get("inconsistent")),
+                int(g.get("dead_lettered")),
+                int(g.get("dropped")),
+                int(g.get("in_flight")),
+                int(g.get("max_lag")),
+                q("p50"),
+                q("p99"),
+            ]);
+        }
+    }
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Topics, per consumer group (latency from publish to first successful handling, in ms; \
+                      inconsistent: duplicates on a handler that is not idempotent)",
+            header: vec![
+                "topic/group",
+                "published",
+                "publish failed",
+                "delivered",
+                "redelivered",
+                "duplicates",
+                "inconsistent",
+                "dead-lettered",
+                "dropped",
+                "in flight",
+                "max lag",
+                "p50",
+                "p99",
+            ],
+            rows,
+            text_cols: vec![],
+        });
+    }
     tables
 }
 
@@ -541,6 +640,8 @@ struct Node {
 enum NodeKind {
     Client,
     Service,
+    /// A topic: a pill rather than a box.
+    Topic,
     Dummy,
 }
 
@@ -550,11 +651,16 @@ struct Arrow {
     path: Vec<usize>,
     label: String,
     optional: bool,
+    /// A message (a publish, or a delivery to a consumer group) rather than a call:
+    /// dashed, in the topics' colour.
+    message: bool,
     /// Goes to the same or an earlier layer (a cycle): drawn as an arc under the boxes.
     back: bool,
 }
 
 const T_FONT: f64 = 13.0;
+/// Colour of topics and of the arrows of messages.
+const MSG: &str = "#a66300";
 const T_SMALL: f64 = 11.5;
 const T_CHAR: f64 = 7.4;
 const T_SMALL_CHAR: f64 = 6.4;
@@ -592,7 +698,7 @@ fn edge_labels(spec: &Spec) -> Vec<(Vec<String>, bool)> {
             let sites = match step {
                 Step::Call(c) => std::slice::from_ref(c),
                 Step::Parallel(cs) => cs.as_slice(),
-                Step::Work(_) => &[],
+                Step::Work(_) | Step::Publish { .. } => &[],
             };
             for site in sites {
                 for t in &site.targets {
@@ -602,32 +708,118 @@ fn edge_labels(spec: &Spec) -> Vec<(Vec<String>, bool)> {
         }
     }
     for w in &spec.workloads {
-        add(w.edge, w.policy, false);
+        if w.saga.is_none() {
+            add(w.edge, w.policy, false);
+        }
     }
     out
 }
 
-/// The topology as an SVG: workload clients on the far left, services layered left to
-/// right by call depth (the longest chain of calls that reaches them), one arrow per
-/// call edge labelled with the target endpoint and its policy.
+/// The sagas whose orchestrator makes its calls on each edge: `saga NAME`, or
+/// `saga NAME (compensation)` for an edge that only compensates.
+fn saga_edge_tags(spec: &Spec) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = vec![Vec::new(); spec.edges.len()];
+    for sg in &spec.sagas {
+        let mut mark = |edge: u32, compensation: bool| {
+            let Some(slot) = out.get_mut(edge as usize) else { return };
+            let (plain, comp) = (format!("saga {}", sg.name), format!("saga {} (compensation)", sg.name));
+            if compensation {
+                if !slot.contains(&plain) && !slot.contains(&comp) {
+                    slot.push(comp);
+                }
+            } else if let Some(k) = slot.iter().position(|t| *t == comp) {
+                slot[k] = plain;
+            } else if !slot.contains(&plain) {
+                slot.push(plain);
+            }
+        };
+        for st in &sg.steps {
+            mark(st.action_edge, false);
+        }
+        for st in &sg.steps {
+            if let Some(e) = st.compensation_edge {
+                mark(e, true);
+            }
+        }
+    }
+    out
+}
+
+/// Per topic, the services with an endpoint that publishes to it, each with the arrow's
+/// label: `publish`, `outbox`, or both.
+fn publishers(spec: &Spec) -> Vec<Vec<(usize, String)>> {
+    let mut out: Vec<Vec<(usize, [bool; 2])>> = vec![Vec::new(); spec.topics.len()];
+    for e in &spec.endpoints {
+        for step in &e.steps {
+            let Step::Publish { topic, outbox } = step else { continue };
+            let Some(list) = out.get_mut(*topic as usize) else { continue };
+            let svc = e.service as usize;
+            let k = match list.iter().position(|(s, _)| *s == svc) {
+                Some(k) => k,
+                None => {
+                    list.push((svc, [false; 2]));
+                    list.len() - 1
+                }
+            };
+            list[k].1[*outbox as usize] = true;
+        }
+    }
+    out.into_iter()
+        .map(|list| {
+            let mut list: Vec<(usize, String)> = list
+                .into_iter()
+                .map(|(s, [direct, outbox])| {
+                    let label = match (direct, outbox) {
+                        (true, true) => "publish, outbox",
+                        (false, true) => "outbox",
+                        _ => "publish",
+                    };
+                    (s, label.to_string())
+                })
+                .collect();
+            list.sort_by_key(|(s, _)| *s);
+            list
+        })
+        .collect()
+}
+
+/// The topology as an SVG: workload clients on the far left, services and topics
+/// layered left to right by depth (the longest chain of calls, publishes and deliveries
+/// that reaches them), one arrow per call edge labelled with the target endpoint and its
+/// policy (and the saga, for a saga orchestrator's calls), a dashed arrow from each
+/// publishing service to its topic (`publish` or `outbox`) and from each topic to the
+/// handler of each consumer group (the group's name). A saga workload's client points
+/// at the saga's orchestrator.
 pub fn topology_svg(spec: &Spec) -> String {
     let n_wl = spec.workloads.len();
     let n_svc = spec.services.len();
+    let n_topic = spec.topics.len();
     let svc_node = |s: usize| n_wl + s;
-    // Depth of each service: 1 + the longest chain of calls from a client, by
-    // relaxation bounded by the number of services (a cycle stops growing there).
-    let mut depth = vec![1usize; n_svc];
+    let topic_node = |t: usize| n_wl + n_svc + t;
     let target_svc =
         |ep: u32| spec.endpoints.get(ep as usize).map(|e| e.service as usize).filter(|s| *s < n_svc);
-    for _ in 0..n_svc {
+    let pubs = publishers(spec);
+    // Links of the layering, over services (`0..n_svc`) then topics (`n_svc..`): calls,
+    // then publishes, then deliveries.
+    let mut dep_links: Vec<(usize, usize)> = spec
+        .edges
+        .iter()
+        .filter_map(|e| Some((e.caller.map(|c| c as usize).filter(|c| *c < n_svc)?, target_svc(e.target)?)))
+        .collect();
+    for (t, list) in pubs.iter().enumerate() {
+        dep_links.extend(list.iter().filter(|(s, _)| *s < n_svc).map(|(s, _)| (*s, n_svc + t)));
+    }
+    for (t, topic) in spec.topics.iter().enumerate() {
+        dep_links.extend(topic.groups.iter().filter_map(|g| Some((n_svc + t, target_svc(g.endpoint)?))));
+    }
+    // Depth of each service and topic: 1 + the longest chain from a client, by
+    // relaxation bounded by their number (a cycle stops growing there).
+    let n_dep = n_svc + n_topic;
+    let mut depth = vec![1usize; n_dep];
+    for _ in 0..n_dep {
         let mut changed = false;
-        for e in &spec.edges {
-            if let (Some(c), Some(t)) =
-                (e.caller.map(|c| c as usize).filter(|c| *c < n_svc), target_svc(e.target))
-                && c != t
-                && depth[t] < depth[c] + 1
-                && depth[c] < n_svc
-            {
+        for &(c, t) in &dep_links {
+            if c != t && depth[t] < depth[c] + 1 && depth[c] < n_dep {
                 depth[t] = depth[c] + 1;
                 changed = true;
             }
@@ -665,30 +857,26 @@ pub fn topology_svg(spec: &Spec) -> String {
             h: 0.0,
         });
     }
+    for (t, topic) in spec.topics.iter().enumerate() {
+        let p = topic.partitions;
+        nodes.push(Node {
+            lines: vec![
+                topic.name.clone(),
+                format!("topic · {p} partition{}", if p == 1 { "" } else { "s" }),
+            ],
+            kind: NodeKind::Topic,
+            layer: depth[n_svc + t],
+            y: 0.0,
+            h: 0.0,
+        });
+    }
 
     let labels = edge_labels(spec);
+    let saga_tags = saga_edge_tags(spec);
     let mut arrows: Vec<Arrow> = Vec::new();
-    for (i, e) in spec.edges.iter().enumerate() {
-        let from = match e.caller {
-            Some(c) if (c as usize) < n_svc => svc_node(c as usize),
-            Some(_) => continue,
-            None => match spec.workloads.iter().position(|w| w.edge as usize == i) {
-                Some(w) => w,
-                None => continue,
-            },
-        };
-        let Some(t) = target_svc(e.target) else { continue };
-        let to = svc_node(t);
-        let ep = spec.endpoints[e.target as usize].name.as_str();
-        let ep_short = ep.strip_prefix(&format!("{}.", spec.services[t].name)).unwrap_or(ep).to_string();
-        let (policies, optional) = labels.get(i).cloned().unwrap_or_default();
-        let mut label = format!(
-            "{ep_short} · {}",
-            if policies.is_empty() { "no policy".into() } else { policies.join(", ") }
-        );
-        if optional {
-            label.push_str(" · optional");
-        }
+    // Adds an arrow from node `from` to node `to`, with bend points across the layers
+    // it skips.
+    let mut connect = |nodes: &mut Vec<Node>, from: usize, to: usize, label: String, optional, message| {
         let (lf, lt) = (nodes[from].layer, nodes[to].layer);
         let mut path = vec![from];
         let back = lt <= lf;
@@ -699,7 +887,71 @@ pub fn topology_svg(spec: &Spec) -> String {
             }
         }
         path.push(to);
-        arrows.push(Arrow { path, label, optional, back });
+        arrows.push(Arrow { path, label, optional, message, back });
+    };
+    // A saga workload's client points at the orchestrator, whatever its edge names.
+    let saga_start = |w: usize| {
+        let sg = spec.workloads.get(w)?.saga.and_then(|s| spec.sagas.get(s as usize))?;
+        let o = sg.orchestrator as usize;
+        let policy = sg.policy.and_then(|p| spec.policies.get(p as usize)).map(|p| p.name.as_str());
+        let label = format!("saga {} · {}", sg.name, policy.unwrap_or("no policy"));
+        if o < n_svc { Some((svc_node(o), label)) } else { None }
+    };
+    let mut saga_drawn = vec![false; n_wl];
+    for (i, e) in spec.edges.iter().enumerate() {
+        let from = match e.caller {
+            Some(c) if (c as usize) < n_svc => svc_node(c as usize),
+            Some(_) => continue,
+            None => match spec.workloads.iter().position(|w| w.edge as usize == i) {
+                Some(w) if spec.workloads[w].saga.is_some() => {
+                    if let Some((to, label)) = saga_start(w)
+                        && !saga_drawn[w]
+                    {
+                        saga_drawn[w] = true;
+                        connect(&mut nodes, w, to, label, false, false);
+                    }
+                    continue;
+                }
+                Some(w) => w,
+                None => continue,
+            },
+        };
+        let Some(t) = target_svc(e.target) else { continue };
+        let to = svc_node(t);
+        let ep = spec.endpoints[e.target as usize].name.as_str();
+        let ep_short = ep.strip_prefix(&format!("{}.", spec.services[t].name)).unwrap_or(ep).to_string();
+        let (policies, optional) = labels.get(i).cloned().unwrap_or_default();
+        // A saga's calls name the saga (its policy is on the arrow that starts it).
+        let tags = saga_tags.get(i).filter(|t| !t.is_empty());
+        let mut label = match (policies.is_empty(), tags) {
+            (true, Some(_)) => ep_short,
+            (true, None) => format!("{ep_short} · no policy"),
+            (false, _) => format!("{ep_short} · {}", policies.join(", ")),
+        };
+        if let Some(tags) = tags {
+            let _ = write!(label, " · {}", tags.join(", "));
+        }
+        if optional {
+            label.push_str(" · optional");
+        }
+        connect(&mut nodes, from, to, label, optional, false);
+    }
+    for (w, drawn) in saga_drawn.iter().enumerate() {
+        if !drawn && let Some((to, label)) = saga_start(w) {
+            connect(&mut nodes, w, to, label, false, false);
+        }
+    }
+    for (t, list) in pubs.iter().enumerate() {
+        for (svc, label) in list.iter().filter(|(s, _)| *s < n_svc) {
+            connect(&mut nodes, svc_node(*svc), topic_node(t), label.clone(), false, true);
+        }
+    }
+    for (t, topic) in spec.topics.iter().enumerate() {
+        for g in &topic.groups {
+            if let Some(h) = target_svc(g.endpoint) {
+                connect(&mut nodes, topic_node(t), svc_node(h), g.name.clone(), false, true);
+            }
+        }
     }
 
     // Order each layer to keep arrows short and uncrossed: barycentre sweeps, ties kept
@@ -808,7 +1060,15 @@ pub fn topology_svg(spec: &Spec) -> String {
         .collect();
     let max_h = layer_h.iter().copied().fold(0.0, f64::max);
     let has_back = arrows.iter().any(|a| a.back);
-    let height = max_h + 40.0 + if has_back { 40.0 } else { 0.0 };
+    // Back arrows between the same two boxes share one arc; their labels stack under it.
+    let back_rank: Vec<usize> = (0..arrows.len())
+        .map(|i| {
+            let same = |a: &Arrow| a.back && a.path[..2] == arrows[i].path[..2];
+            if arrows[i].back { arrows[..i].iter().filter(|a| same(a)).count() } else { 0 }
+        })
+        .collect();
+    let extra_rows = back_rank.iter().copied().max().unwrap_or(0) as f64;
+    let height = max_h + 40.0 + if has_back { 40.0 + 18.0 * extra_rows } else { 0.0 };
     for (l, members) in layers.iter().enumerate() {
         let mut y = 20.0 + (max_h - layer_h[l]) / 2.0;
         for &n in members {
@@ -842,9 +1102,19 @@ pub fn topology_svg(spec: &Spec) -> String {
         "<svg width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\" xmlns=\"http://www.w3.org/2000/svg\" \
          font-family=\"sans-serif\" role=\"img\" aria-label=\"topology of {}\">\n\
          <defs><marker id=\"fl-arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" \
-         orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555\"/></marker></defs>\n\
+         orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555\"/></marker>{}</defs>\n\
          <rect x=\"0\" y=\"0\" width=\"{w:.0}\" height=\"{h:.0}\" fill=\"#ffffff\"/>\n",
         escape(&spec.name),
+        // Only drawings with messages define the second marker, so that the others keep
+        // their bytes.
+        if arrows.iter().any(|a| a.message) {
+            format!(
+                "<marker id=\"fl-arrow-msg\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" \
+                 markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{MSG}\"/></marker>"
+            )
+        } else {
+            String::new()
+        },
         w = width,
         h = height
     );
@@ -856,8 +1126,15 @@ pub fn topology_svg(spec: &Spec) -> String {
     let mut label_svg = String::new();
     let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
     let mut link_k = 0usize;
-    for a in &arrows {
-        let dash = if a.optional { " stroke-dasharray=\"6 4\"" } else { "" };
+    for (ai, a) in arrows.iter().enumerate() {
+        let dash = if a.message {
+            " stroke-dasharray=\"3 3\""
+        } else if a.optional {
+            " stroke-dasharray=\"6 4\""
+        } else {
+            ""
+        };
+        let (stroke, marker) = if a.message { (MSG, "fl-arrow-msg") } else { ("#555", "fl-arrow") };
         if a.back {
             let (f, t) = (a.path[0], a.path[1]);
             let (x1, y1) = (node_x(f) + node_w(f) / 2.0, nodes[f].y + nodes[f].h);
@@ -866,11 +1143,12 @@ pub fn topology_svg(spec: &Spec) -> String {
             let low = max_h + 50.0;
             let _ = writeln!(
                 s,
-                "<path d=\"M{x1:.1},{y1:.1} C{x1:.1},{low:.1} {x2:.1},{low:.1} {x2:.1},{y2:.1}\" fill=\"none\" stroke=\"#555\" \
-                 stroke-width=\"1.4\"{dash} marker-end=\"url(#fl-arrow)\"/>"
+                "<path d=\"M{x1:.1},{y1:.1} C{x1:.1},{low:.1} {x2:.1},{low:.1} {x2:.1},{y2:.1}\" fill=\"none\" stroke=\"{stroke}\" \
+                 stroke-width=\"1.4\"{dash} marker-end=\"url(#{marker})\"/>"
             );
-            push_label(&mut label_svg, &a.label, (x1 + x2) / 2.0, low - 8.0);
-            placed.push(label_rect(&a.label, (x1 + x2) / 2.0, low - 8.0));
+            let ly = low - 8.0 + 18.0 * back_rank[ai] as f64;
+            push_label(&mut label_svg, &a.label, (x1 + x2) / 2.0, ly);
+            placed.push(label_rect(&a.label, (x1 + x2) / 2.0, ly));
             continue;
         }
         let mut pts: Vec<(f64, f64)> = Vec::new();
@@ -909,7 +1187,7 @@ pub fn topology_svg(spec: &Spec) -> String {
         }
         let _ = writeln!(
             s,
-            "<path d=\"{d}\" fill=\"none\" stroke=\"#555\" stroke-width=\"1.4\"{dash} marker-end=\"url(#fl-arrow)\"/>"
+            "<path d=\"{d}\" fill=\"none\" stroke=\"{stroke}\" stroke-width=\"1.4\"{dash} marker-end=\"url(#{marker})\"/>"
         );
         // The label sits on the first segment, at the first of a few places along it
         // where it overlaps no other label.
@@ -931,7 +1209,8 @@ pub fn topology_svg(spec: &Spec) -> String {
             .map(at)
             .find(|(x, y)| {
                 let r = label_rect(&a.label, *x, *y);
-                !placed.iter().any(|p| overlaps(p, &r))
+                // Within the gap between the boxes, over no other label.
+                r.0 >= x1 && r.2 <= x2 && !placed.iter().any(|p| overlaps(p, &r))
             })
             .unwrap_or_else(|| at(0.5));
         push_label(&mut label_svg, &a.label, choice.0, choice.1);
@@ -944,11 +1223,14 @@ pub fn topology_svg(spec: &Spec) -> String {
         let (x, w) = (node_x(i), node_w(i));
         let (fill, stroke, dash) = match n.kind {
             NodeKind::Client => ("#f3f3f3", "#888", " stroke-dasharray=\"4 3\""),
+            NodeKind::Topic => ("#fdf1dc", MSG, ""),
             _ => ("#eaf2fb", "#3a6ea5", ""),
         };
+        // A topic is a pill: its ends are half circles.
+        let rx = if n.kind == NodeKind::Topic { format!("{:.1}", n.h / 2.0) } else { "6".into() };
         let _ = writeln!(
             s,
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\" \
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" rx=\"{rx}\" fill=\"{fill}\" stroke=\"{stroke}\" \
              stroke-width=\"1.3\"{dash}/>",
             n.y, n.h
         );

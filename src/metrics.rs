@@ -116,6 +116,8 @@ pub enum Scope {
     Endpoint,
     Call,
     Service,
+    Saga,
+    Topic,
 }
 
 impl Scope {
@@ -125,6 +127,8 @@ impl Scope {
             Scope::Endpoint => "endpoint",
             Scope::Call => "call",
             Scope::Service => "service",
+            Scope::Saga => "saga",
+            Scope::Topic => "topic",
         }
     }
 }

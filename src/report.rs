@@ -99,6 +99,8 @@ pub fn summary_json(spec: &Spec, out: &RunOutput) -> Value {
             json!({"replicas": s.replicas, "utilization": r6(f.utilization), "queue_max": f.queue_max}),
         );
     }
+    let sagas = sagas_json(spec, out);
+    let topics = topics_json(spec, out);
     json!({
         "scenario": spec.name,
         "variant": spec.variant,
@@ -109,9 +111,81 @@ pub fn summary_json(spec: &Spec, out: &RunOutput) -> Value {
         "endpoints": endpoints,
         "calls": calls,
         "services": services,
-        "sagas": {},
-        "topics": {},
+        "sagas": sagas,
+        "topics": topics,
     })
+}
+
+/// The saga outcomes that a saga's figures keep latencies for, in the order of their
+/// `latency_by_outcome`.
+const SAGA_OUTCOMES: [&str; 4] = ["completed", "compensated", "compensation_failed", "abandoned"];
+
+/// Per saga, in the scenario's order: the contract's keys first (`started` …
+/// `latency_ms`), then `duplicate_effects` and `latency_ms_by_outcome`. A saga the run
+/// has no figures for (the figures do not match the spec) reads as zeros.
+fn sagas_json(spec: &Spec, out: &RunOutput) -> Value {
+    let mut m = Map::new();
+    let zero = Default::default();
+    let matched = out.sagas.len() == spec.sagas.len();
+    for (i, s) in spec.sagas.iter().enumerate() {
+        let f = if matched { &out.sagas[i] } else { &zero };
+        let mut by_outcome = Map::new();
+        for (k, name) in SAGA_OUTCOMES.iter().enumerate() {
+            by_outcome.insert(name.to_string(), latency_json(&f.latency_by_outcome[k]));
+        }
+        m.insert(
+            s.name.clone(),
+            json!({
+                "started": f.started,
+                "completed": f.completed,
+                "compensated": f.compensated,
+                "compensation_failed": f.compensation_failed,
+                "abandoned": f.abandoned,
+                "in_flight": f.in_flight,
+                "orphaned": f.orphaned,
+                "latency_ms": latency_json(&f.latency),
+                "duplicate_effects": f.duplicate_effects,
+                "latency_ms_by_outcome": by_outcome,
+            }),
+        );
+    }
+    Value::Object(m)
+}
+
+/// Per topic, in the scenario's order, its groups in theirs: the contract's keys first
+/// (`delivered` … `latency_ms`), then `inconsistent`, `dropped` and `in_flight`.
+fn topics_json(spec: &Spec, out: &RunOutput) -> Value {
+    let mut m = Map::new();
+    let zero_topic = Default::default();
+    let zero_group = Default::default();
+    let matched = out.topics.len() == spec.topics.len();
+    for (i, t) in spec.topics.iter().enumerate() {
+        let tf = if matched { &out.topics[i] } else { &zero_topic };
+        let groups_matched = tf.groups.len() == t.groups.len();
+        let mut groups = Map::new();
+        for (k, g) in t.groups.iter().enumerate() {
+            let f = if groups_matched { &tf.groups[k] } else { &zero_group };
+            groups.insert(
+                g.name.clone(),
+                json!({
+                    "delivered": f.delivered,
+                    "redelivered": f.redelivered,
+                    "duplicates": f.duplicates,
+                    "dead_lettered": f.dead_lettered,
+                    "max_lag": f.max_lag,
+                    "latency_ms": latency_json(&f.latency),
+                    "inconsistent": f.inconsistent,
+                    "dropped": f.dropped,
+                    "in_flight": f.in_flight,
+                }),
+            );
+        }
+        m.insert(
+            t.name.clone(),
+            json!({"published": tf.published, "publish_failed": tf.publish_failed, "groups": groups}),
+        );
+    }
+    Value::Object(m)
 }
 
 /// A number as the CSV writes it: integers without a fraction, others to 6 decimals.
@@ -270,5 +344,98 @@ pub fn summary_table(spec: &Spec, out: &RunOutput) -> String {
         s.push('\n');
         s.push_str(&text_table(&["call", "calls", "attempts", "ok", "p50 ms", "p99", "failed"], &edges));
     }
+    if !spec.sagas.is_empty() {
+        s.push('\n');
+        s.push_str(&text_table(
+            &[
+                "saga",
+                "started",
+                "completed",
+                "compensated",
+                "compensation failed",
+                "abandoned",
+                "in flight",
+                "orphaned",
+                "p99 ms",
+            ],
+            &saga_rows(spec, out),
+        ));
+    }
+    if !spec.topics.is_empty() {
+        s.push('\n');
+        s.push_str(&text_table(
+            &[
+                "topic/group",
+                "published",
+                "delivered",
+                "redelivered",
+                "duplicates",
+                "dead-lettered",
+                "max lag",
+                "p99 ms",
+            ],
+            &topic_rows(spec, out),
+        ));
+    }
     s
+}
+
+/// One row per saga: started, completed as a share of the sagas started, the other
+/// outcomes as counts, and the p99 from start to outcome.
+fn saga_rows(spec: &Spec, out: &RunOutput) -> Vec<Vec<String>> {
+    let zero = Default::default();
+    let matched = out.sagas.len() == spec.sagas.len();
+    let mut rows = Vec::new();
+    for (i, sg) in spec.sagas.iter().enumerate() {
+        let f = if matched { &out.sagas[i] } else { &zero };
+        rows.push(vec![
+            sg.name.clone(),
+            f.started.to_string(),
+            pct(f.completed, f.started),
+            f.compensated.to_string(),
+            f.compensation_failed.to_string(),
+            f.abandoned.to_string(),
+            f.in_flight.to_string(),
+            f.orphaned.to_string(),
+            ms(f.latency.quantile_ms(0.99)),
+        ]);
+    }
+    rows
+}
+
+/// One row per consumer group (`topic/group`), the topic's publishes repeated on each;
+/// a topic without groups gets a row of its own.
+fn topic_rows(spec: &Spec, out: &RunOutput) -> Vec<Vec<String>> {
+    let zero_topic = Default::default();
+    let zero_group = Default::default();
+    let matched = out.topics.len() == spec.topics.len();
+    let mut rows = Vec::new();
+    for (i, t) in spec.topics.iter().enumerate() {
+        let tf = if matched { &out.topics[i] } else { &zero_topic };
+        let published = if tf.publish_failed > 0 {
+            format!("{} ({} failed)", tf.published, tf.publish_failed)
+        } else {
+            tf.published.to_string()
+        };
+        if t.groups.is_empty() {
+            let mut row = vec![t.name.clone(), published.clone()];
+            row.resize(8, "-".to_string());
+            rows.push(row);
+        }
+        let groups_matched = tf.groups.len() == t.groups.len();
+        for (k, g) in t.groups.iter().enumerate() {
+            let f = if groups_matched { &tf.groups[k] } else { &zero_group };
+            rows.push(vec![
+                format!("{}/{}", t.name, g.name),
+                published.clone(),
+                f.delivered.to_string(),
+                f.redelivered.to_string(),
+                f.duplicates.to_string(),
+                f.dead_lettered.to_string(),
+                f.max_lag.to_string(),
+                ms(f.latency.quantile_ms(0.99)),
+            ]);
+        }
+    }
+    rows
 }

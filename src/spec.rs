@@ -21,6 +21,8 @@ pub type ReplicaId = u32;
 pub type PolicyId = u32;
 pub type EdgeId = u32;
 pub type WorkloadId = u32;
+pub type TopicId = u32;
+pub type SagaId = u32;
 
 /// How a request, attempt or call ended. The failure causes are exactly those of the
 /// summary contract in DESIGN.md, in its order.
@@ -116,6 +118,10 @@ pub struct Spec {
     pub network: Network,
     pub workloads: Vec<Workload>,
     pub faults: Vec<Fault>,
+    /// Topics in file order.
+    pub topics: Vec<Topic>,
+    /// Sagas in file order.
+    pub sagas: Vec<Saga>,
 }
 
 /// Bounds on the run. Reaching one ends the run with a named error, never a hang or an
@@ -211,6 +217,9 @@ pub enum Step {
     /// Calls made at once; the step waits for all of them. A failed branch that is not
     /// `optional` fails the step at once; a failed optional branch degrades the response.
     Parallel(Vec<CallSite>),
+    /// Hands a message to a topic's broker: waits for the acknowledgement (and fails if
+    /// the broker is unreachable), or with `outbox` writes it locally for the relay.
+    Publish { topic: TopicId, outbox: bool },
 }
 
 /// One place that makes a synchronous call: a `call` (one target) or a `route` (targets
@@ -425,9 +434,13 @@ pub struct RateChange {
 #[derive(Clone, Debug)]
 pub struct Workload {
     pub name: String,
+    /// The endpoint called; for a saga workload, the saga's first action (the saga's
+    /// orchestrator makes the calls; see `saga`).
     pub target: EndpointId,
-    /// The edge `client:<workload>-><target>`.
+    /// The edge `client:<workload>-><target>` (unused by saga workloads).
     pub edge: EdgeId,
+    /// `Some` when the target is `saga:NAME`: each request starts one saga.
+    pub saga: Option<SagaId>,
     pub arrival: Arrival,
     /// Sorted by `at_ns`; empty for closed workloads.
     pub schedule: Vec<RateChange>,
@@ -455,6 +468,8 @@ pub enum FaultKind {
     Partition { a: Vec<ServiceId>, b: Vec<ServiceId> },
     /// Loses `p` of the messages from `from` to `to`.
     Loss { from: ServiceId, to: ServiceId, p: f64 },
+    /// Makes a topic's broker unreachable: publishes fail, consumers get nothing.
+    Outage { topic: TopicId },
 }
 
 #[derive(Clone, Debug)]
@@ -465,4 +480,88 @@ pub struct Fault {
     pub end_ns: Nanos,
     /// A label for reports, e.g. `delay payment`.
     pub label: String,
+}
+
+/// How messages are keyed to partitions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum KeyMode {
+    #[default]
+    Random,
+    RoundRobin,
+    /// Each request or saga belongs to one of N entities; an entity's messages share a
+    /// partition, in order.
+    Entities(u32),
+}
+
+/// A Kafka-style topic.
+#[derive(Clone, Debug)]
+pub struct Topic {
+    pub name: String,
+    /// At least 1.
+    pub partitions: u32,
+    pub key: KeyMode,
+    /// The broker's acknowledgement latency; `None` is zero.
+    pub latency: Option<Dist>,
+    /// Outbox relay period (default 100 ms).
+    pub relay_interval_ns: Nanos,
+    pub groups: Vec<Group>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OnExhausted {
+    DeadLetter,
+    #[default]
+    Drop,
+}
+
+/// A consumer group of a topic.
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub name: String,
+    /// The handler, run on the consumer's own replica.
+    pub endpoint: EndpointId,
+    /// Consumer i lives on replica i mod replicas of the handler's service.
+    pub consumers: u32,
+    /// Handling attempts per message, the first included (default 10).
+    pub max_attempts: u32,
+    /// Wait before each further attempt (default none).
+    pub backoff: Option<Backoff>,
+    pub on_exhausted: OnExhausted,
+    /// `None`: commit the instant a message is handled; else commit on this period.
+    pub commit_interval_ns: Option<Nanos>,
+    /// Default 10 s.
+    pub session_timeout_ns: Nanos,
+    pub idempotent: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CompensationPolicy {
+    #[default]
+    BestEffort,
+    Persistent,
+}
+
+/// An orchestrated saga.
+#[derive(Clone, Debug)]
+pub struct Saga {
+    pub name: String,
+    pub orchestrator: ServiceId,
+    pub policy: Option<PolicyId>,
+    pub steps: Vec<SagaStep>,
+    pub compensation_policy: CompensationPolicy,
+    pub compensate_unknown: bool,
+    pub durable: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct SagaStep {
+    pub name: String,
+    pub action: EndpointId,
+    /// The edge (orchestrator, action).
+    pub action_edge: EdgeId,
+    pub compensation: Option<EndpointId>,
+    /// The edge (orchestrator, compensation), when there is a compensation.
+    pub compensation_edge: Option<EdgeId>,
+    pub pivot: bool,
+    pub retriable: bool,
 }

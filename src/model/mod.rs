@@ -13,12 +13,13 @@
 //!
 //! Invariants the handlers keep (checked in `check_invariants` and by the tests): every
 //! call ends exactly once; no replica has more busy workers than `concurrency`; no queue
-//! holds more than `capacity`; offered = ok + failed + in flight per workload.
+//! holds more than `capacity`; offered = ok + failed + in flight per workload; saga
+//! outcomes add up to the sagas started; per consumer group, every message ends once.
 
 mod arrivals;
 mod world;
 
 pub use world::{
-    EdgeFigures, EndpointFigures, RunError, RunOutput, ServiceFigures, WorkloadFigures, run,
-    run_with_progress,
+    EdgeFigures, EndpointFigures, GroupFigures, RunError, RunOutput, SagaFigures, ServiceFigures,
+    TopicFigures, WorkloadFigures, run, run_with_progress,
 };

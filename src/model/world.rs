@@ -14,6 +14,12 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 use std::collections::{BTreeMap, VecDeque};
 
+mod sagas;
+mod topics;
+
+use sagas::{EffectTag, SagaRun};
+use topics::{GroupState, TopicState};
+
 /// A run that could not finish.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunError {
@@ -41,6 +47,10 @@ pub struct RunOutput {
     pub endpoints: Vec<EndpointFigures>,
     pub edges: Vec<EdgeFigures>,
     pub services: Vec<ServiceFigures>,
+    /// Per saga, in `Spec::sagas` order.
+    pub sagas: Vec<SagaFigures>,
+    /// Per topic, in `Spec::topics` order.
+    pub topics: Vec<TopicFigures>,
     pub series: Series,
     /// Broken invariants (always empty unless the model has a bug).
     pub violations: Vec<String>,
@@ -80,6 +90,59 @@ pub struct EdgeFigures {
     /// those replicas, in the measured window.
     pub breaker_opened: u64,
     pub breaker_open_s: f64,
+}
+
+/// Outcomes of the sagas started in the measured window. `completed + compensated +
+/// compensation_failed + abandoned + in_flight == started`.
+#[derive(Debug, Default)]
+pub struct SagaFigures {
+    pub started: u64,
+    pub completed: u64,
+    pub compensated: u64,
+    pub compensation_failed: u64,
+    pub abandoned: u64,
+    pub in_flight: u64,
+    /// Action effects that nothing undid, in sagas that ended without completing.
+    pub orphaned: u64,
+    /// Actions that took effect more than once in one saga (a retry after a timeout
+    /// whose first attempt also executed, a durable saga re-running its step).
+    pub duplicate_effects: u64,
+    /// Start to outcome, every saga that ended.
+    pub latency: LatencyHist,
+    /// Start to outcome per outcome: completed, compensated, compensation_failed,
+    /// abandoned.
+    pub latency_by_outcome: [LatencyHist; 4],
+}
+
+/// A topic's figures over the measured window.
+#[derive(Debug, Default)]
+pub struct TopicFigures {
+    /// Messages the broker accepted (from publish steps and outbox relays).
+    pub published: u64,
+    /// Publish steps the broker refused (unreachable).
+    pub publish_failed: u64,
+    /// Per consumer group, in `Topic::groups` order.
+    pub groups: Vec<GroupFigures>,
+}
+
+#[derive(Debug, Default)]
+pub struct GroupFigures {
+    /// Distinct messages handled successfully.
+    pub delivered: u64,
+    /// Deliveries after a message's first.
+    pub redelivered: u64,
+    /// Successful handlings after a message's first success.
+    pub duplicates: u64,
+    /// Duplicates on a handler that is not idempotent: inconsistencies.
+    pub inconsistent: u64,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+    /// Largest lag seen, summed over partitions.
+    pub max_lag: u64,
+    /// Messages still waiting or in hand at the end.
+    pub in_flight: u64,
+    /// Publish to first successful handling.
+    pub latency: LatencyHist,
 }
 
 #[derive(Debug, Default)]
@@ -150,6 +213,31 @@ enum Ev {
         replica: ReplicaId,
         epoch: u32,
     },
+    /// A topic's outbox relay wakes up.
+    RelayTick {
+        topic: u32,
+    },
+    /// A failed message's backoff ended: deliver it again.
+    ConsumerRetry {
+        group: u32,
+        part: u32,
+        epoch: u32,
+    },
+    /// A group reassigns its partitions among its live consumers.
+    Rebalance {
+        group: u32,
+    },
+    /// A consumer commits its offsets (Kafka's auto-commit).
+    CommitTick {
+        group: u32,
+        consumer: u32,
+        epoch: u32,
+    },
+    /// A saga's retriable step or persistent compensation is tried again.
+    SagaRetry {
+        saga: Id,
+        epoch: u16,
+    },
     /// A health probe of one replica.
     Probe {
         replica: ReplicaId,
@@ -162,6 +250,9 @@ enum Parent {
     Root { wl: u32, user: u32 },
     /// A synchronous step of an execution.
     Exec { exec: Id },
+    /// A saga's action (`comp` false) or compensation of step `step`; `epoch` is the
+    /// saga's when the call was made (a resumed durable saga ignores older answers).
+    Saga { saga: Id, step: u16, comp: bool, epoch: u16 },
 }
 
 /// Most attempts of one call outstanding at once (the first plus hedges).
@@ -188,6 +279,8 @@ struct Call {
     n_live: u8,
     /// A retry is scheduled (no attempt is live meanwhile).
     backing_off: bool,
+    /// The entity (message key) of the workload request or saga this call serves.
+    entity: u32,
 }
 
 impl Call {
@@ -232,15 +325,32 @@ struct Attempt {
     outstanding: bool,
     /// The execution serving it, once it reached a replica.
     exec: Option<Id>,
+    entity: u32,
+    /// For a saga's action or compensation: which saga step's effect it carries.
+    effect: Option<EffectTag>,
+    /// The same, once its saga has ended.
+    late: Option<sagas::LateEffect>,
 }
 
 /// Where an execution is in its endpoint's program.
 const STEP_OWN: u16 = u16::MAX;
 
+/// Who is waiting for an execution's answer.
+#[derive(Clone, Copy, Debug)]
+enum Origin {
+    /// A call's attempt (a synchronous request).
+    Attempt(Id),
+    /// A consumer handling a message of a group's partition; `epoch` is the partition's,
+    /// so that the answer of a consumer that has since lost the partition is ignored.
+    Consumer { group: u32, part: u32, epoch: u32 },
+}
+
 struct Exec {
     endpoint: EndpointId,
     replica: ReplicaId,
-    att: Id,
+    origin: Origin,
+    /// The entity (message key) of the request this execution serves.
+    entity: u32,
     arrived: Nanos,
     step: u16,
     pending: u16,
@@ -267,6 +377,7 @@ struct ReplicaState {
 /// A compiled step: call sites are flattened into `World::sites`.
 #[derive(Clone, Copy)]
 enum MStep {
+    Publish { topic: u32, outbox: bool },
     Work(u32),
     Call(u32),
     Parallel { first: u32, len: u32 },
@@ -429,6 +540,12 @@ struct World<'s> {
     active_partitions: Vec<u32>,
     fault_rngs: Vec<Rng>,
     backoff_rng: Rng,
+    /// The entity (message key) draw of each workload's requests.
+    entity_rngs: Vec<Rng>,
+    sagas: Arena<SagaRun>,
+    saga_state: Vec<sagas::SagaDefState>,
+    topics: Vec<TopicState>,
+    groups: Vec<GroupState>,
     warmup: Nanos,
     end: Nanos,
     roots_in_flight: u64,
@@ -612,6 +729,9 @@ impl<'s> World<'s> {
                         let i = compile_site(cs, &mut sites, &mut clients, &mut edge_clients);
                         steps.push(MStep::Call(i));
                     }
+                    Step::Publish { topic, outbox } => {
+                        steps.push(MStep::Publish { topic: *topic, outbox: *outbox })
+                    }
                     Step::Parallel(branches) => {
                         let first = sites.len() as u32;
                         for b in branches {
@@ -675,6 +795,39 @@ impl<'s> World<'s> {
             service_queue_max: vec![0; spec.services.len()],
         };
         let fault_rngs = (0..spec.faults.len()).map(|i| rng_stream(seed, &format!("fault/{i}"))).collect();
+        let entity_rngs =
+            spec.workloads.iter().map(|w| rng_stream(seed, &format!("entity/{}", w.name))).collect();
+        // Saga calls: one client block and network path per step's action and
+        // compensation, from the orchestrator.
+        let saga_state = spec
+            .sagas
+            .iter()
+            .map(|sg| {
+                let orch = sg.orchestrator;
+                let mut site = |ep: EndpointId, edge: EdgeId, clients: &mut Vec<ClientBlock>| {
+                    let tsvc = spec.endpoints[ep as usize].service;
+                    let client = client_for(Some(orch), 0, tsvc, sg.policy, clients);
+                    if !edge_clients[edge as usize].contains(&client) {
+                        edge_clients[edge as usize].push(client);
+                    }
+                    sagas::SagaSite { endpoint: ep, edge, client, net: net_for(orch, tsvc, &mut nets) }
+                };
+                let steps = sg
+                    .steps
+                    .iter()
+                    .map(|st| {
+                        let action = site(st.action, st.action_edge, &mut clients);
+                        let comp = match (st.compensation, st.compensation_edge) {
+                            (Some(c), Some(e)) => Some(site(c, e, &mut clients)),
+                            _ => None,
+                        };
+                        (action, comp)
+                    })
+                    .collect();
+                sagas::SagaDefState::new(steps)
+            })
+            .collect();
+        let (topics, groups) = topics::build(spec);
 
         // One lane per distinct fixed delay: events in a lane are due in the order they
         // were scheduled.
@@ -717,6 +870,11 @@ impl<'s> World<'s> {
             active_partitions: Vec::new(),
             fault_rngs,
             backoff_rng: rng_stream(seed, "backoff"),
+            entity_rngs,
+            sagas: Arena::default(),
+            saga_state,
+            topics,
+            groups,
             warmup: spec.warmup_ns,
             end: spec.duration_ns,
             roots_in_flight: 0,
@@ -763,6 +921,25 @@ impl<'s> World<'s> {
                 s.add_column(Scope::Service, &sv.name, m);
             }
         }
+        for sg in &spec.sagas {
+            for m in ["started", "completed", "compensated", "compensation_failed", "abandoned", "in_flight"]
+            {
+                s.add_column(Scope::Saga, &sg.name, m);
+            }
+        }
+        for t in &spec.topics {
+            for m in ["published", "publish_failed"] {
+                s.add_column(Scope::Topic, &t.name, m);
+            }
+        }
+        for t in &spec.topics {
+            for g in &t.groups {
+                let name = format!("{}/{}", t.name, g.name);
+                for m in ["delivered", "redelivered", "dead_lettered", "lag"] {
+                    s.add_column(Scope::Topic, &name, m);
+                }
+            }
+        }
         s
     }
 
@@ -788,6 +965,7 @@ impl<'s> World<'s> {
                 self.sched.at(f.end_ns, Ev::FaultEnd { fault: i as u32 });
             }
         }
+        self.start_groups();
         for (r, spec_r) in self.spec.replicas.iter().enumerate() {
             if let Some(hc) = &self.spec.services[spec_r.service as usize].health_check {
                 self.sched.at(hc.interval_ns, Ev::Probe { replica: r as u32 });
@@ -851,6 +1029,11 @@ impl<'s> World<'s> {
                 Ev::FaultEnd { fault } => self.fault_end(fault),
                 Ev::Restart { replica, epoch } => self.restart(replica, epoch),
                 Ev::Probe { replica } => self.probe(replica),
+                Ev::RelayTick { topic } => self.relay_tick(topic),
+                Ev::ConsumerRetry { group, part, epoch } => self.consumer_retry(group, part, epoch),
+                Ev::Rebalance { group } => self.rebalance(group),
+                Ev::CommitTick { group, consumer, epoch } => self.commit_tick(group, consumer, epoch),
+                Ev::SagaRetry { saga, epoch } => self.saga_retry(saga, epoch),
             }
             if self.failure.is_some() {
                 return;
@@ -966,6 +1149,29 @@ impl<'s> World<'s> {
                 self.replicas[first..first + spec_svc.replicas as usize].iter().filter(|r| !r.down).count();
             push(up as f64);
         }
+        for st in self.saga_state.iter_mut() {
+            for k in 0..5 {
+                push(st.interval[k] as f64);
+            }
+            push(st.live as f64);
+            st.interval = [0; 5];
+        }
+        for t in self.topics.iter_mut() {
+            push(t.interval[0] as f64);
+            push(t.interval[1] as f64);
+            t.interval = [0; 2];
+        }
+        // Groups in topic order, as laid out.
+        for t in 0..self.topics.len() {
+            for k in 0..self.topics[t].groups_len() {
+                let g = &mut self.groups[self.topics[t].group_at(k) as usize];
+                push(g.interval[0] as f64);
+                push(g.interval[1] as f64);
+                push(g.interval[2] as f64);
+                push(g.lag() as f64);
+                g.interval = [0; 3];
+            }
+        }
         debug_assert_eq!(col, self.series.columns.len());
     }
 
@@ -991,8 +1197,22 @@ impl<'s> World<'s> {
         if counted {
             self.fig.workloads[wl as usize].offered += 1;
         }
+        let entity: u32 = self.entity_rngs[wl as usize].random();
+        if let Some(saga) = w.saga {
+            return self.start_saga(wl, user, saga, entity);
+        }
         let client = self.wl_client[wl as usize];
-        self.start_call(Parent::Root { wl, user }, w.target, w.edge, client, w.policy, false, NO_NET, 0);
+        self.start_call(
+            Parent::Root { wl, user },
+            w.target,
+            w.edge,
+            client,
+            w.policy,
+            false,
+            NO_NET,
+            0,
+            entity,
+        );
     }
 
     fn finish_root(&mut self, wl: u32, user: u32, started: Nanos, counted: bool, outcome: Outcome) {
@@ -1030,6 +1250,7 @@ impl<'s> World<'s> {
         optional: bool,
         net: u32,
         caller_slot: u32,
+        entity: u32,
     ) {
         let now = self.sched.now();
         let counted = now >= self.warmup;
@@ -1050,6 +1271,7 @@ impl<'s> World<'s> {
             live: [Id { index: 0, generation: 0 }; MAX_LIVE],
             n_live: 0,
             backing_off: false,
+            entity,
         });
         if counted {
             self.fig.edges[edge as usize].calls += 1;
@@ -1102,8 +1324,12 @@ impl<'s> World<'s> {
     fn send_attempt(&mut self, call_id: Id) {
         let now = self.sched.now();
         let Some(call) = self.calls.get(call_id) else { return };
-        let (client, caller_slot, net, endpoint, policy) =
-            (call.client, call.caller_slot, call.net, call.target, call.policy);
+        let (client, caller_slot, net, endpoint, policy, entity, parent) =
+            (call.client, call.caller_slot, call.net, call.target, call.policy, call.entity, call.parent);
+        let effect = match parent {
+            Parent::Saga { saga, step, comp, .. } => Some(EffectTag::new(saga, step, comp)),
+            _ => None,
+        };
         let att = self.attempts.insert(Attempt {
             call: call_id,
             endpoint,
@@ -1119,7 +1345,13 @@ impl<'s> World<'s> {
             breaker: false,
             outstanding: false,
             exec: None,
+            entity,
+            effect,
+            late: None,
         });
+        if let Some(tag) = effect {
+            self.saga_track_attempt(tag, att);
+        }
         if let Some(c) = self.calls.get_mut(call_id)
             && (c.n_live as usize) < MAX_LIVE
         {
@@ -1509,8 +1741,23 @@ impl<'s> World<'s> {
     }
 
     fn on_retry_fire(&mut self, call_id: Id) {
-        if self.calls.get(call_id).is_some_and(|c| c.backing_off) {
-            self.send_try(call_id);
+        let Some(c) = self.calls.get(call_id) else { return };
+        if !c.backing_off {
+            return;
+        }
+        if !self.caller_alive(c.parent) {
+            // The caller died while it waited (its replica crashed): nobody retries.
+            return self.complete_call(call_id, Outcome::Failed(Cause::Unavailable));
+        }
+        self.send_try(call_id);
+    }
+
+    /// Whether whoever made a call can still act on it.
+    fn caller_alive(&self, parent: Parent) -> bool {
+        match parent {
+            Parent::Root { .. } => true,
+            Parent::Exec { exec } => self.execs.contains(exec),
+            Parent::Saga { saga, epoch, .. } => self.saga_waits(saga, epoch),
         }
     }
 
@@ -1520,6 +1767,11 @@ impl<'s> World<'s> {
         if call.tries != try_no || call.n_live == 0 || call.hedges as u32 >= h.max_extra {
             return;
         }
+        let parent = call.parent;
+        if !self.caller_alive(parent) {
+            return;
+        }
+        let Some(call) = self.calls.get_mut(call_id) else { return };
         if call.n_live as usize >= MAX_LIVE {
             return;
         }
@@ -1582,6 +1834,7 @@ impl<'s> World<'s> {
         match call.parent {
             Parent::Root { wl, user } => self.finish_root(wl, user, call.started, call.counted, outcome),
             Parent::Exec { exec } => self.child_done(exec, outcome, call.optional),
+            Parent::Saga { saga, step, comp, epoch } => self.saga_call_done(saga, step, comp, epoch, outcome),
         }
     }
 
@@ -1591,7 +1844,13 @@ impl<'s> World<'s> {
         let Some(a) = self.attempts.get(att) else { return };
         // The caller may have given up already: the request still arrives and is
         // served, since the callee cannot know.
-        let (replica, endpoint) = (a.replica, a.endpoint);
+        let (replica, endpoint, entity) = (a.replica, a.endpoint, a.entity);
+        self.arrive(Origin::Attempt(att), endpoint, replica, entity);
+    }
+
+    /// A request (or a message to handle) reaches a replica: refused if it is down,
+    /// failed by an active `abort`, else served, queued or rejected.
+    fn arrive(&mut self, origin: Origin, endpoint: EndpointId, replica: ReplicaId, entity: u32) {
         let now = self.sched.now();
         let counted = now >= self.warmup;
         if counted {
@@ -1601,18 +1860,19 @@ impl<'s> World<'s> {
         if self.replicas[replica as usize].down {
             // Connection refused.
             self.record_exec_end(endpoint, counted, now, Outcome::Failed(Cause::Unavailable));
-            return self.respond(att, Outcome::Failed(Cause::Unavailable), endpoint, counted);
+            return self.answer(origin, Outcome::Failed(Cause::Unavailable), endpoint, counted);
         }
         if !self.active_exec_faults.is_empty() && self.aborted(endpoint, replica) {
             self.record_exec_end(endpoint, counted, now, Outcome::Failed(Cause::Error));
-            return self.respond(att, Outcome::Failed(Cause::Error), endpoint, counted);
+            return self.answer(origin, Outcome::Failed(Cause::Error), endpoint, counted);
         }
         let r = &mut self.replicas[replica as usize];
         let svc = &self.spec.services[r.service as usize];
         let exec = Exec {
             endpoint,
             replica,
-            att,
+            origin,
+            entity,
             arrived: now,
             step: STEP_OWN,
             pending: 0,
@@ -1622,7 +1882,7 @@ impl<'s> World<'s> {
         };
         if r.busy < svc.concurrency {
             let id = self.execs.insert(exec);
-            self.link_exec(att, id);
+            self.link_exec(origin, id);
             self.start_exec(id);
         } else if (r.queue.len() as u64) < svc.queue.capacity as u64 {
             let id = self.execs.insert(exec);
@@ -1640,17 +1900,19 @@ impl<'s> World<'s> {
             if qlen > svc.queue.capacity as u64 {
                 self.violations.push(format!("queue of replica {replica} beyond its capacity"));
             }
-            self.link_exec(att, id);
+            self.link_exec(origin, id);
         } else {
             // Full queue: rejected without taking a worker.
             self.record_exec_end(endpoint, counted, now, Outcome::Failed(Cause::Rejected));
-            self.respond(att, Outcome::Failed(Cause::Rejected), endpoint, counted);
+            self.answer(origin, Outcome::Failed(Cause::Rejected), endpoint, counted);
         }
     }
 
     #[inline]
-    fn link_exec(&mut self, att: Id, exec: Id) {
-        if let Some(a) = self.attempts.get_mut(att) {
+    fn link_exec(&mut self, origin: Origin, exec: Id) {
+        if let Origin::Attempt(att) = origin
+            && let Some(a) = self.attempts.get_mut(att)
+        {
             a.exec = Some(exec);
         }
     }
@@ -1718,10 +1980,10 @@ impl<'s> World<'s> {
         {
             // Stale work is dropped unserved, as servers that check a deadline before
             // starting do; the worker stays free for the next one.
-            let (endpoint, counted, arrived, att) = (e.endpoint, e.counted, e.arrived, e.att);
+            let (endpoint, counted, arrived, origin) = (e.endpoint, e.counted, e.arrived, e.origin);
             self.execs.remove(id);
             self.record_exec_end(endpoint, counted, arrived, Outcome::Failed(Cause::Rejected));
-            self.respond(att, Outcome::Failed(Cause::Rejected), endpoint, counted);
+            self.answer(origin, Outcome::Failed(Cause::Rejected), endpoint, counted);
             return;
         }
         r.busy += 1;
@@ -1774,6 +2036,7 @@ impl<'s> World<'s> {
             return self.finish_exec(id, Outcome::Ok { degraded });
         };
         match step {
+            MStep::Publish { topic, outbox } => self.publish_step(id, topic, outbox),
             MStep::Work(work_ix) => {
                 let mut d = ep.work[work_ix as usize].sample(&mut ep.work_rng);
                 if !self.active_exec_faults.is_empty() {
@@ -1801,7 +2064,7 @@ impl<'s> World<'s> {
     fn start_site_call(&mut self, exec: Id, site_ix: u32) {
         let Some(e) = self.execs.get(exec) else { return };
         let caller_slot = self.spec.replicas[e.replica as usize].index;
-        let endpoint = e.endpoint;
+        let (endpoint, entity) = (e.endpoint, e.entity);
         let site = &self.sites[site_ix as usize];
         let t = if site.targets.len() == 1 {
             site.targets[0]
@@ -1819,6 +2082,7 @@ impl<'s> World<'s> {
             optional,
             t.net,
             caller_slot,
+            entity,
         );
     }
 
@@ -1888,7 +2152,19 @@ impl<'s> World<'s> {
     fn finish_exec(&mut self, id: Id, outcome: Outcome) {
         let Some(e) = self.execs.remove(id) else { return };
         self.record_exec_end(e.endpoint, e.counted, e.arrived, outcome);
-        self.respond(e.att, outcome, e.endpoint, e.counted);
+        if outcome.is_ok()
+            && let Origin::Attempt(att) = e.origin
+            && let Some(a) = self.attempts.get(att)
+        {
+            // The ground truth of a saga: the callee did the work, whether or not the
+            // orchestrator is still waiting for it.
+            match (a.effect, a.late) {
+                (Some(tag), _) => self.saga_effect(tag),
+                (None, Some(late)) => self.saga_late_effect(late),
+                (None, None) => {}
+            }
+        }
+        self.answer(e.origin, outcome, e.endpoint, e.counted);
         if e.running {
             self.free_worker(e.replica, e.endpoint);
         }
@@ -1898,7 +2174,14 @@ impl<'s> World<'s> {
     fn cancel_exec(&mut self, id: Id) {
         let Some(e) = self.execs.remove(id) else { return };
         self.record_exec_end(e.endpoint, e.counted, e.arrived, Outcome::Failed(Cause::Timeout));
-        self.attempts.remove(e.att);
+        match e.origin {
+            Origin::Attempt(att) => {
+                self.attempts.remove(att);
+            }
+            Origin::Consumer { group, part, epoch } => {
+                self.consumer_done(group, part, epoch, Outcome::Failed(Cause::Timeout))
+            }
+        }
         if e.running {
             self.free_worker(e.replica, e.endpoint);
         } else {
@@ -1907,6 +2190,14 @@ impl<'s> World<'s> {
                 r.queue.remove(i);
                 self.svcs[r.service as usize].queued -= 1;
             }
+        }
+    }
+
+    /// Sends an execution's answer to whoever waits for it.
+    fn answer(&mut self, origin: Origin, outcome: Outcome, endpoint: EndpointId, counted: bool) {
+        match origin {
+            Origin::Attempt(att) => self.respond(att, outcome, endpoint, counted),
+            Origin::Consumer { group, part, epoch } => self.consumer_done(group, part, epoch, outcome),
         }
     }
 
@@ -1964,6 +2255,7 @@ impl<'s> World<'s> {
                     }
                 }
             }
+            FaultKind::Outage { topic } => self.outage_start(*topic),
         }
     }
 
@@ -1985,6 +2277,7 @@ impl<'s> World<'s> {
                     }
                 }
             }
+            FaultKind::Outage { topic } => self.outage_end(*topic),
         }
     }
 
@@ -2018,6 +2311,10 @@ impl<'s> World<'s> {
         let now = self.sched.now();
         self.replicas[replica as usize].down = true;
         self.replicas[replica as usize].epoch += 1;
+        // First the consumers and orchestrators it hosted lose what they held, so that
+        // the failures of its executions below reach nobody who still counts on them.
+        self.sagas_on_crash(replica);
+        self.consumers_on_crash(replica);
         let victims: Vec<Id> =
             self.execs.iter().filter(|(_, e)| e.replica == replica).map(|(id, _)| id).collect();
         for id in victims {
@@ -2033,7 +2330,7 @@ impl<'s> World<'s> {
                 ep.busy -= 1;
             }
             self.record_exec_end(e.endpoint, e.counted, e.arrived, Outcome::Failed(Cause::Unavailable));
-            self.respond(e.att, Outcome::Failed(Cause::Unavailable), e.endpoint, e.counted);
+            self.answer(e.origin, Outcome::Failed(Cause::Unavailable), e.endpoint, e.counted);
         }
         let r = &mut self.replicas[replica as usize];
         let n = r.queue.len() as u64;
@@ -2045,9 +2342,11 @@ impl<'s> World<'s> {
 
     fn restart(&mut self, replica: ReplicaId, epoch: u32) {
         let r = &mut self.replicas[replica as usize];
-        if r.epoch == epoch {
+        if r.epoch == epoch && r.down {
             r.down = false;
             r.liveness_restarting = false;
+            self.sagas_on_restart(replica);
+            self.consumers_on_restart(replica);
         }
     }
 
@@ -2151,6 +2450,8 @@ impl<'s> World<'s> {
                 self.fig.workloads[wl as usize].in_flight += 1;
             }
         }
+        let sagas = self.saga_figures();
+        let topics = self.topic_figures();
         self.check_invariants();
         RunOutput {
             window_s: window_ns / 1e9,
@@ -2159,6 +2460,8 @@ impl<'s> World<'s> {
             endpoints: self.fig.endpoints,
             edges: self.fig.edges,
             services,
+            sagas,
+            topics,
             series: self.series,
             violations: self.violations,
         }
@@ -2186,7 +2489,8 @@ impl<'s> World<'s> {
                 self.violations.push(format!("replica {i} over its bounds at the end"));
             }
         }
-        let roots = self.calls.iter().filter(|(_, c)| matches!(c.parent, Parent::Root { .. })).count() as u64;
+        let roots = self.calls.iter().filter(|(_, c)| matches!(c.parent, Parent::Root { .. })).count() as u64
+            + self.sagas.len() as u64;
         if roots != self.roots_in_flight {
             self.violations
                 .push(format!("{} root calls live but {} counted in flight", roots, self.roots_in_flight));
@@ -2235,11 +2539,14 @@ pub(crate) mod tests {
                 name: "customers".into(),
                 target: 0,
                 edge: 0,
+                saga: None,
                 arrival: Arrival::Poisson { rate_per_s: rate_per_ms * 1000.0 },
                 schedule: vec![],
                 policy: None,
             }],
             faults: vec![],
+            topics: vec![],
+            sagas: vec![],
         }
     }
 

@@ -197,9 +197,9 @@ pub struct RawScenario {
     pub policies: Option<OrderedMap<RawPolicy>>,
     /// Network latency and loss between services. Default: zero latency, no loss.
     pub network: Option<RawNetwork>,
-    /// Kafka-style topics, keyed by name (not simulated yet by this version).
+    /// Kafka-style topics, keyed by name. Default: none.
     pub topics: Option<OrderedMap<RawTopic>>,
-    /// Orchestrated sagas, keyed by name (not simulated yet by this version).
+    /// Orchestrated sagas, keyed by name. Default: none.
     pub sagas: Option<OrderedMap<RawSaga>>,
     /// The clients that send requests. Default: none.
     pub workload: Option<Vec<RawWorkload>>,
@@ -308,7 +308,7 @@ pub struct RawStep {
     pub parallel: Option<Vec<RawStep>>,
     /// Holds the worker for a duration drawn from this distribution.
     pub work: Option<RawDist>,
-    /// Publishes a message to this topic (not simulated yet by this version).
+    /// Publishes a message to this topic.
     pub publish: Option<String>,
     /// With `publish`: write the message through a transactional outbox. Default false.
     pub outbox: Option<bool>,
@@ -728,7 +728,7 @@ pub struct RawLink {
 }
 
 // ---------------------------------------------------------------------------------------
-// Topics and sagas (parsed and checked; not simulated yet)
+// Topics and sagas
 // ---------------------------------------------------------------------------------------
 
 /// A Kafka-style topic.
@@ -824,9 +824,10 @@ pub struct RawSagaStep {
     pub action: String,
     /// The compensation, `service.endpoint`. Default: none.
     pub compensation: Option<String>,
-    /// The point of no return. Default false.
+    /// The point of no return; at most one step of a saga. Default false.
     pub pivot: Option<bool>,
-    /// Retried until it succeeds (steps after the pivot). Default false.
+    /// Retried until it succeeds, never compensated: every step after the pivot, and
+    /// only those. Default false.
     pub retriable: Option<bool>,
 }
 
@@ -850,13 +851,14 @@ pub enum RawCompensationPolicy {
 pub struct RawWorkload {
     /// The workload's name.
     pub name: String,
-    /// What it calls: `service.endpoint` (or `saga:NAME`, not simulated yet).
+    /// What it calls: `service.endpoint`, or `saga:NAME` to start one saga per request.
     pub target: String,
     /// How requests arrive.
     pub arrival: RawArrival,
     /// Rate changes over time, open arrivals only, sorted by `at`. Default: none.
     pub schedule: Option<Vec<RawRateChange>>,
-    /// The client's own policy. Default: none.
+    /// The client's own policy (not with a saga target: the saga's policy governs its
+    /// calls). Default: none.
     pub policy: Option<String>,
 }
 
@@ -927,7 +929,7 @@ pub enum RawFault {
     Partition(RawPartition),
     /// Loses a share of the messages from one service to another.
     Loss(RawLoss),
-    /// Makes a topic's broker unreachable (not simulated yet).
+    /// Makes a topic's broker unreachable: publishes fail, consumers get nothing.
     Outage(RawOutage),
 }
 

@@ -29,11 +29,15 @@ pub const MAX_REPLICAS_PER_SERVICE: u32 = 10_000;
 pub const MAX_REPLICAS_TOTAL: u64 = 1_000_000;
 pub const MAX_CONCURRENCY: u32 = 1_000_000;
 pub const MAX_STEPS: usize = 1024;
+/// Most steps of a saga (the model keeps a saga's step states in 64-bit masks).
+pub const MAX_SAGA_STEPS: usize = 64;
 pub const MAX_BRANCHES: usize = 256;
 pub const MAX_ROUTE_TARGETS: usize = 256;
 pub const MAX_MIXTURE_PARTS: usize = 256;
 pub const MAX_USERS: u32 = 10_000_000;
 pub const MAX_BUCKETS: u64 = 1_000_000;
+pub const MAX_PARTITIONS: u32 = 10_000;
+pub const MAX_CONSUMERS: u32 = 10_000;
 /// Default cap of an exponential backoff without `max`.
 pub const DEFAULT_BACKOFF_MAX_NS: Nanos = 3_600 * NS_PER_S;
 
@@ -119,6 +123,9 @@ struct R<'a> {
     policy_names: Vec<&'a str>,
     topic_names: Vec<&'a str>,
     saga_names: Vec<&'a str>,
+    /// For each saga, its first action and that action's edge (what a `saga:` workload
+    /// reports as its target), once resolved.
+    saga_first: Vec<Option<(EndpointId, EdgeId)>>,
     edges: Vec<Edge>,
     edge_ids: BTreeMap<(ServiceId, EndpointId), EdgeId>,
     /// For each endpoint, the endpoints its steps call, with the path of each call.
@@ -141,6 +148,7 @@ pub fn resolve(
         policy_names: Vec::new(),
         topic_names: Vec::new(),
         saga_names: Vec::new(),
+        saga_first: Vec::new(),
         edges: Vec::new(),
         edge_ids: BTreeMap::new(),
         calls: Vec::new(),
@@ -166,10 +174,6 @@ impl<'a> R<'a> {
             at_key: true,
             cli: false,
         });
-    }
-
-    fn unsupported(&mut self, path: &P, feature: &str) {
-        self.err(path, format!("{feature} is not supported yet by this version of faultline"));
     }
 
     fn name(&mut self, what: &str, s: &str, path: &P, key: bool) {
@@ -302,8 +306,9 @@ impl<'a> R<'a> {
         let (services, endpoints, replicas) = self.services(raw);
         self.cycles();
         let network = self.network(raw);
-        self.topics(raw);
-        self.sagas(raw);
+        let topics = self.topics(raw);
+        // After every endpoint step's edges, before the workloads' edges.
+        let sagas = self.sagas(raw);
         let workloads = self.workloads(raw);
         let faults = self.faults(raw);
         if let Some(vs) = &raw.variants {
@@ -329,6 +334,8 @@ impl<'a> R<'a> {
             network,
             workloads,
             faults,
+            topics,
+            sagas,
         }
     }
 
@@ -449,15 +456,31 @@ impl<'a> R<'a> {
         None
     }
 
-    fn topic_ref(&mut self, s: &str, path: &P) {
-        if !self.topic_names.contains(&s) {
-            let hint = suggest(s, self.topic_names.iter().copied());
-            let msg = format!(
-                "unknown topic `{s}`{hint}; the topics are: {}",
-                list(self.topic_names.iter().copied())
-            );
-            self.err(path, msg);
+    fn topic_ref(&mut self, s: &str, path: &P) -> Option<TopicId> {
+        if let Some(i) = self.topic_names.iter().position(|t| *t == s) {
+            return Some(i as TopicId);
         }
+        let hint = suggest(s, self.topic_names.iter().copied());
+        let msg =
+            format!("unknown topic `{s}`{hint}; the topics are: {}", list(self.topic_names.iter().copied()));
+        self.err(path, msg);
+        None
+    }
+
+    fn saga_ref(&mut self, s: &str, path: &P) -> Option<SagaId> {
+        if let Some(i) = self.saga_names.iter().position(|t| *t == s) {
+            return Some(i as SagaId);
+        }
+        let hint = suggest(s, self.saga_names.iter().copied());
+        let msg =
+            format!("unknown saga `{s}`{hint}; the sagas are: {}", list(self.saga_names.iter().copied()));
+        self.err(path, msg);
+        None
+    }
+
+    /// The service an endpoint belongs to.
+    fn endpoint_service(&self, e: EndpointId) -> Option<ServiceId> {
+        self.services.iter().position(|s| s.endpoints.iter().any(|(_, id)| *id == e)).map(|i| i as ServiceId)
     }
 
     fn edge(&mut self, caller: ServiceId, target: EndpointId) -> EdgeId {
@@ -1163,9 +1186,8 @@ impl<'a> R<'a> {
                     self.err_key(&path.k("policy"), "`policy` is only allowed with `call` or `route`");
                 }
                 let topic = s.publish.as_deref().unwrap_or_default();
-                self.topic_ref(topic, &path.k("publish"));
-                self.unsupported(&path.k("publish"), "the `publish` step");
-                None
+                let outbox = s.outbox.unwrap_or(false);
+                self.topic_ref(topic, &path.k("publish")).map(|topic| Step::Publish { topic, outbox })
             }
         }
     }
@@ -1309,78 +1331,225 @@ impl<'a> R<'a> {
         net
     }
 
-    // ---- topics and sagas (checked, not simulated yet) -----------------------------
+    // ---- topics and sagas ----------------------------------------------------------
 
-    fn topics(&mut self, raw: &RawScenario) {
-        let Some(ts) = &raw.topics else { return };
+    fn topics(&mut self, raw: &RawScenario) -> Vec<Topic> {
+        let mut out = Vec::new();
+        let Some(ts) = &raw.topics else { return out };
         let tp = P::root().k("topics");
         for (name, t) in ts.iter() {
             let p = tp.k(name);
-            if let Some(n) = t.partitions {
-                self.at_least(n, 1, &p.k("partitions"));
+            let partitions = self.at_least(t.partitions.unwrap_or(1), 1, &p.k("partitions"));
+            if partitions > MAX_PARTITIONS {
+                self.err(
+                    &p.k("partitions"),
+                    format!("too many partitions: {partitions} (at most {MAX_PARTITIONS})"),
+                );
             }
-            if let Some(RawKey::Entities(n)) = t.key {
-                self.at_least(n, 1, &p.k("key").k("entities"));
-            }
-            if let Some(d) = &t.latency {
-                self.dist(d, &p.k("latency"));
-            }
-            if let Some(d) = &t.relay_interval {
-                self.dur_pos(d, &p.k("relay_interval"));
-            }
+            let key = match t.key {
+                None | Some(RawKey::Random) => KeyMode::Random,
+                Some(RawKey::RoundRobin) => KeyMode::RoundRobin,
+                Some(RawKey::Entities(n)) => {
+                    KeyMode::Entities(self.at_least(n, 1, &p.k("key").k("entities")))
+                }
+            };
+            let latency = t.latency.as_ref().map(|d| self.dist(d, &p.k("latency")));
+            let relay_interval_ns = match &t.relay_interval {
+                Some(d) => self.dur_pos(d, &p.k("relay_interval")),
+                None => 100 * NS_PER_S / 1000,
+            };
+            let mut groups: Vec<Group> = Vec::new();
+            let mut group_names: Vec<&str> = Vec::new();
             for (i, s) in t.subscribers.iter().flatten().enumerate() {
                 let sp = p.k("subscribers").i(i);
                 self.name("group", &s.group, &sp.k("group"), false);
-                self.endpoint_ref(&s.endpoint, &sp.k("endpoint"));
-                if let Some(n) = s.consumers {
-                    self.at_least(n, 1, &sp.k("consumers"));
+                if let Some(first) = group_names.iter().position(|g| *g == s.group) {
+                    self.err(
+                        &sp.k("group"),
+                        format!(
+                            "group name `{}` is used twice in topic `{name}` (first at subscribers/{first})",
+                            s.group
+                        ),
+                    );
                 }
-                if let Some(n) = s.max_attempts {
-                    self.at_least(n, 1, &sp.k("max_attempts"));
-                }
-                if let Some(b) = &s.backoff {
-                    self.backoff(b, &sp.k("backoff"));
-                }
-                if let Some(d) = &s.commit_interval {
-                    self.dur_pos(d, &sp.k("commit_interval"));
-                }
-                if let Some(d) = &s.session_timeout {
-                    self.dur_pos(d, &sp.k("session_timeout"));
-                }
+                group_names.push(&s.group);
+                let endpoint = self.endpoint_ref(&s.endpoint, &sp.k("endpoint"));
+                let replicas = endpoint
+                    .and_then(|e| self.endpoint_service(e))
+                    .map(|sid| self.services[sid as usize].replicas.clamp(1, MAX_REPLICAS_PER_SERVICE))
+                    .unwrap_or(1);
+                let consumers = match s.consumers {
+                    Some(n) => {
+                        let n = self.at_least(n, 1, &sp.k("consumers"));
+                        if n > MAX_CONSUMERS {
+                            self.err(
+                                &sp.k("consumers"),
+                                format!("too many consumers: {n} (at most {MAX_CONSUMERS})"),
+                            );
+                        }
+                        n.min(MAX_CONSUMERS)
+                    }
+                    None => replicas,
+                };
+                let max_attempts = self.at_least(s.max_attempts.unwrap_or(10), 1, &sp.k("max_attempts"));
+                let backoff = s.backoff.as_ref().map(|b| self.backoff(b, &sp.k("backoff")));
+                let commit_interval_ns =
+                    s.commit_interval.as_ref().map(|d| self.dur_pos(d, &sp.k("commit_interval")));
+                let session_timeout_ns = match &s.session_timeout {
+                    Some(d) => self.dur_pos(d, &sp.k("session_timeout")),
+                    None => 10 * NS_PER_S,
+                };
+                let Some(endpoint) = endpoint else { continue };
+                groups.push(Group {
+                    name: s.group.clone(),
+                    endpoint,
+                    consumers,
+                    max_attempts,
+                    backoff,
+                    on_exhausted: match s.on_exhausted {
+                        None | Some(RawOnExhausted::Drop) => OnExhausted::Drop,
+                        Some(RawOnExhausted::DeadLetter) => OnExhausted::DeadLetter,
+                    },
+                    commit_interval_ns,
+                    session_timeout_ns,
+                    idempotent: s.idempotent.unwrap_or(false),
+                });
             }
+            out.push(Topic {
+                name: name.clone(),
+                partitions: partitions.min(MAX_PARTITIONS),
+                key,
+                latency,
+                relay_interval_ns,
+                groups,
+            });
         }
-        if !ts.is_empty() {
-            self.unsupported(&tp, "the `topics` section (async messaging)");
-        }
+        out
     }
 
-    fn sagas(&mut self, raw: &RawScenario) {
-        let Some(ss) = &raw.sagas else { return };
+    /// Resolves the sagas and creates their call edges (orchestrator → action, then
+    /// orchestrator → compensation, step by step).
+    fn sagas(&mut self, raw: &'a RawScenario) -> Vec<Saga> {
+        let mut out = Vec::new();
+        self.saga_first = vec![None; self.saga_names.len()];
+        let Some(ss) = &raw.sagas else { return out };
         let sp = P::root().k("sagas");
-        for (name, s) in ss.iter() {
+        for (si, (name, s)) in ss.iter().enumerate() {
             let p = sp.k(name);
-            self.service_ref(&s.orchestrator, &p.k("orchestrator"));
-            self.policy_ref(s.policy.as_ref(), &p.k("policy"));
+            let stp = p.k("steps");
+            let orchestrator = self.service_ref(&s.orchestrator, &p.k("orchestrator"));
+            let policy = self.policy_ref(s.policy.as_ref(), &p.k("policy"));
             if s.steps.is_empty() {
-                self.err(&p.k("steps"), "a saga needs at least one step");
+                self.err(&stp, "a saga needs at least one step");
             }
+            if s.steps.len() > MAX_SAGA_STEPS {
+                self.err(&stp, format!("too many steps: {} (at most {MAX_SAGA_STEPS})", s.steps.len()));
+            }
+            let pivot = s.steps.iter().position(|st| st.pivot == Some(true));
             let mut names: Vec<&str> = Vec::new();
-            for (i, st) in s.steps.iter().enumerate() {
-                let stp = p.k("steps").i(i);
-                self.name("step", &st.name, &stp.k("name"), false);
-                if names.contains(&st.name.as_str()) {
-                    self.err(&stp.k("name"), format!("step name `{}` is used twice", st.name));
+            let mut steps = Vec::new();
+            let mut ok = orchestrator.is_some();
+            for (i, st) in s.steps.iter().enumerate().take(MAX_STEPS) {
+                let p = stp.i(i);
+                self.name("step", &st.name, &p.k("name"), false);
+                if let Some(first) = names.iter().position(|n| *n == st.name) {
+                    self.err(
+                        &p.k("name"),
+                        format!("step name `{}` is used twice (first at steps/{first})", st.name),
+                    );
                 }
                 names.push(&st.name);
-                self.endpoint_ref(&st.action, &stp.k("action"));
-                if let Some(c) = &st.compensation {
-                    self.endpoint_ref(c, &stp.k("compensation"));
+                let is_pivot = st.pivot == Some(true);
+                let retriable = st.retriable == Some(true);
+                match pivot {
+                    Some(first) if is_pivot && first != i => {
+                        let msg = format!(
+                            "a saga has at most one pivot, and step `{}` (steps/{first}) is already it",
+                            s.steps[first].name
+                        );
+                        self.err(&p.k("pivot"), msg);
+                    }
+                    Some(first) if i > first && !retriable => {
+                        let msg = format!(
+                            "steps after the pivot are retriable: step `{}` comes after the pivot `{}`; add \"retriable\": true (or move the pivot)",
+                            st.name, s.steps[first].name
+                        );
+                        self.err(&p, msg);
+                    }
+                    _ => {}
                 }
+                if retriable {
+                    match pivot {
+                        Some(first) if i == first => self.err(
+                            &p.k("retriable"),
+                            "the pivot cannot be retriable: it is the last step that may fail for good (steps after it are the retriable ones)",
+                        ),
+                        Some(first) if i < first => {
+                            let msg = format!(
+                                "a retriable step must come after the pivot, and this one comes before the pivot `{}`",
+                                s.steps[first].name
+                            );
+                            self.err(&p.k("retriable"), msg);
+                        }
+                        Some(_) => {}
+                        None => self.err(
+                            &p.k("retriable"),
+                            "a retriable step must come after the pivot, and this saga has no pivot (mark the point of no return with \"pivot\": true)",
+                        ),
+                    }
+                    if st.compensation.is_some() {
+                        self.err(
+                            &p.k("compensation"),
+                            "a retriable step is retried until it succeeds and never compensated: remove its `compensation`",
+                        );
+                    }
+                }
+                let action = self.endpoint_ref(&st.action, &p.k("action"));
+                let compensation = match &st.compensation {
+                    Some(c) => {
+                        let e = self.endpoint_ref(c, &p.k("compensation"));
+                        ok &= e.is_some();
+                        e
+                    }
+                    None => None,
+                };
+                let (Some(orch), Some(action)) = (orchestrator, action) else {
+                    ok = false;
+                    continue;
+                };
+                let action_edge = self.edge(orch, action);
+                let compensation_edge = compensation.map(|c| self.edge(orch, c));
+                steps.push(SagaStep {
+                    name: st.name.clone(),
+                    action,
+                    action_edge,
+                    compensation,
+                    compensation_edge,
+                    pivot: is_pivot,
+                    retriable,
+                });
             }
+            if let Some(first) = steps.first() {
+                self.saga_first[si] = Some((first.action, first.action_edge));
+            }
+            if !ok {
+                continue;
+            }
+            let Some(orchestrator) = orchestrator else { continue };
+            out.push(Saga {
+                name: name.clone(),
+                orchestrator,
+                policy,
+                steps,
+                compensation_policy: match s.compensation_policy {
+                    None | Some(RawCompensationPolicy::BestEffort) => CompensationPolicy::BestEffort,
+                    Some(RawCompensationPolicy::Persistent) => CompensationPolicy::Persistent,
+                },
+                compensate_unknown: s.compensate_unknown.unwrap_or(false),
+                durable: s.durable.unwrap_or(false),
+            });
         }
-        if !ss.is_empty() {
-            self.unsupported(&sp, "the `sagas` section");
-        }
+        out
     }
 
     // ---- workloads -----------------------------------------------------------------
@@ -1420,25 +1589,32 @@ impl<'a> R<'a> {
                 }
             };
             let schedule = self.schedule(w.schedule.as_deref(), open, &p.k("schedule"));
-            let target = if let Some(saga) = w.target.strip_prefix("saga:") {
-                if !self.saga_names.contains(&saga) {
-                    let hint = suggest(saga, self.saga_names.iter().copied());
-                    let msg = format!(
-                        "unknown saga `{saga}`{hint}; the sagas are: {}",
-                        list(self.saga_names.iter().copied())
+            if let Some(saga) = w.target.strip_prefix("saga:") {
+                if w.policy.is_some() {
+                    self.err(
+                        &p.k("policy"),
+                        "a saga workload has no client policy: the saga's own policy governs its calls",
                     );
-                    self.err(&p.k("target"), msg);
                 }
-                self.unsupported(&p.k("target"), "a `saga:` workload target");
-                None
-            } else {
-                self.endpoint_ref(&w.target, &p.k("target"))
-            };
-            let Some(target) = target else { continue };
+                let Some(id) = self.saga_ref(saga, &p.k("target")) else { continue };
+                // Errors in the saga itself are reported at the saga.
+                let Some(Some((target, edge))) = self.saga_first.get(id as usize).copied() else { continue };
+                out.push(Workload {
+                    name: w.name.clone(),
+                    target,
+                    edge,
+                    saga: Some(id),
+                    arrival,
+                    schedule,
+                    policy: None,
+                });
+                continue;
+            }
+            let Some(target) = self.endpoint_ref(&w.target, &p.k("target")) else { continue };
             let edge = self.edges.len() as EdgeId;
             let tname = self.endpoint_names.get(target as usize).cloned().unwrap_or_default();
             self.edges.push(Edge { caller: None, target, name: format!("client:{}->{tname}", w.name) });
-            out.push(Workload { name: w.name.clone(), target, edge, arrival, schedule, policy });
+            out.push(Workload { name: w.name.clone(), target, edge, saga: None, arrival, schedule, policy });
         }
         out
     }
@@ -1684,16 +1860,23 @@ impl<'a> R<'a> {
                 }
                 RawFault::Outage(o) => {
                     let p = p.k("outage");
-                    match o.target.strip_prefix("topic:") {
+                    let topic = match o.target.strip_prefix("topic:") {
                         Some(t) => self.topic_ref(t, &p.k("target")),
-                        None => self.err(
-                            &p.k("target"),
-                            format!("expected a topic as `topic:NAME`, found `{}`", o.target),
-                        ),
-                    }
-                    self.window(&o.start, o.duration.as_ref(), &p);
-                    self.unsupported(&fp.i(i).k("outage"), "the `outage` fault");
-                    None
+                        None => {
+                            self.err(
+                                &p.k("target"),
+                                format!("expected a topic as `topic:NAME`, found `{}`", o.target),
+                            );
+                            None
+                        }
+                    };
+                    let (start_ns, end_ns) = self.window(&o.start, o.duration.as_ref(), &p);
+                    topic.map(|topic| Fault {
+                        kind: FaultKind::Outage { topic },
+                        start_ns,
+                        end_ns,
+                        label: format!("outage {} {}", o.target, label_time(&o.start, o.duration.as_ref())),
+                    })
                 }
             };
             if let Some(f) = fault {

@@ -44,7 +44,7 @@ const FULL: &str = r##"{
     "orders": {
       "endpoints": {
         "create": {"latency": {"lognormal": {"p50": "20ms", "sigma": 0.5}},
-                   "steps": [{"call": "orders-db.query"}]}
+                   "steps": [{"call": "orders-db.query"}, {"publish": "order-created", "outbox": true}, {"publish": "events"}]}
       }
     },
     "orders-db": {
@@ -116,15 +116,43 @@ const FULL: &str = r##"{
       {"from": "payment", "to": "gateway"}
     ]
   },
-  "topics": {},
-  "sagas": {},
+  "topics": {
+    "order-created": {
+      "partitions": 6,
+      "key": {"entities": 10000},
+      "latency": {"constant": "2ms"},
+      "relay_interval": "50ms",
+      "subscribers": [
+        {"group": "shipping", "endpoint": "inventory.reserve", "consumers": 3, "max_attempts": 5,
+         "backoff": {"constant": "1s"}, "on_exhausted": "dead_letter", "commit_interval": "5s",
+         "session_timeout": "20s", "idempotent": true},
+        {"group": "audit", "endpoint": "payment.refund"}
+      ]
+    },
+    "events": {}
+  },
+  "sagas": {
+    "fulfillment": {
+      "orchestrator": "orders",
+      "policy": "internal",
+      "steps": [
+        {"name": "reserve", "action": "inventory.reserve", "compensation": "inventory.reserve_v2"},
+        {"name": "charge",  "action": "payment.charge", "compensation": "payment.refund", "pivot": true},
+        {"name": "confirm", "action": "orders-db.query", "retriable": true}
+      ],
+      "compensation_policy": "persistent",
+      "compensate_unknown": true,
+      "durable": true
+    }
+  },
   "workload": [
     {"name": "shoppers", "target": "gateway.checkout", "policy": "best-effort",
      "arrival": {"poisson": {"rate": 400}},
      "schedule": [{"at": "60s", "rate": 1200}, {"at": "90s", "rate": 400, "ramp": "10s"}]},
     {"name": "browsers", "target": "gateway.browse",
      "arrival": {"closed": {"users": 200, "think": {"exponential": {"mean": "1s"}}}}},
-    {"name": "steady", "target": "gateway.checkout", "arrival": {"constant": {"rate": 50}}}
+    {"name": "steady", "target": "gateway.checkout", "arrival": {"constant": {"rate": 50}}},
+    {"name": "orderers", "target": "saga:fulfillment", "arrival": {"poisson": {"rate": 5}}}
   ],
   "faults": [
     {"delay":     {"target": "payment", "start": "2m", "duration": "60s", "latency": {"constant": "700ms"}, "percent": 100}},
@@ -132,7 +160,8 @@ const FULL: &str = r##"{
     {"crash":     {"target": "payment#1", "start": "240s", "restart_after": "30s"}},
     {"partition": {"between": [["gateway"], ["orders", "payment"]], "start": "280s", "duration": "10s"}},
     {"loss":      {"from": "gateway", "to": "inventory", "percent": 5, "start": "0s"}},
-    {"slowdown":  {"target": "orders#0", "factor": 3, "start": "150s", "duration": "30s"}}
+    {"slowdown":  {"target": "orders#0", "factor": 3, "start": "150s", "duration": "30s"}},
+    {"outage":    {"target": "topic:order-created", "start": "30s", "duration": "15s"}}
   ],
   "variants": {
     "baseline":   {},
@@ -245,7 +274,8 @@ fn full_scenario_resolves() {
     assert!(matches!(spec.endpoints[3].latency, Dist::Gamma(_, m) if m == 2e6));
     assert!(matches!(spec.endpoints[5].latency, Dist::Exponential { mean } if mean == 30e6));
 
-    // Edges: steps in file order, then workloads.
+    // Edges: steps in file order, then sagas (new pairs only), then workloads (not the
+    // saga workload, whose orchestrator makes the calls).
     let edges: Vec<&str> = spec.edges.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(
         edges,
@@ -255,14 +285,19 @@ fn full_scenario_resolves() {
             "gateway->inventory.reserve",
             "gateway->inventory.reserve_v2",
             "orders->orders-db.query",
+            "orders->inventory.reserve",
+            "orders->inventory.reserve_v2",
+            "orders->payment.charge",
+            "orders->payment.refund",
             "client:shoppers->gateway.checkout",
             "client:browsers->gateway.browse",
             "client:steady->gateway.checkout"
         ]
     );
     assert_eq!(spec.edges[0].caller, Some(0));
-    assert_eq!(spec.edges[5].caller, None);
-    assert_eq!(spec.edges[5].target, 0);
+    assert_eq!((spec.edges[7].caller, spec.edges[7].target), (Some(1), 4));
+    assert_eq!(spec.edges[9].caller, None);
+    assert_eq!(spec.edges[9].target, 0);
 
     // Steps.
     let steps = &spec.endpoints[0].steps;
@@ -288,10 +323,14 @@ fn full_scenario_resolves() {
         s => panic!("{s:?}"),
     }
     assert!(matches!(&steps[2], Step::Work(Dist::Normal { mean, sd }) if *mean == 10e6 && *sd == 2e6));
-    match &spec.endpoints[2].steps[0] {
+    let steps = &spec.endpoints[2].steps;
+    assert_eq!(steps.len(), 3);
+    match &steps[0] {
         Step::Call(c) => assert_eq!((c.policy, c.targets[0].edge), (None, 4)),
         s => panic!("{s:?}"),
     }
+    assert!(matches!(steps[1], Step::Publish { topic: 0, outbox: true }), "{:?}", steps[1]);
+    assert!(matches!(steps[2], Step::Publish { topic: 1, outbox: false }), "{:?}", steps[2]);
 
     // Policies.
     let p = &spec.policies[0];
@@ -352,8 +391,15 @@ fn full_scenario_resolves() {
 
     // Workloads.
     let w = &spec.workloads;
-    assert_eq!(w.len(), 3);
-    assert_eq!((w[0].target, w[0].edge, w[0].policy), (0, 5, Some(1)));
+    assert_eq!(w.len(), 4);
+    assert_eq!((w[0].target, w[0].edge, w[0].policy, w[0].saga), (0, 9, Some(1), None));
+    assert_eq!((w[2].edge, w[2].saga), (11, None));
+    // A saga workload: the saga's first action and its orchestrator edge, no policy.
+    assert_eq!(
+        (w[3].name.as_str(), w[3].saga, w[3].target, w[3].edge, w[3].policy),
+        ("orderers", Some(0), 6, 5, None)
+    );
+    assert!(matches!(w[3].arrival, Arrival::Poisson { rate_per_s } if rate_per_s == 5.0));
     assert!(matches!(w[0].arrival, Arrival::Poisson { rate_per_s } if rate_per_s == 400.0));
     assert_eq!(w[0].schedule.len(), 2);
     assert_eq!((w[0].schedule[1].at_ns, w[0].schedule[1].ramp_ns), (90 * S, 10 * S));
@@ -366,7 +412,7 @@ fn full_scenario_resolves() {
 
     // Faults.
     let f = &spec.faults;
-    assert_eq!(f.len(), 6);
+    assert_eq!(f.len(), 7);
     assert_eq!((f[0].start_ns, f[0].end_ns), (120 * S, 180 * S));
     assert_eq!(f[0].label, "delay payment 2m+60s");
     assert!(matches!(&f[0].kind, FaultKind::Delay { target: FaultTarget::Service(3), p, .. } if *p == 1.0));
@@ -382,6 +428,64 @@ fn full_scenario_resolves() {
     assert_eq!(f[4].end_ns, Nanos::MAX);
     assert!(
         matches!(f[5].kind, FaultKind::Slowdown { target: FaultTarget::Replica(2), factor } if factor == 3.0)
+    );
+    assert!(matches!(f[6].kind, FaultKind::Outage { topic: 0 }), "{:?}", f[6].kind);
+    assert_eq!((f[6].start_ns, f[6].end_ns), (30 * S, 45 * S));
+    assert_eq!(f[6].label, "outage topic:order-created 30s+15s");
+
+    // Topics in file order, groups in file order.
+    let t = &spec.topics;
+    assert_eq!(t.len(), 2);
+    let oc = &t[0];
+    assert_eq!((oc.name.as_str(), oc.partitions, oc.key), ("order-created", 6, KeyMode::Entities(10000)));
+    assert!(matches!(oc.latency, Some(Dist::Constant(v)) if v == 2e6));
+    assert_eq!(oc.relay_interval_ns, 50 * MS);
+    assert_eq!(oc.groups.len(), 2);
+    let g = &oc.groups[0];
+    assert_eq!((g.name.as_str(), g.endpoint, g.consumers, g.max_attempts), ("shipping", 6, 3, 5));
+    assert!(matches!(g.backoff, Some(Backoff::Constant(ns)) if ns == S));
+    assert_eq!(g.on_exhausted, OnExhausted::DeadLetter);
+    assert_eq!((g.commit_interval_ns, g.session_timeout_ns, g.idempotent), (Some(5 * S), 20 * S, true));
+    // Defaults: consumers = the handler service's replicas (payment has 3).
+    let g = &oc.groups[1];
+    assert_eq!((g.name.as_str(), g.endpoint, g.consumers, g.max_attempts), ("audit", 5, 3, 10));
+    assert!(g.backoff.is_none());
+    assert_eq!(g.on_exhausted, OnExhausted::Drop);
+    assert_eq!((g.commit_interval_ns, g.session_timeout_ns, g.idempotent), (None, 10 * S, false));
+    let ev = &t[1];
+    assert_eq!((ev.name.as_str(), ev.partitions, ev.key), ("events", 1, KeyMode::Random));
+    assert!(ev.latency.is_none() && ev.groups.is_empty());
+    assert_eq!(ev.relay_interval_ns, 100 * MS);
+
+    // Sagas.
+    assert_eq!(spec.sagas.len(), 1);
+    let sg = &spec.sagas[0];
+    assert_eq!((sg.name.as_str(), sg.orchestrator, sg.policy), ("fulfillment", 1, Some(0)));
+    assert_eq!(sg.compensation_policy, CompensationPolicy::Persistent);
+    assert!(sg.compensate_unknown && sg.durable);
+    let st: Vec<_> = sg
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                s.name.as_str(),
+                s.action,
+                s.action_edge,
+                s.compensation,
+                s.compensation_edge,
+                s.pivot,
+                s.retriable,
+            )
+        })
+        .collect();
+    assert_eq!(
+        st,
+        [
+            ("reserve", 6, 5, Some(7), Some(6), false, false),
+            ("charge", 4, 7, Some(5), Some(8), true, false),
+            // orders->orders-db.query already existed (a step of orders.create).
+            ("confirm", 3, 4, None, None, false, true),
+        ]
     );
 }
 
@@ -418,6 +522,7 @@ fn defaults_apply() {
         (None, None, LoadBalancer::RoundRobin, Scope::Replica)
     );
     assert!(spec.workloads.is_empty() && spec.faults.is_empty() && spec.edges.is_empty());
+    assert!(spec.topics.is_empty() && spec.sagas.is_empty());
 }
 
 #[test]
@@ -693,16 +798,164 @@ const BROKEN: &[Broken] = &[
     b(&["/faults/5/slowdown/factor=0"], "/faults/5/slowdown/factor", "greater than 0"),
     b(&["/faults/0/delay/duration=0s"], "/faults/0/delay/duration", "greater than 0"),
     b(&["/faults/2/crash/duration=5s"], "/faults/2/crash/duration", "unknown key `duration`"),
+    // Async messaging.
     b(
         &["/faults/-={\"outage\": {\"target\": \"topic:orders\", \"start\": \"1s\"}}"],
-        "/faults/6/outage",
-        "not supported yet",
+        "/faults/7/outage/target",
+        "unknown topic `orders`; the topics are: order-created, events",
+    ),
+    b(&["/faults/6/outage/target=topic:nope"], "/faults/6/outage/target", "unknown topic `nope`"),
+    b(
+        &["/faults/6/outage/target=order-created"],
+        "/faults/6/outage/target",
+        "expected a topic as `topic:NAME`",
+    ),
+    b(&["/faults/6/outage/duration=0s"], "/faults/6/outage/duration", "greater than 0"),
+    b(&["/topics/order-created/partitions=0"], "/topics/order-created/partitions", "at least 1, found 0"),
+    b(&["/topics/order-created/partitions=10001"], "/topics/order-created/partitions", "too many partitions"),
+    b(&["/topics/order-created/key/entities=0"], "/topics/order-created/key/entities", "at least 1, found 0"),
+    b(&["/topics/order-created/key=sticky"], "/topics/order-created/key", "sticky"),
+    b(&["/topics/order-created/relay_interval=0s"], "/topics/order-created/relay_interval", "greater than 0"),
+    b(
+        &["/topics/order-created/latency={\"constant\": 2}"],
+        "/topics/order-created/latency/constant",
+        "number 2",
+    ),
+    b(&["/topics/Orders={}"], "/topics/Orders", "bad topic name `Orders`"),
+    b(
+        &["/topics/order-created/subscribers/0/endpoint=inventory.nope"],
+        "/topics/order-created/subscribers/0/endpoint",
+        "unknown endpoint `inventory.nope`",
     ),
     b(
-        &["/topics/orders={\"partitions\": 3}"],
-        "/topics",
-        "the `topics` section (async messaging) is not supported yet by this version of faultline",
+        &["/topics/order-created/subscribers/1/group=shipping"],
+        "/topics/order-created/subscribers/1/group",
+        "group name `shipping` is used twice in topic `order-created`",
     ),
+    b(
+        &["/topics/order-created/subscribers/1/group=Audit"],
+        "/topics/order-created/subscribers/1/group",
+        "bad group name",
+    ),
+    b(
+        &["/topics/order-created/subscribers/0/consumers=0"],
+        "/topics/order-created/subscribers/0/consumers",
+        "at least 1",
+    ),
+    b(
+        &["/topics/order-created/subscribers/0/consumers=20000"],
+        "/topics/order-created/subscribers/0/consumers",
+        "too many consumers",
+    ),
+    b(
+        &["/topics/order-created/subscribers/0/max_attempts=0"],
+        "/topics/order-created/subscribers/0/max_attempts",
+        "at least 1",
+    ),
+    b(
+        &[
+            "/topics/order-created/subscribers/0/backoff={\"exponential\": {\"initial\": \"1s\", \"multiplier\": 0.5}}",
+        ],
+        "/topics/order-created/subscribers/0/backoff/exponential/multiplier",
+        "at least 1",
+    ),
+    b(
+        &["/topics/order-created/subscribers/0/on_exhausted=retry"],
+        "/topics/order-created/subscribers/0/on_exhausted",
+        "unknown value `retry`",
+    ),
+    b(
+        &["/topics/order-created/subscribers/0/commit_interval=0s"],
+        "/topics/order-created/subscribers/0/commit_interval",
+        "greater than 0",
+    ),
+    b(
+        &["/topics/order-created/subscribers/0/session_timeout=0s"],
+        "/topics/order-created/subscribers/0/session_timeout",
+        "greater than 0",
+    ),
+    b(
+        &["/services/orders/endpoints/create/steps/1/publish=order-creatd"],
+        "/services/orders/endpoints/create/steps/1/publish",
+        "unknown topic `order-creatd` (did you mean `order-created`?); the topics are: order-created, events",
+    ),
+    b(
+        &["/services/orders/endpoints/create/steps/0/outbox=true"],
+        "/services/orders/endpoints/create/steps/0/outbox",
+        "only allowed with `publish`",
+    ),
+    b(
+        &["/services/orders/endpoints/create/steps/1/policy=internal"],
+        "/services/orders/endpoints/create/steps/1/policy",
+        "only allowed with `call` or `route`",
+    ),
+    // Sagas.
+    b(
+        &["/sagas/fulfillment/steps/0/pivot=true"],
+        "/sagas/fulfillment/steps/1/pivot",
+        "a saga has at most one pivot, and step `reserve` (steps/0) is already it",
+    ),
+    b(
+        &["/sagas/fulfillment/steps/0/retriable=true"],
+        "/sagas/fulfillment/steps/0/retriable",
+        "must come after the pivot, and this one comes before the pivot `charge`",
+    ),
+    b(
+        &["/sagas/fulfillment/steps/1/pivot=false"],
+        "/sagas/fulfillment/steps/2/retriable",
+        "this saga has no pivot",
+    ),
+    b(
+        &["/sagas/fulfillment/steps/1/retriable=true"],
+        "/sagas/fulfillment/steps/1/retriable",
+        "the pivot cannot be retriable",
+    ),
+    b(
+        &["/sagas/fulfillment/steps/2/retriable=false"],
+        "/sagas/fulfillment/steps/2",
+        "steps after the pivot are retriable: step `confirm` comes after the pivot `charge`",
+    ),
+    b(
+        &["/sagas/fulfillment/steps/2/compensation=orders.create"],
+        "/sagas/fulfillment/steps/2/compensation",
+        "never compensated",
+    ),
+    b(
+        &["/sagas/fulfillment/steps/1/name=reserve"],
+        "/sagas/fulfillment/steps/1/name",
+        "step name `reserve` is used twice (first at steps/0)",
+    ),
+    b(&["/sagas/fulfillment/steps/1/name=Charge"], "/sagas/fulfillment/steps/1/name", "bad step name"),
+    b(&["/sagas/fulfillment/steps=[]"], "/sagas/fulfillment/steps", "at least one step"),
+    b(
+        &["/sagas/fulfillment/orchestrator=order"],
+        "/sagas/fulfillment/orchestrator",
+        "unknown service `order`",
+    ),
+    b(&["/sagas/fulfillment/policy=internl"], "/sagas/fulfillment/policy", "unknown policy `internl`"),
+    b(
+        &["/sagas/fulfillment/steps/0/compensation=inventory.release"],
+        "/sagas/fulfillment/steps/0/compensation",
+        "unknown endpoint `inventory.release`",
+    ),
+    b(
+        &["/sagas/fulfillment/compensation_policy=retry"],
+        "/sagas/fulfillment/compensation_policy",
+        "unknown value `retry`",
+    ),
+    b(
+        &[
+            "/sagas/Fulfillment={\"orchestrator\": \"orders\", \"steps\": [{\"name\": \"a\", \"action\": \"orders.create\"}]}",
+        ],
+        "/sagas/Fulfillment",
+        "bad saga name",
+    ),
+    b(
+        &["/workload/3/target=saga:fulfilment"],
+        "/workload/3/target",
+        "unknown saga `fulfilment` (did you mean `fulfillment`?); the sagas are: fulfillment",
+    ),
+    b(&["/workload/3/policy=internal"], "/workload/3/policy", "the saga's own policy governs its calls"),
     b(
         &[
             "/sagas/s={\"orchestrator\": \"orders\", \"steps\": [{\"name\": \"a\", \"action\": \"orders.nope\"}]}",
@@ -797,7 +1050,7 @@ fn problems_are_located_in_the_text() {
     assert_eq!(err.problems[0].path, "/services/payment/endpoints/charge/errors/percent");
     assert_eq!((err.problems[0].line, err.problems[0].column), (Some(50), Some(33)));
     assert_eq!(err.problems[1].path, "/workload/0/schedule/0/rate");
-    assert_eq!((err.problems[1].line, err.problems[1].column), (Some(113), Some(41)));
+    assert_eq!((err.problems[1].line, err.problems[1].column), (Some(140), Some(41)));
 
     // A syntax error carries serde_json's position.
     let err = load("{\n  \"duration\": \"1s\",\n  \"services\": {,}\n}").unwrap_err();
@@ -818,7 +1071,7 @@ fn variant_problems_point_at_the_override() {
         "{err}"
     );
     // Line of the override in the variants section, column of its value.
-    assert_eq!((p.line, p.column), (Some(130), Some(50)), "{err}");
+    assert_eq!((p.line, p.column), (Some(159), Some(50)), "{err}");
 
     // An override that points nowhere names the pointer and the variant.
     let text = FULL.replace("\"/policies/internal/timeout\"", "\"/policies/internl/timeout\"");
@@ -827,7 +1080,7 @@ fn variant_problems_point_at_the_override() {
     assert_eq!(p.path, "/variants/tight/~1policies~1internl~1timeout");
     assert!(p.message.contains("variant `tight`") && p.message.contains("points nowhere"), "{err}");
     assert!(p.message.contains("`/policies/internl` does not exist"), "{err}");
-    assert_eq!((p.line, p.column), (Some(130), Some(20)), "{err}");
+    assert_eq!((p.line, p.column), (Some(159), Some(20)), "{err}");
 
     // check_str reports it under the variant's name, and the base is fine.
     let err = check_str(&text, "checkout.json").unwrap_err();
@@ -867,17 +1120,68 @@ fn duplicate_keys_are_errors() {
 }
 
 #[test]
-fn unsupported_features_are_reported() {
-    let err = load_with(&[
-        "/topics/orders={\"partitions\": 3, \"subscribers\": [{\"group\": \"g\", \"endpoint\": \"payment.refund\"}]}",
-        "/sagas/s={\"orchestrator\": \"orders\", \"steps\": [{\"name\": \"a\", \"action\": \"orders.create\"}]}",
+fn async_messaging_and_sagas_resolve() {
+    // What once was reported as "not supported yet" now resolves.
+    let spec = load_with(&[
+        "/topics/orders={\"partitions\": 3, \"key\": \"round_robin\", \"subscribers\": [{\"group\": \"g\", \"endpoint\": \"gateway.browse\"}]}",
+        "/sagas/s={\"orchestrator\": \"gateway\", \"steps\": [{\"name\": \"a\", \"action\": \"orders.create\"}]}",
         "/workload/2/target=saga:s",
         "/services/orders/endpoints/create/steps/0={\"publish\": \"orders\", \"outbox\": true}",
     ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let t = &spec.topics[2];
+    assert_eq!((t.name.as_str(), t.partitions, t.key), ("orders", 3, KeyMode::RoundRobin));
+    // The default consumer count is the handler service's replica count (gateway: 2).
+    assert_eq!((t.groups[0].endpoint, t.groups[0].consumers), (1, 2));
+    assert!(matches!(spec.endpoints[2].steps[0], Step::Publish { topic: 2, outbox: true }));
+    // The orders->orders-db.query step is gone, so is its edge; the saga's single step
+    // reuses the gateway->orders.create edge of gateway.checkout.
+    let s = &spec.sagas[1];
+    assert_eq!((s.name.as_str(), s.orchestrator, s.policy), ("s", 0, None));
+    assert_eq!(
+        (s.compensation_policy, s.compensate_unknown, s.durable),
+        (CompensationPolicy::BestEffort, false, false)
+    );
+    assert_eq!((s.steps[0].action, s.steps[0].action_edge, s.steps[0].compensation), (2, 0, None));
+    assert!(!s.steps[0].pivot && !s.steps[0].retriable);
+    let w = &spec.workloads[2];
+    assert_eq!((w.saga, w.target, w.edge), (Some(1), 2, 0));
+    assert!(!spec.edges.iter().any(|e| e.name.starts_with("client:steady")));
+    // A publish step is not a call: an endpoint may publish to a topic whose handler
+    // publishes back to it (no call cycle).
+    let spec = load_with(&[
+        "/topics/loop={\"subscribers\": [{\"group\": \"g\", \"endpoint\": \"orders.create\"}]}",
+        "/services/orders/endpoints/create/steps/0={\"publish\": \"loop\"}",
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.topics[2].groups[0].endpoint, 2);
+}
+
+#[test]
+fn saga_problems_are_all_collected() {
+    let err = load_with(&[
+        "/sagas/fulfillment/steps/0/retriable=true",
+        "/sagas/fulfillment/steps/0/pivot=true",
+        "/sagas/fulfillment/steps/2/retriable=false",
+        "/sagas/fulfillment/steps/2/name=reserve",
+        "/sagas/fulfillment/steps/2/action=orders-db.nope",
+        "/workload/3/policy=internal",
+    ])
     .unwrap_err();
-    let msgs: Vec<String> = err.problems.iter().map(|p| format!("{} {}", p.path, p.message)).collect();
-    assert_eq!(msgs.len(), 4, "{err}");
-    assert!(msgs.iter().all(|m| m.contains("not supported yet by this version of faultline")), "{err}");
+    let got: Vec<(&str, &str)> = err.problems.iter().map(|p| (p.path.as_str(), p.message.as_str())).collect();
+    for (path, msg) in [
+        ("/sagas/fulfillment/steps/0/retriable", "the pivot cannot be retriable"),
+        ("/sagas/fulfillment/steps/0/compensation", "never compensated"),
+        ("/sagas/fulfillment/steps/1/pivot", "at most one pivot"),
+        ("/sagas/fulfillment/steps/2", "steps after the pivot are retriable"),
+        ("/sagas/fulfillment/steps/2/name", "used twice"),
+        ("/sagas/fulfillment/steps/2/action", "unknown endpoint `orders-db.nope`"),
+        ("/workload/3/policy", "the saga's own policy"),
+    ] {
+        assert!(got.iter().any(|(p, m)| *p == path && m.contains(msg)), "{path} {msg}: {err}");
+    }
+    // The second pivot is reported once, as a pivot, not again as a non-retriable step.
+    assert!(!got.iter().any(|(p, _)| *p == "/sagas/fulfillment/steps/1"), "{err}");
 }
 
 #[test]
@@ -928,6 +1232,8 @@ fn schema_is_draft07_and_complete() {
         "subscribers",
         "compensation_policy",
         "outage",
+        "publish",
+        "outbox",
         "max_in_flight",
         "interval",
         "percentiles",
@@ -935,6 +1241,7 @@ fn schema_is_draft07_and_complete() {
         assert!(text.contains(word), "schema lacks {word}");
     }
     assert_eq!(back["additionalProperties"], false);
+    assert!(!text.contains("not simulated"), "the schema still says something is not simulated");
     // Doc comments reach the schema.
     assert!(text.contains("Default \\\"1s\\\""), "interval's default is documented");
 }

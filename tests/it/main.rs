@@ -7,5 +7,6 @@ mod common;
 mod determinism;
 mod golden;
 mod mechanisms;
+mod messaging;
 mod props;
 mod reports;

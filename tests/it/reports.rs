@@ -343,6 +343,8 @@ fn empty_output(series: Series) -> RunOutput {
         endpoints: Vec::new(),
         edges: Vec::new(),
         services: Vec::new(),
+        sagas: Vec::new(),
+        topics: Vec::new(),
         series,
         violations: Vec::new(),
     }
@@ -442,4 +444,346 @@ fn compare_report_overlays_every_variant() {
         }
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+// ---- sagas and topics ------------------------------------------------------------------
+
+/// A saga that publishes (directly and through the outbox) to a topic with one consumer
+/// group, under a broker outage.
+fn saga_topic_json() -> serde_json::Value {
+    json!({
+        "name": "fulfilment", "duration": "20s", "warmup": "2s", "seed": 1,
+        "services": {
+            "orders": {"replicas": 2, "concurrency": 8, "endpoints": {
+                "create": {"latency": {"constant": "2ms"}, "steps": [{"publish": "order-created"}]},
+                "cancel": {"latency": {"constant": "1ms"}},
+                "confirm": {"latency": {"constant": "1ms"},
+                            "steps": [{"publish": "order-created", "outbox": true}]}
+            }},
+            "payment": {"concurrency": 8, "endpoints": {
+                "charge": {"latency": {"exponential": {"mean": "5ms"}}, "declines": {"percent": 10}},
+                "refund": {"latency": {"constant": "2ms"}}
+            }},
+            "shipping": {"replicas": 2, "concurrency": 4, "endpoints": {
+                "on_order_created": {"latency": {"constant": "3ms"}}
+            }}
+        },
+        "policies": {"internal": {"timeout": "200ms"}},
+        "topics": {"order-created": {"partitions": 3, "subscribers": [
+            {"group": "shipping", "endpoint": "shipping.on_order_created", "max_attempts": 3}
+        ]}},
+        "sagas": {"fulfillment": {"orchestrator": "orders", "policy": "internal", "steps": [
+            {"name": "create", "action": "orders.create", "compensation": "orders.cancel"},
+            {"name": "charge", "action": "payment.charge", "compensation": "payment.refund", "pivot": true},
+            {"name": "confirm", "action": "orders.confirm", "retriable": true}
+        ]}},
+        "workload": [{"name": "buyers", "target": "saga:fulfillment", "arrival": {"poisson": {"rate": 40}}}],
+        "faults": [{"outage": {"target": "topic:order-created", "start": "8s", "duration": "4s"}}]
+    })
+}
+
+const SAGA_KEYS: [&str; 10] = [
+    "started",
+    "completed",
+    "compensated",
+    "compensation_failed",
+    "abandoned",
+    "in_flight",
+    "orphaned",
+    "latency_ms",
+    "duplicate_effects",
+    "latency_ms_by_outcome",
+];
+const GROUP_KEYS: [&str; 9] = [
+    "delivered",
+    "redelivered",
+    "duplicates",
+    "dead_lettered",
+    "max_lag",
+    "latency_ms",
+    "inconsistent",
+    "dropped",
+    "in_flight",
+];
+
+fn keys(v: &serde_json::Value) -> Vec<&str> {
+    v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().map(|k| k.as_str()).collect()
+}
+
+/// The contract's keys come first, in its order, the extensions after.
+fn assert_saga_topic_sections(summary: &serde_json::Value) {
+    assert_eq!(keys(&summary["sagas"]), ["fulfillment"]);
+    let saga = &summary["sagas"]["fulfillment"];
+    assert_eq!(keys(saga), SAGA_KEYS);
+    assert_eq!(
+        keys(&saga["latency_ms_by_outcome"]),
+        ["completed", "compensated", "compensation_failed", "abandoned"]
+    );
+    let n = |v: &serde_json::Value| v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"));
+    let outcomes: u64 = SAGA_KEYS[1..6].iter().map(|k| n(&saga[k])).sum();
+    assert_eq!(outcomes, n(&saga["started"]), "saga outcomes add up to the sagas started");
+    assert_eq!(keys(&summary["topics"]), ["order-created"]);
+    let topic = &summary["topics"]["order-created"];
+    assert_eq!(keys(topic), ["published", "publish_failed", "groups"]);
+    assert_eq!(keys(&topic["groups"]), ["shipping"]);
+    assert_eq!(keys(&topic["groups"]["shipping"]), GROUP_KEYS);
+}
+
+/// Every SVG of a report is well-formed, the HTML too, and the Markdown links each chart.
+fn assert_report_well_formed(dir: &Path, files: &[PathBuf]) {
+    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "svg")) {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert!(text.starts_with("<svg"), "{} is not an SVG", f.display());
+        check_markup(&text, &[]).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    check_markup(&html, HTML_VOID).unwrap_or_else(|e| panic!("report.html: {e}"));
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "svg")) {
+        let n = f.file_name().unwrap().to_string_lossy();
+        if n != "topology.svg" {
+            assert!(md.contains(&format!("]({n})")), "report.md does not link {n}");
+        }
+    }
+}
+
+/// Figures and series made up for the saga and the topic of `saga_topic_json`, so that
+/// the reports can be checked before (and independently of) the model that measures
+/// them.
+fn made_up_saga_topic_output(spec: &Spec, mut out: RunOutput) -> RunOutput {
+    assert_eq!((spec.sagas.len(), spec.topics.len()), (1, 1));
+    out.sagas = vec![Default::default()];
+    let s = &mut out.sagas[0];
+    (s.started, s.completed, s.compensated, s.compensation_failed, s.abandoned, s.in_flight) =
+        (700, 600, 80, 7, 3, 10);
+    (s.orphaned, s.duplicate_effects) = (5, 2);
+    for k in 0..690u64 {
+        let outcome = if k < 600 {
+            0
+        } else if k < 680 {
+            1
+        } else if k < 687 {
+            2
+        } else {
+            3
+        };
+        let ns = 10_000_000 + k * 100_000;
+        s.latency.record(ns);
+        s.latency_by_outcome[outcome].record(ns);
+    }
+    out.topics = vec![Default::default()];
+    let t = &mut out.topics[0];
+    (t.published, t.publish_failed) = (1200, 40);
+    t.groups = vec![Default::default()];
+    let g = &mut t.groups[0];
+    (g.delivered, g.redelivered, g.duplicates, g.inconsistent) = (1150, 30, 12, 12);
+    (g.dead_lettered, g.dropped, g.max_lag, g.in_flight) = (4, 0, 160, 20);
+    for k in 0..1150u64 {
+        g.latency.record(3_000_000 + k * 10_000);
+    }
+    // The columns the model adds (after the others, in its order), or new values for
+    // them once it does.
+    let n = out.series.ends.len();
+    let wave = |k: usize, i: usize| ((i * 7 + k * 3) % 11) as f32;
+    let mut add = |scope, name: &str, metric: &str, f: &dyn Fn(usize) -> f32| {
+        let series = &mut out.series;
+        let c = match series
+            .columns
+            .iter()
+            .position(|c| c.scope == scope && c.name == name && c.metric == metric)
+        {
+            Some(c) => c,
+            None => series.add_column(scope, name, metric),
+        };
+        series.columns[c].values = (0..n).map(f).collect();
+    };
+    for (k, m) in ["started", "completed", "compensated", "compensation_failed", "abandoned", "in_flight"]
+        .into_iter()
+        .enumerate()
+    {
+        add(Scope::Saga, "fulfillment", m, &|i| wave(k, i) * if k == 1 { 4.0 } else { 1.0 });
+    }
+    for (k, m) in ["published", "publish_failed"].into_iter().enumerate() {
+        add(Scope::Topic, "order-created", m, &|i| wave(k, i) * 5.0);
+    }
+    for (k, m) in ["delivered", "redelivered", "dead_lettered", "lag"].into_iter().enumerate() {
+        add(Scope::Topic, "order-created/shipping", m, &|i| if i % 13 == 5 { f32::NAN } else { wave(k, i) });
+    }
+    out
+}
+
+#[test]
+fn saga_and_topic_reports_from_made_up_figures() {
+    let spec = spec_with(&saga_topic_json(), &LoadOptions::default());
+    let out = made_up_saga_topic_output(&spec, simulate(&spec));
+    let summary = summary_json(&spec, &out);
+    assert_saga_topic_sections(&summary);
+    let saga = &summary["sagas"]["fulfillment"];
+    assert_eq!((saga["started"].as_u64(), saga["orphaned"].as_u64()), (Some(700), Some(5)));
+    assert_eq!(saga["duplicate_effects"].as_u64(), Some(2));
+    assert!(saga["latency_ms"]["p99"].as_f64().is_some());
+    assert!(saga["latency_ms_by_outcome"]["abandoned"]["max"].as_f64().is_some());
+    let g = &summary["topics"]["order-created"]["groups"]["shipping"];
+    assert_eq!((g["delivered"].as_u64(), g["max_lag"].as_u64()), (Some(1150), Some(160)));
+    assert_eq!(summary["topics"]["order-created"]["publish_failed"].as_u64(), Some(40));
+
+    let table = faultline::report::summary_table(&spec, &out);
+    assert!(table.contains("fulfillment") && table.contains("85.71%"), "{table}");
+    assert!(table.contains("order-created/shipping") && table.contains("1200 (40 failed)"), "{table}");
+
+    let charts = run_charts(&spec, &out);
+    let files: Vec<&str> = charts.iter().map(|c| c.file.as_str()).collect();
+    let saga_at = files.iter().position(|f| *f == "saga-fulfillment.svg").expect("saga chart");
+    let lag_at = files.iter().position(|f| *f == "lag-order-created-shipping.svg").expect("lag chart");
+    assert!(saga_at < lag_at && lag_at + 1 == files.len() - 1, "{files:?}");
+    for c in &charts[saga_at..=lag_at] {
+        check_markup(&c.svg, &[]).unwrap_or_else(|e| panic!("{}: {e}", c.file));
+        assert!(c.caption.ends_with('?'), "{}", c.file);
+        // The outage is shaded and labelled like any other fault.
+        assert!(c.svg.contains("outage"), "{}: no outage window", c.file);
+    }
+    let saga_svg = &charts[saga_at].svg;
+    for label in ["completed", "compensated", "compensation failed", "abandoned", "in flight"] {
+        assert!(saga_svg.contains(label), "saga chart lacks {label}");
+    }
+    assert!(charts[lag_at].svg.contains("delivered/s"));
+
+    let (dir, files) = write_run(&spec, &out, "saga-topic");
+    assert_report_well_formed(&dir, &files);
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<caption>Sagas") && html.contains("<caption>Topics"));
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("| fulfillment | 700 | 600 | 85.71% |"), "saga row missing from report.md");
+    assert!(md.contains("| order-created/shipping | 1200 | 40 | 1150 |"), "group row missing from report.md");
+    let topo = std::fs::read_to_string(dir.join("topology.svg")).unwrap();
+    // orders publishes both directly (create) and through its outbox (confirm).
+    for text in [">order-created<", "topic · 3 partitions", ">publish, outbox<", ">shipping<"] {
+        assert!(topo.contains(text), "topology lacks {text}");
+    }
+    assert!(topo.contains(">saga fulfillment · internal<"), "the saga workload points at its orchestrator");
+    assert!(topo.contains(">charge · saga fulfillment<"), "saga calls are labelled");
+    assert!(topo.contains(">refund · saga fulfillment (compensation)<"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn sagas_and_topics_without_figures_read_as_zeros() {
+    // Before the model measures them (or with figures that do not match the spec).
+    let spec = spec_with(&saga_topic_json(), &LoadOptions::default());
+    let mut out = simulate(&spec);
+    out.sagas.clear();
+    out.topics.clear();
+    let summary = summary_json(&spec, &out);
+    assert_saga_topic_sections(&summary);
+    assert_eq!(summary["sagas"]["fulfillment"]["started"].as_u64(), Some(0));
+    assert_eq!(summary["sagas"]["fulfillment"]["latency_ms"], json!({}));
+    faultline::report::summary_table(&spec, &out);
+    let (dir, files) = write_run(&spec, &out, "saga-topic-zeros");
+    assert_report_well_formed(&dir, &files);
+    let _ = std::fs::remove_dir_all(dir);
+    // Scenarios without sagas or topics keep empty sections.
+    let plain = scenario("cascade.json", None);
+    let summary = summary_json(&plain, &simulate(&plain));
+    assert_eq!((&summary["sagas"], &summary["topics"]), (&json!({}), &json!({})));
+}
+
+#[test]
+fn saga_and_topic_sections_in_summary_json() {
+    let spec = spec_with(&saga_topic_json(), &LoadOptions::default());
+    let out = simulate(&spec);
+    assert_eq!((out.sagas.len(), out.topics.len()), (1, 1), "the model measures sagas and topics");
+    let summary = summary_json(&spec, &out);
+    assert_saga_topic_sections(&summary);
+    let saga = &summary["sagas"]["fulfillment"];
+    assert!(saga["started"].as_u64().unwrap() > 0 && saga["completed"].as_u64().unwrap() > 0);
+    let topic = &summary["topics"]["order-created"];
+    assert!(topic["published"].as_u64().unwrap() > 0);
+    assert!(topic["groups"]["shipping"]["delivered"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn saga_and_lag_charts_are_written_and_well_formed() {
+    let spec = spec_with(&saga_topic_json(), &LoadOptions::default());
+    let out = simulate(&spec);
+    for (scope, name, metric) in [
+        (Scope::Saga, "fulfillment", "in_flight"),
+        (Scope::Topic, "order-created", "published"),
+        (Scope::Topic, "order-created/shipping", "lag"),
+    ] {
+        assert!(out.series.column(scope, name, metric).is_some(), "no {name} {metric} series");
+    }
+    let (dir, files) = write_run(&spec, &out, "saga-topic-model");
+    let names: Vec<String> =
+        files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    for expected in ["saga-fulfillment.svg", "lag-order-created-shipping.svg", "report.html", "report.md"] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    }
+    assert_report_well_formed(&dir, &files);
+    // The same run gives the same bytes.
+    let (dir2, files2) = write_run(&spec, &simulate(&spec), "saga-topic-model-2");
+    for (a, b) in files.iter().zip(&files2) {
+        assert!(std::fs::read(a).unwrap() == std::fs::read(b).unwrap(), "{} differs", a.display());
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(dir2);
+}
+
+#[test]
+fn compare_adds_saga_and_group_tables() {
+    use faultline::compare::{Comparison, render_html, render_markdown, render_text, to_json};
+    let spec = spec_with(&saga_topic_json(), &LoadOptions::default());
+    let runs: Vec<Vec<RunOutput>> = (0..2)
+        .map(|v| {
+            (0..2)
+                .map(|seed| {
+                    let mut out = made_up_saga_topic_output(&spec, simulate(&spec));
+                    // The second variant completes 50 more sagas and orphans none.
+                    out.sagas[0].completed += 50 * v;
+                    out.sagas[0].compensated -= 50 * v;
+                    out.sagas[0].orphaned = if v == 0 { 5 + seed } else { 0 };
+                    out
+                })
+                .collect()
+        })
+        .collect();
+    let c = Comparison {
+        scenario: spec.name.clone(),
+        description: String::new(),
+        seeds: vec![1, 2],
+        variants: vec!["base".into(), "better".into()],
+        specs: vec![spec.clone(), spec.clone()],
+        runs,
+    };
+    let text = render_text(&c);
+    let (w, s, g) = (
+        text.find("workload buyers").expect("workload table"),
+        text.find("saga fulfillment").expect("saga table"),
+        text.find("consumer group order-created/shipping").expect("group table"),
+    );
+    assert!(w < s && s < g, "{text}");
+    assert!(text.contains("completed (%)") && text.contains("85.71") && text.contains("92.86"), "{text}");
+    assert!(text.contains("orphaned (per 1000 sagas)") && text.contains("max lag (messages)"), "{text}");
+    let md = render_markdown(&c);
+    assert!(md.contains("**saga fulfillment**") && md.contains("**consumer group order-created/shipping**"));
+    let html = render_html(&c);
+    check_markup(&html, HTML_VOID).unwrap();
+    assert!(html.contains("<h3>saga fulfillment</h3>"));
+    let j = to_json(&c);
+    assert_eq!(keys(&j), ["scenario", "seeds", "variants", "workloads", "sagas", "topics"]);
+    let completed = &j["sagas"]["fulfillment"]["better"]["completed"];
+    assert_eq!(completed["unit"], "%");
+    assert!((completed["diff_mean"].as_f64().unwrap() - 100.0 * 50.0 / 700.0).abs() < 1e-4);
+    let group = &j["topics"]["order-created"]["groups"]["shipping"]["base"];
+    assert_eq!(keys(group), ["delivered", "duplicates", "dead-lettered", "max lag", "p99"]);
+    assert_eq!(group["max lag"]["mean"].as_f64(), Some(160.0));
+    // 5 and 6 orphaned effects in 700 sagas, then none.
+    let orphaned = &j["sagas"]["fulfillment"]["better"]["orphaned"];
+    assert!((orphaned["diff_mean"].as_f64().unwrap() + 1000.0 * 5.5 / 700.0).abs() < 1e-4, "{orphaned}");
+    // A variant without the saga reads as missing, not as a panic.
+    let mut c = c;
+    c.specs[1].sagas.clear();
+    c.specs[1].topics.clear();
+    let j = to_json(&c);
+    assert!(j["sagas"]["fulfillment"]["better"]["completed"]["mean"].is_null());
+    render_text(&c);
 }
