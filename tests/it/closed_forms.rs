@@ -161,3 +161,28 @@ fn fan_out_amplifies_a_rare_slow_leaf() {
     eprintln!("fan-out slow share {share:.5} vs {p:.5} (se {se:.5}, n {total})");
     assert!((share - p).abs() < 4.0 * se, "slow share {share} vs 1 − 0.99^10 = {p} (se {se})");
 }
+
+#[test]
+fn a_jackson_tandem_through_a_topic_adds_two_mm1_sojourns() {
+    // Poisson arrivals (λ = 0.5/ms) at an M/M/1 station (μ1 = 1/ms) whose endpoint
+    // publishes each request, when done, to a one-partition topic consumed by one
+    // consumer (an M/M/1 station with μ2 = 0.8/ms). By Burke's theorem the first
+    // station's departures are Poisson, so the two stations are independent M/M/1
+    // queues (a Jackson tandem): W1 = 1/(μ1 − λ) = 2 ms, W2 = 1/(μ2 − λ) = 3.33 ms.
+    let base = json!({
+        "name": "tandem", "duration": "105s", "warmup": "5s",
+        "services": {
+            "first": {"concurrency": 1, "endpoints": {"serve": {
+                "latency": {"exponential": {"mean": "1ms"}}, "steps": [{"publish": "handoff"}]}}},
+            "second": {"concurrency": 1, "endpoints": {"handle": {"latency": {"exponential": {"mean": "1.25ms"}}}}}
+        },
+        "topics": {"handoff": {"partitions": 1,
+            "subscribers": [{"group": "g", "endpoint": "second.handle", "consumers": 1}]}},
+        "workload": [{"name": "load", "target": "first.serve", "arrival": {"poisson": {"rate": 500}}}]
+    });
+    let reps = replicate(&base, 12);
+    let w1: Vec<f64> = reps.iter().map(|(_, o)| o.workloads[0].latency.mean_ms().unwrap()).collect();
+    let w2: Vec<f64> = reps.iter().map(|(_, o)| o.topics[0].groups[0].latency.mean_ms().unwrap()).collect();
+    assert_agrees("tandem station 1 mean (ms)", &w1, 2.0);
+    assert_agrees("tandem station 2 mean (ms)", &w2, 1.0 / 0.3);
+}
