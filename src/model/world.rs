@@ -544,6 +544,8 @@ struct World<'s> {
     entity_rngs: Vec<Rng>,
     sagas: Arena<SagaRun>,
     saga_state: Vec<sagas::SagaDefState>,
+    has_sagas: bool,
+    needs_entities: bool,
     topics: Vec<TopicState>,
     groups: Vec<GroupState>,
     warmup: Nanos,
@@ -873,6 +875,8 @@ impl<'s> World<'s> {
             entity_rngs,
             sagas: Arena::default(),
             saga_state,
+            has_sagas: !spec.sagas.is_empty(),
+            needs_entities: spec.topics.iter().any(|t| matches!(t.key, KeyMode::Entities(_))),
             topics,
             groups,
             warmup: spec.warmup_ns,
@@ -1197,7 +1201,8 @@ impl<'s> World<'s> {
         if counted {
             self.fig.workloads[wl as usize].offered += 1;
         }
-        let entity: u32 = self.entity_rngs[wl as usize].random();
+        // Entities only matter to topics keyed by entity: no draw otherwise.
+        let entity: u32 = if self.needs_entities { self.entity_rngs[wl as usize].random() } else { 0 };
         if let Some(saga) = w.saga {
             return self.start_saga(wl, user, saga, entity);
         }
@@ -2153,6 +2158,7 @@ impl<'s> World<'s> {
         let Some(e) = self.execs.remove(id) else { return };
         self.record_exec_end(e.endpoint, e.counted, e.arrived, outcome);
         if outcome.is_ok()
+            && self.has_sagas
             && let Origin::Attempt(att) = e.origin
             && let Some(a) = self.attempts.get(att)
         {
