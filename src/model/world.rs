@@ -2556,16 +2556,17 @@ pub(crate) mod tests {
         }
     }
 
+    /// A smoke test of a hand-built spec: the run keeps its invariants and conserves
+    /// requests. (The Erlang C check, with a tolerance from the sample, is in
+    /// `tests/it/closed_forms.rs`.)
     #[test]
-    fn mm4_mean_is_near_erlang_c() {
-        let spec = mmc_spec(4, 3.2, 1.0, 100);
-        let t = std::time::Instant::now();
+    fn a_hand_built_mm4_runs_and_conserves_requests() {
+        let spec = mmc_spec(4, 3.2, 1.0, 20);
         let out = run(&spec).unwrap();
-        eprintln!("{:?} {} events", t.elapsed(), out.events);
         assert!(out.violations.is_empty(), "{:?}", out.violations);
         let w = &out.workloads[0];
-        let mean = w.latency.mean_ms().unwrap();
-        eprintln!("offered {} mean {mean} p99 {:?}", w.offered, w.latency.quantile_ms(0.99));
-        assert!((mean - 1.745541).abs() < 0.05, "{mean}");
+        assert!(w.offered > 50_000);
+        assert_eq!(w.offered, w.outcomes.ended() + w.in_flight);
+        assert_eq!(out.events, run(&spec).unwrap().events, "same spec, same events");
     }
 }

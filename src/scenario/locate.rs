@@ -7,7 +7,7 @@
 //! it does not understand. It also notices duplicate keys, which serde_json silently
 //! collapses to the last one.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// Where one value sits in the text (byte offsets).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub struct Span {
 /// Every value of a document by JSON pointer, plus the duplicate keys found.
 #[derive(Debug, Default)]
 pub struct Index {
-    spans: HashMap<String, Span>,
+    spans: BTreeMap<String, Span>,
     /// `(pointer, byte offset of the key)` of each key that repeats an earlier key of the
     /// same object, in text order.
     pub duplicates: Vec<(String, usize)>,

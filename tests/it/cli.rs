@@ -111,3 +111,41 @@ fn memory_stays_flat_in_simulated_duration() {
     eprintln!("peak memory: {short} MiB for 180 s, {long} MiB for 1800 s");
     assert!(long <= 1.2 * short, "{long} MiB for 1800 s vs {short} MiB for 180 s");
 }
+
+/// What must never appear below the CLI: a wall clock or unseeded randomness in the
+/// model would break same-seed-same-bytes, and hash-map iteration order could reach an
+/// output or the event queue.
+#[test]
+fn tidy_no_wall_clock_unseeded_randomness_or_hash_maps_below_the_cli() {
+    let banned = [
+        "Instant::now",
+        "SystemTime",
+        "thread_rng",
+        "StdRng",
+        "rand::rng()",
+        "from_entropy",
+        "HashMap",
+        "HashSet",
+        "dbg!(",
+    ];
+    let mut found = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from("src")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("main.rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for (i, line) in text.lines().enumerate() {
+                    for b in banned {
+                        if line.contains(b) && !line.trim_start().starts_with("//") {
+                            found.push(format!("{}:{}: {b}", p.display(), i + 1));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "banned below the CLI:\n{}", found.join("\n"));
+}
