@@ -132,11 +132,33 @@ pub struct Limits {
     pub max_events: u64,
     /// Most workload requests in flight at once (default 1,000,000).
     pub max_in_flight: u32,
+    /// Most executions alive at once on all replicas together: queued, running, or
+    /// still working for a caller that stopped waiting (default 2,000,000).
+    pub max_executions: u32,
+    /// Most messages waiting at once in all topic partitions and outboxes together
+    /// (default 10,000,000).
+    pub max_backlog: u64,
+    /// Most events processed at one simulated instant before the run is declared stuck
+    /// in a zero-time loop (default 10,000,000).
+    pub max_events_per_instant: u64,
+    /// Most cells (intervals × columns) the time series may hold (default 5,000,000).
+    pub max_series_points: u64,
+    /// Most memory, in MiB, the run's histograms and series may take, estimated before
+    /// anything is allocated (default 4096).
+    pub max_memory_mib: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_events: 2_000_000_000, max_in_flight: 1_000_000 }
+        Limits {
+            max_events: 2_000_000_000,
+            max_in_flight: 1_000_000,
+            max_executions: 2_000_000,
+            max_backlog: 10_000_000,
+            max_events_per_instant: 10_000_000,
+            max_series_points: 5_000_000,
+            max_memory_mib: 4096,
+        }
     }
 }
 

@@ -219,6 +219,18 @@ pub struct RawLimits {
     pub max_events: Option<u64>,
     /// Most workload requests in flight at once. Default 1000000.
     pub max_in_flight: Option<u32>,
+    /// Most executions alive at once on all replicas together (queued, running, or
+    /// working for a caller that gave up). Default 2000000.
+    pub max_executions: Option<u32>,
+    /// Most messages waiting at once in all topic partitions and outboxes. Default 10000000.
+    pub max_backlog: Option<u64>,
+    /// Most events at one simulated instant before the run is declared stuck in a
+    /// zero-time loop. Default 10000000.
+    pub max_events_per_instant: Option<u64>,
+    /// Most time-series cells (intervals × columns). Default 5000000.
+    pub max_series_points: Option<u64>,
+    /// Most memory in MiB for histograms and series, estimated before the run. Default 4096.
+    pub max_memory_mib: Option<u64>,
 }
 
 // ---------------------------------------------------------------------------------------

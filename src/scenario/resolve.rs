@@ -297,6 +297,22 @@ impl<'a> R<'a> {
             if let Some(m) = l.max_in_flight {
                 limits.max_in_flight = self.at_least(m, 1, &p.k("max_in_flight"));
             }
+            if let Some(m) = l.max_executions {
+                limits.max_executions = self.at_least(m, 1, &p.k("max_executions"));
+            }
+            for (key, val, slot) in [
+                ("max_backlog", l.max_backlog, &mut limits.max_backlog),
+                ("max_events_per_instant", l.max_events_per_instant, &mut limits.max_events_per_instant),
+                ("max_series_points", l.max_series_points, &mut limits.max_series_points),
+                ("max_memory_mib", l.max_memory_mib, &mut limits.max_memory_mib),
+            ] {
+                if let Some(m) = val {
+                    if m == 0 {
+                        self.err(&p.k(key), "expected an integer of at least 1, found 0");
+                    }
+                    *slot = m;
+                }
+            }
         }
 
         // Names first, so that every reference can be resolved in one pass after.
