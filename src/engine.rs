@@ -14,7 +14,7 @@
 use crate::spec::Nanos;
 use rand::SeedableRng;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 pub type Rng = rand_chacha::ChaCha8Rng;
 
@@ -36,44 +36,82 @@ pub fn rng_stream(seed: u64, name: &str) -> Rng {
     r
 }
 
+/// An event and its place in the order: `(time, seq)` packed in one `u128`, time in the
+/// high half, so that one integer comparison orders the queue.
+#[derive(Clone, Copy)]
 struct Entry<E> {
-    time: Nanos,
-    seq: u64,
+    key: u128,
     ev: E,
 }
 
-impl<E> PartialEq for Entry<E> {
+#[inline]
+fn key(time: Nanos, seq: u64) -> u128 {
+    ((time as u128) << 64) | seq as u128
+}
+
+#[inline]
+fn key_time(key: u128) -> Nanos {
+    (key >> 64) as Nanos
+}
+
+/// What the heap holds: an event, or the front of a lane (see [`Scheduler`]).
+#[derive(Clone, Copy)]
+enum Queued<E> {
+    Event(E),
+    Lane(u32),
+}
+
+struct HeapEntry<E> {
+    key: u128,
+    slot: Queued<E>,
+}
+
+impl<E> PartialEq for HeapEntry<E> {
     fn eq(&self, o: &Self) -> bool {
-        self.time == o.time && self.seq == o.seq
+        self.key == o.key
     }
 }
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
+impl<E> Eq for HeapEntry<E> {}
+impl<E> PartialOrd for HeapEntry<E> {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
         Some(self.cmp(o))
     }
 }
-impl<E> Ord for Entry<E> {
+impl<E> Ord for HeapEntry<E> {
     // Reversed: BinaryHeap is a max-heap and we want the earliest first.
     fn cmp(&self, o: &Self) -> Ordering {
-        o.time.cmp(&self.time).then_with(|| o.seq.cmp(&self.seq))
+        o.key.cmp(&self.key)
     }
+}
+
+/// A FIFO of events scheduled a fixed delay ahead, and whether its front is in the heap.
+struct Lane<E> {
+    q: VecDeque<Entry<E>>,
+    /// The heap holds a `Queued::Lane` entry for this lane (keyed by the front it had when
+    /// it was pushed; dropping stale events may since have moved the front later).
+    armed: bool,
 }
 
 /// The event queue and the clock.
 ///
 /// Besides the heap, the queue has *lanes*: FIFO queues for events that are always
 /// scheduled the same delay ahead (a policy's timeout, say). Such events arrive in time
-/// order, so a lane keeps them sorted for free, and the heap stays small: a run with a
-/// 1 s timeout at 10,000 calls per second would otherwise carry 10,000 pending timeouts
-/// in the heap and pay for them on every pop. Lanes change nothing in the order: every
-/// pop takes the smallest `(time, seq)` of the heap and the lanes' fronts.
+/// order, so a lane keeps them sorted for free, and only each lane's front sits in the
+/// heap: a run with a 1 s timeout at 10,000 calls per second would otherwise carry
+/// 10,000 pending timeouts in the heap and pay for them on every pop, and a scenario
+/// with many distinct timeouts pays one heap entry per lane, not a scan of the lanes.
+/// Lanes change nothing in the order: every pop takes the smallest `(time, seq)`.
+///
+/// Events that can no longer do anything (the timeout of an attempt that was answered)
+/// can be dropped with [`Scheduler::compact`], so that memory follows live work.
 pub struct Scheduler<E> {
-    heap: BinaryHeap<Entry<E>>,
-    lanes: Vec<std::collections::VecDeque<Entry<E>>>,
+    heap: BinaryHeap<HeapEntry<E>>,
+    lanes: Vec<Lane<E>>,
     now: Nanos,
     seq: u64,
     processed: u64,
+    /// Events pending in the heap and the lanes (lane markers not counted).
+    pending: usize,
 }
 
 impl<E: Copy> Default for Scheduler<E> {
@@ -84,13 +122,27 @@ impl<E: Copy> Default for Scheduler<E> {
 
 impl<E: Copy> Scheduler<E> {
     pub fn new() -> Self {
-        Scheduler { heap: BinaryHeap::with_capacity(1024), lanes: Vec::new(), now: 0, seq: 0, processed: 0 }
+        Scheduler {
+            heap: BinaryHeap::with_capacity(1024),
+            lanes: Vec::new(),
+            now: 0,
+            seq: 0,
+            processed: 0,
+            pending: 0,
+        }
     }
 
     /// Adds a lane for events scheduled a fixed delay ahead; returns its index.
     pub fn add_lane(&mut self) -> u32 {
-        self.lanes.push(std::collections::VecDeque::new());
+        self.lanes.push(Lane { q: VecDeque::new(), armed: false });
         (self.lanes.len() - 1) as u32
+    }
+
+    #[inline]
+    fn next_key(&mut self, time: Nanos) -> u128 {
+        self.seq += 1;
+        self.pending += 1;
+        key(time, self.seq)
     }
 
     /// Schedules `ev` after `delay` in `lane`. The caller promises that every event of
@@ -99,29 +151,16 @@ impl<E: Copy> Scheduler<E> {
     #[inline]
     pub fn after_in_lane(&mut self, lane: u32, delay: Nanos, ev: E) {
         let time = self.now.saturating_add(delay);
-        self.seq += 1;
-        let q = &mut self.lanes[lane as usize];
-        if q.back().is_none_or(|b| b.time <= time) {
-            q.push_back(Entry { time, seq: self.seq, ev });
-        } else {
-            self.heap.push(Entry { time, seq: self.seq, ev });
-        }
-    }
-
-    /// The lane whose front comes before the heap's top, if any.
-    #[inline]
-    fn first_lane(&self) -> Option<usize> {
-        let mut best: Option<(Nanos, u64, usize)> = self.heap.peek().map(|e| (e.time, e.seq, usize::MAX));
-        for (i, q) in self.lanes.iter().enumerate() {
-            if let Some(f) = q.front()
-                && best.is_none_or(|(t, s, _)| (f.time, f.seq) < (t, s))
-            {
-                best = Some((f.time, f.seq, i));
+        let k = self.next_key(time);
+        let l = &mut self.lanes[lane as usize];
+        if l.q.back().is_none_or(|b| b.key <= k) {
+            l.q.push_back(Entry { key: k, ev });
+            if !l.armed {
+                l.armed = true;
+                self.heap.push(HeapEntry { key: k, slot: Queued::Lane(lane) });
             }
-        }
-        match best {
-            Some((_, _, i)) if i != usize::MAX => Some(i),
-            _ => None,
+        } else {
+            self.heap.push(HeapEntry { key: k, slot: Queued::Event(ev) });
         }
     }
 
@@ -135,16 +174,17 @@ impl<E: Copy> Scheduler<E> {
         self.processed
     }
 
+    /// Events scheduled and not yet taken.
     pub fn pending(&self) -> usize {
-        self.heap.len() + self.lanes.iter().map(|q| q.len()).sum::<usize>()
+        self.pending
     }
 
     /// Schedules `ev` at absolute time `at` (clamped to now: the past cannot be changed).
     #[inline]
     pub fn at(&mut self, at: Nanos, ev: E) {
         let time = at.max(self.now);
-        self.seq += 1;
-        self.heap.push(Entry { time, seq: self.seq, ev });
+        let k = self.next_key(time);
+        self.heap.push(HeapEntry { key: k, slot: Queued::Event(ev) });
     }
 
     /// Schedules `ev` after `delay`.
@@ -153,26 +193,83 @@ impl<E: Copy> Scheduler<E> {
         self.at(self.now.saturating_add(delay), ev)
     }
 
+    /// Makes the heap's top a real event or the true front of its lane: a lane marker
+    /// whose front was dropped by `compact` is moved to the lane's new front.
+    #[inline]
+    fn settle(&mut self) {
+        while let Some(top) = self.heap.peek() {
+            let Queued::Lane(l) = top.slot else { return };
+            let marker = top.key;
+            let lane = &mut self.lanes[l as usize];
+            match lane.q.front() {
+                Some(f) if f.key == marker => return,
+                Some(f) => {
+                    let k = f.key;
+                    self.heap.pop();
+                    self.heap.push(HeapEntry { key: k, slot: Queued::Lane(l) });
+                }
+                None => {
+                    lane.armed = false;
+                    self.heap.pop();
+                }
+            }
+        }
+    }
+
     /// The time of the next event, if any.
     #[inline]
-    pub fn peek_time(&self) -> Option<Nanos> {
-        match self.first_lane() {
-            Some(i) => self.lanes[i].front().map(|e| e.time),
-            None => self.heap.peek().map(|e| e.time),
-        }
+    pub fn peek_time(&mut self) -> Option<Nanos> {
+        self.settle();
+        self.heap.peek().map(|e| key_time(e.key))
     }
 
     /// Takes the next event and advances the clock to it.
     #[inline]
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
-        let e = match self.first_lane() {
-            Some(i) => self.lanes[i].pop_front()?,
-            None => self.heap.pop()?,
+        self.settle();
+        let top = self.heap.pop()?;
+        let (k, ev) = match top.slot {
+            Queued::Event(ev) => (top.key, ev),
+            Queued::Lane(l) => {
+                let lane = &mut self.lanes[l as usize];
+                let e = lane.q.pop_front().expect("a settled lane marker has a front");
+                match lane.q.front() {
+                    Some(f) => self.heap.push(HeapEntry { key: f.key, slot: Queued::Lane(l) }),
+                    None => lane.armed = false,
+                }
+                (e.key, e.ev)
+            }
         };
-        debug_assert!(e.time >= self.now, "time went backwards");
-        self.now = e.time;
+        let time = key_time(k);
+        debug_assert!(time >= self.now, "time went backwards");
+        self.now = time;
         self.processed += 1;
-        Some((e.time, e.ev))
+        self.pending -= 1;
+        Some((time, ev))
+    }
+
+    /// Drops every pending event for which `keep` is false. The caller promises that
+    /// such an event would do nothing when taken (a timeout of finished work), so the
+    /// order of the others, and the run, are unchanged; only `processed` counts fewer.
+    pub fn compact(&mut self, mut keep: impl FnMut(&E) -> bool) {
+        let before = self.pending;
+        let mut dropped = 0;
+        for lane in &mut self.lanes {
+            let n = lane.q.len();
+            lane.q.retain(|e| keep(&e.ev));
+            dropped += n - lane.q.len();
+            lane.q.shrink_to(lane.q.len().max(16) * 2);
+        }
+        let heap = std::mem::take(&mut self.heap);
+        let mut v = heap.into_vec();
+        let n = v.len();
+        v.retain(|e| match &e.slot {
+            Queued::Event(ev) => keep(ev),
+            Queued::Lane(_) => true,
+        });
+        dropped += n - v.len();
+        self.heap = BinaryHeap::from(v);
+        self.pending = before - dropped;
     }
 }
 

@@ -7,7 +7,9 @@ use hdrhistogram::Histogram;
 
 /// Lowest value told apart by the histograms (1 µs; below it all values share a bucket).
 const HIST_LOW_NS: u64 = 1_000;
-/// Highest value recorded exactly (one hour); longer latencies saturate there.
+/// The range the histograms are allocated for (one hour). A longer latency grows the
+/// histogram to cover it (HdrHistogram's auto-resize), so no value is ever clamped; a
+/// run whose latencies stay under an hour pays for an hour's range only.
 const HIST_HIGH_NS: u64 = 3_600 * 1_000_000_000;
 
 /// A latency histogram in nanoseconds with 3 significant digits (summary figures).
@@ -22,12 +24,25 @@ impl Default for LatencyHist {
 
 impl LatencyHist {
     pub fn with_sigfig(sigfig: u8) -> Self {
-        LatencyHist(Histogram::new_with_bounds(HIST_LOW_NS, HIST_HIGH_NS, sigfig).expect("valid bounds"))
+        let mut h = Histogram::new_with_bounds(HIST_LOW_NS, HIST_HIGH_NS, sigfig).expect("valid bounds");
+        h.auto(true);
+        LatencyHist(h)
     }
 
     #[inline]
     pub fn record(&mut self, ns: Nanos) {
-        self.0.saturating_record(ns);
+        // With auto-resize on, only a value beyond what 64-bit counts can index fails,
+        // which no run reaches; saturating is the fallback, never the rule.
+        if self.0.record(ns).is_err() {
+            self.0.saturating_record(ns);
+        }
+    }
+
+    /// Bytes a histogram of this precision takes before any value above an hour is
+    /// recorded (for the memory estimate a run makes before it allocates anything).
+    pub fn footprint_bytes(sigfig: u8) -> u64 {
+        let h = Histogram::<u64>::new_with_bounds(HIST_LOW_NS, HIST_HIGH_NS, sigfig).expect("valid bounds");
+        h.distinct_values() as u64 * 8 + 256
     }
 
     pub fn count(&self) -> u64 {
@@ -56,7 +71,7 @@ impl LatencyHist {
     }
 
     pub fn merge(&mut self, other: &LatencyHist) {
-        // Both have the same bounds, so adding cannot fail.
+        // Auto-resize makes room for the other's range, so adding cannot fail.
         let _ = self.0.add(&other.0);
     }
 }

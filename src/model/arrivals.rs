@@ -37,18 +37,30 @@ impl RateFn {
         RateFn { points, constant: None }
     }
 
-    /// Time of the next arrival after `now_ns`, given the "work" `e` to accumulate
-    /// (`Exp(1)` for Poisson, 1 for evenly spaced); `None` if the rate stays at zero.
-    pub fn next_after(&self, now_ns: Nanos, e: f64) -> Option<Nanos> {
+    /// Time of the next arrival after the previous one, given the "work" `e` to
+    /// accumulate (`Exp(1)` for Poisson, 1 for evenly spaced); `None` if the rate stays
+    /// at zero.
+    ///
+    /// The previous arrival was exactly at `now_ns + carry` (`carry` in `[0, 1)`): the
+    /// clock counts whole nanoseconds, so each arrival is scheduled at the whole
+    /// nanosecond at or before its exact time and the fraction is carried to the next.
+    /// No gap is rounded, so the rate is exact at any rate the resolver accepts (up to
+    /// one per nanosecond and beyond: several arrivals may share a nanosecond), where
+    /// rounding each gap would bias it (a constant 1.5e8/s would come out 4.8% low).
+    pub fn next_after(&self, now_ns: Nanos, carry: &mut f64, e: f64) -> Option<Nanos> {
         if let Some(gap_ns) = self.constant {
             if !gap_ns.is_finite() {
                 return None;
             }
-            // Rounded to the nearest nanosecond, at least one after now.
-            let dt_ns = (e * gap_ns + 0.5) as Nanos;
-            return Some(now_ns.saturating_add(dt_ns.max(1)));
+            let dt = e * gap_ns + *carry;
+            if !dt.is_finite() || dt >= 1.8e19 {
+                return None;
+            }
+            let whole = dt.floor();
+            *carry = (dt - whole).clamp(0.0, 1.0 - f64::EPSILON);
+            return Some(now_ns.saturating_add(whole as Nanos));
         }
-        let t0 = now_ns as f64 / NS_PER_S as f64;
+        let t0 = (now_ns as f64 + *carry) / NS_PER_S as f64;
         let mut need = e;
         let mut x = t0;
         let pts = &self.points;
@@ -61,7 +73,7 @@ impl RateFn {
                 if rate <= 0.0 {
                     return None;
                 }
-                return Some(to_ns(x + need / rate, now_ns));
+                return to_ns(x + need / rate, now_ns, carry);
             }
             let (ta, ra) = pts[i - 1];
             let (tb, rb) = pts[i];
@@ -75,7 +87,7 @@ impl RateFn {
                     // form that stays accurate when slope is near zero.
                     let disc = (lx * lx + 2.0 * slope * need).max(0.0);
                     let d = 2.0 * need / (lx + disc.sqrt());
-                    return Some(to_ns(x + d.min(width), now_ns));
+                    return to_ns(x + d.min(width), now_ns, carry);
                 }
                 need -= area.max(0.0);
                 x = tb;
@@ -98,9 +110,16 @@ fn rate_at(points: &[(f64, f64)], t: f64) -> f64 {
     if tb <= ta { rb } else { ra + (rb - ra) * (t - ta) / (tb - ta) }
 }
 
-fn to_ns(t_s: f64, now_ns: Nanos) -> Nanos {
-    let ns = (t_s * NS_PER_S as f64).round();
-    if ns >= 1.8e19 { Nanos::MAX } else { (ns as Nanos).max(now_ns + 1) }
+/// The whole nanosecond at or before `t_s` (never before now), and the fraction beyond
+/// it in `carry`; `None` past the end of the clock.
+fn to_ns(t_s: f64, now_ns: Nanos, carry: &mut f64) -> Option<Nanos> {
+    let ns = t_s * NS_PER_S as f64;
+    if !ns.is_finite() || ns >= 1.8e19 {
+        return None;
+    }
+    let whole = ns.floor().max(now_ns as f64);
+    *carry = (ns - whole).clamp(0.0, 1.0 - f64::EPSILON);
+    Some((whole as Nanos).max(now_ns))
 }
 
 #[cfg(test)]
@@ -110,7 +129,8 @@ mod tests {
     fn count_evenly(f: &RateFn, end_s: f64) -> usize {
         let mut t = 0;
         let mut n = 0;
-        while let Some(next) = f.next_after(t, 1.0) {
+        let mut carry = 0.0;
+        while let Some(next) = f.next_after(t, &mut carry, 1.0) {
             if next as f64 >= end_s * 1e9 {
                 break;
             }
@@ -123,8 +143,26 @@ mod tests {
     #[test]
     fn constant_rate_spaces_evenly() {
         let f = RateFn::new(100.0, &[]);
-        assert_eq!(f.next_after(0, 1.0), Some(10_000_000));
+        assert_eq!(f.next_after(0, &mut 0.0, 1.0), Some(10_000_000));
         assert_eq!(count_evenly(&f, 10.0), 999);
+    }
+
+    /// Regression (issue 9): gaps were rounded to whole nanoseconds and floored at one,
+    /// so 1.5e8/s (a gap of 6.67 ns) came out 4.8% low and 3e9/s delivered 1e9/s.
+    #[test]
+    fn rates_near_and_above_one_per_nanosecond_are_exact() {
+        for rate in [1.5e8, 3.3e8, 1e9, 3e9] {
+            let f = RateFn::new(rate, &[]);
+            // Before 1 ms: rate / 1000 − 1 arrivals (the next is exactly at 1 ms).
+            let n = count_evenly(&f, 0.001);
+            let want = (rate / 1000.0).round() as usize - 1;
+            assert!(n.abs_diff(want) <= 1, "rate {rate}: {n} arrivals in 1 ms, want {want}");
+        }
+        // With a schedule (the integrating path) too.
+        let s = [RateChange { at_ns: 1_000, rate_per_s: 1.5e8, ramp_ns: 0 }];
+        let f = RateFn::new(1.5e8, &s);
+        let n = count_evenly(&f, 0.001);
+        assert!(n.abs_diff(149_999) <= 1, "{n}");
     }
 
     #[test]
@@ -145,7 +183,7 @@ mod tests {
         let n = count_evenly(&f, 20.0);
         assert!((2998..=3000).contains(&n), "{n}");
         // The first arrival is where t²·10 = 1, t = 0.316 s.
-        let first = f.next_after(0, 1.0).unwrap() as f64 / 1e9;
+        let first = f.next_after(0, &mut 0.0, 1.0).unwrap() as f64 / 1e9;
         assert!((first - 0.1f64.sqrt()).abs() < 1e-6, "{first}");
     }
 

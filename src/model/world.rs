@@ -195,7 +195,7 @@ enum Ev {
     /// A call's hedging delay ended: send another attempt if no answer came.
     HedgeFire {
         call: Id,
-        try_no: u16,
+        try_no: u32,
     },
     /// A call's overall deadline.
     CallDeadline {
@@ -242,6 +242,15 @@ enum Ev {
     Probe {
         replica: ReplicaId,
     },
+    /// A handler's answer reaches its consumer. Delivered as an event, never inline, so
+    /// that a backlog whose handler fails at once is drained one event at a time rather
+    /// than by a recursion as deep as the backlog (`kick → arrive → answer → kick`).
+    ConsumerAnswer {
+        group: u32,
+        part: u32,
+        epoch: u32,
+        outcome: Outcome,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -272,8 +281,8 @@ struct Call {
     counted: bool,
     started: Nanos,
     /// Tries sent (the first and each retry); hedges are not tries.
-    tries: u16,
-    hedges: u16,
+    tries: u32,
+    hedges: u32,
     prev_wait: Nanos,
     live: [Id; MAX_LIVE],
     n_live: u8,
@@ -362,7 +371,12 @@ struct Exec {
 struct ReplicaState {
     service: ServiceId,
     busy: u32,
+    /// Executions waiting for a worker. Cancelled ones stay in place (their id is stale)
+    /// until they reach the head or the queue is compacted: removing from the middle
+    /// would cost the queue's length per cancellation.
     queue: VecDeque<Id>,
+    /// Stale ids in `queue`; the live length is `queue.len() - stale`.
+    stale: u32,
     /// Crashed (or killed by its liveness probe) and not yet restarted.
     down: bool,
     /// Health as its readiness probe last decided (balancers skip unhealthy replicas).
@@ -419,6 +433,8 @@ struct ClientSlot {
     outlier: Option<OutlierDetector>,
     bulk_in_use: u32,
     bulk_waiting: VecDeque<Id>,
+    /// `bulk_waiting`'s length at which the waiters that gave up are dropped.
+    bulk_compact_at: usize,
     /// Breaker figures at the end of warm-up: (opened, open ns).
     breaker_warm: (u64, Nanos),
 }
@@ -466,6 +482,9 @@ impl Area {
 
 struct WlState {
     rate: Option<RateFn>,
+    /// The fraction of a nanosecond by which the last arrival's exact time lies past
+    /// the nanosecond it was scheduled at (see `RateFn::next_after`).
+    carry: f64,
     poisson: bool,
     arrival_rng: Rng,
     think_rng: Rng,
@@ -561,7 +580,18 @@ struct World<'s> {
     interval_snap: (Vec<f64>, Vec<f64>),
     failure: Option<RunError>,
     violations: Vec<String>,
+    /// The simulated instant of the last event, and how many events ran at it (to tell
+    /// a zero-time loop from progress).
+    instant: Nanos,
+    instant_events: u64,
+    /// Pending events at which stale timers are next dropped from the queue.
+    compact_at: usize,
+    /// Messages waiting in topic partitions (one per group) and outboxes.
+    backlog: u64,
 }
+
+/// Pending events below which the queue is never compacted.
+const COMPACT_MIN: usize = 1 << 16;
 
 struct Figures {
     workloads: Vec<WorkloadFigures>,
@@ -578,6 +608,7 @@ pub fn run(spec: &Spec) -> Result<RunOutput, RunError> {
 /// Runs the scenario, calling `progress` with the share of simulated time done (0 to 1)
 /// every million events or so: for a progress bar, never for the model's own use.
 pub fn run_with_progress(spec: &Spec, progress: &dyn Fn(f64)) -> Result<RunOutput, RunError> {
+    preflight(spec)?;
     let mut w = World::new(spec);
     w.start();
     w.main_loop(progress);
@@ -585,6 +616,56 @@ pub fn run_with_progress(spec: &Spec, progress: &dyn Fn(f64)) -> Result<RunOutpu
         return Err(e);
     }
     Ok(w.finish())
+}
+
+/// Checks, before anything is allocated, that the run's histograms and time series fit
+/// the `limits` on series cells and on memory.
+fn preflight(spec: &Spec) -> Result<(), RunError> {
+    let layout = World::series_layout(spec);
+    let columns = layout.columns.len() as u64;
+    let intervals = spec.duration_ns.div_ceil(spec.interval_ns.max(1));
+    let cells = columns.saturating_mul(intervals);
+    let max_cells = spec.limits.max_series_points;
+    if cells > max_cells {
+        return Err(RunError::Limit(format!(
+            "the time series would hold {cells} values ({columns} columns × {intervals} intervals of {} s), \
+             over /limits/max_series_points = {max_cells}; lengthen /interval, shorten /duration, \
+             or raise the limit",
+            spec.interval_ns as f64 / 1e9
+        )));
+    }
+    // One summary histogram per workload, endpoint, call edge, saga (and one per saga
+    // outcome) and consumer group, plus a coarse one per workload for the series.
+    let fine = LatencyHist::footprint_bytes(3);
+    let coarse = LatencyHist::footprint_bytes(2);
+    let groups: u64 = spec.topics.iter().map(|t| t.groups.len() as u64).sum();
+    let n_fine = spec.workloads.len() as u64
+        + spec.endpoints.len() as u64
+        + spec.edges.len() as u64
+        + 5 * spec.sagas.len() as u64
+        + groups;
+    let hist_bytes = n_fine * fine + spec.workloads.len() as u64 * coarse;
+    // Each client slot keeps an outstanding count per target replica.
+    let replicas = spec.replicas.len() as u64;
+    let series_bytes = cells * 4 + intervals * 8;
+    let total = hist_bytes + series_bytes + replicas * replicas.min(4096) * 4;
+    let mib = total.div_ceil(1 << 20);
+    let max_mib = spec.limits.max_memory_mib;
+    if mib > max_mib {
+        return Err(RunError::Limit(format!(
+            "the run would need about {mib} MiB for its figures before it starts ({n_fine} latency \
+             histograms of {} KiB each for {} workloads, {} endpoints, {} call edges, {} sagas and \
+             {groups} consumer groups; {} MiB of time series), over /limits/max_memory_mib = {max_mib}; \
+             simulate fewer of them in one scenario, or raise the limit",
+            fine / 1024,
+            spec.workloads.len(),
+            spec.endpoints.len(),
+            spec.edges.len(),
+            spec.sagas.len(),
+            series_bytes >> 20
+        )));
+    }
+    Ok(())
 }
 
 impl<'s> World<'s> {
@@ -599,6 +680,7 @@ impl<'s> World<'s> {
                     service: r.service,
                     busy: 0,
                     queue: VecDeque::new(),
+                    stale: 0,
                     down: false,
                     ready: true,
                     epoch: 0,
@@ -675,6 +757,7 @@ impl<'s> World<'s> {
                             .map(|o| OutlierDetector::new(o, n_target)),
                         bulk_in_use: 0,
                         bulk_waiting: VecDeque::new(),
+                        bulk_compact_at: 64,
                         breaker_warm: (0, 0),
                     })
                     .collect();
@@ -773,6 +856,7 @@ impl<'s> World<'s> {
             };
             wls.push(WlState {
                 rate,
+                carry: 0.0,
                 poisson,
                 arrival_rng: rng_stream(seed, &format!("arrivals/{}", wl.name)),
                 think_rng: rng_stream(seed, &format!("think/{}", wl.name)),
@@ -892,6 +976,10 @@ impl<'s> World<'s> {
             interval_snap: (vec![0.0; n_eps], vec![0.0; n_svcs]),
             failure: None,
             violations: Vec::new(),
+            instant: 0,
+            instant_events: 0,
+            compact_at: COMPACT_MIN,
+            backlog: 0,
         }
     }
 
@@ -986,7 +1074,7 @@ impl<'s> World<'s> {
         } else {
             1.0
         };
-        if let Some(t) = rate.next_after(self.sched.now(), e)
+        if let Some(t) = rate.next_after(self.sched.now(), &mut st.carry, e)
             && t < self.end
         {
             self.sched.at(t, Ev::Arrival { wl });
@@ -1005,6 +1093,26 @@ impl<'s> World<'s> {
             let Some((_, ev)) = self.sched.pop() else { break };
             if self.sched.processed() & 0xF_FFFF == 0 {
                 progress(t as f64 / self.end as f64);
+            }
+            if t != self.instant {
+                self.instant = t;
+                self.instant_events = 0;
+            }
+            self.instant_events += 1;
+            if self.instant_events > self.spec.limits.max_events_per_instant {
+                self.failure = Some(RunError::Limit(format!(
+                    "the run made no progress: {} events at the one instant {:.9} s, the last of them \
+                     {}; a loop that takes no simulated time (zero latency and zero think time, \
+                     or zero backoff against an instant failure) never ends. Give it a latency, a \
+                     think time or a backoff, or raise /limits/max_events_per_instant",
+                    self.instant_events,
+                    t as f64 / 1e9,
+                    self.describe(ev)
+                )));
+                return;
+            }
+            if self.sched.pending() > self.compact_at {
+                self.compact_queue();
             }
             if self.sched.processed() > max_events {
                 self.failure = Some(RunError::Limit(format!(
@@ -1038,12 +1146,88 @@ impl<'s> World<'s> {
                 Ev::Rebalance { group } => self.rebalance(group),
                 Ev::CommitTick { group, consumer, epoch } => self.commit_tick(group, consumer, epoch),
                 Ev::SagaRetry { saga, epoch } => self.saga_retry(saga, epoch),
+                Ev::ConsumerAnswer { group, part, epoch, outcome } => {
+                    self.consumer_done(group, part, epoch, outcome)
+                }
             }
             if self.failure.is_some() {
                 return;
             }
         }
         self.advance_to(self.end);
+    }
+
+    /// Drops timers that can no longer act (the timeout of an attempt that was
+    /// answered, the deadline of a call that ended), so that the queue's memory follows
+    /// live work; then waits until the queue has doubled again (amortised O(1) per
+    /// event). Dropping them changes nothing but the count of events processed.
+    fn compact_queue(&mut self) {
+        let (attempts, calls) = (&self.attempts, &self.calls);
+        self.sched.compact(|ev| match *ev {
+            Ev::AttemptTimeout { att } => {
+                attempts.get(att).is_some_and(|a| !a.done && a.state == AttState::Sent)
+            }
+            Ev::BulkheadExpire { att } => {
+                attempts.get(att).is_some_and(|a| !a.done && a.state == AttState::Waiting)
+            }
+            Ev::CallDeadline { call } | Ev::HedgeFire { call, .. } | Ev::RetryFire { call } => {
+                calls.contains(call)
+            }
+            _ => true,
+        });
+        self.compact_at = (self.sched.pending() * 2).max(COMPACT_MIN);
+    }
+
+    /// An event in words, for the message of a run that stopped on it.
+    fn describe(&self, ev: Ev) -> String {
+        let spec = self.spec;
+        let call_target = |call: Id| {
+            self.calls
+                .get(call)
+                .map(|c| format!("on the call to {}", spec.endpoints[c.target as usize].name))
+                .unwrap_or_default()
+        };
+        let att_target = |att: Id| {
+            self.attempts
+                .get(att)
+                .map(|a| format!("of {}", spec.endpoints[a.endpoint as usize].name))
+                .unwrap_or_default()
+        };
+        match ev {
+            Ev::Arrival { wl } => format!("an arrival of workload `{}`", spec.workloads[wl as usize].name),
+            Ev::UserSend { wl, .. } => {
+                format!("a user of workload `{}` sending its next request", spec.workloads[wl as usize].name)
+            }
+            Ev::AttemptArrive { att } => format!("a request {} arriving", att_target(att)),
+            Ev::ExecWake { exec } => self
+                .execs
+                .get(exec)
+                .map(|e| format!("an execution of {} going on", spec.endpoints[e.endpoint as usize].name))
+                .unwrap_or_else(|| "an execution going on".into()),
+            Ev::Response { att, .. } => format!("an answer {}", att_target(att)),
+            Ev::AttemptTimeout { att } => format!("a timeout {}", att_target(att)),
+            Ev::BulkheadExpire { att } | Ev::Admit { att } => format!("a bulkhead wait {}", att_target(att)),
+            Ev::RetryFire { call } => format!("a retry {}", call_target(call)),
+            Ev::HedgeFire { call, .. } => format!("a hedge {}", call_target(call)),
+            Ev::CallDeadline { call } => format!("a deadline {}", call_target(call)),
+            Ev::FaultStart { fault } | Ev::FaultEnd { fault } => format!("fault {fault} starting or ending"),
+            Ev::Restart { replica, .. } | Ev::Probe { replica } => format!(
+                "a restart or probe of a replica of service `{}`",
+                spec.services[spec.replicas[replica as usize].service as usize].name
+            ),
+            Ev::RelayTick { topic } => {
+                format!("the outbox relay of topic `{}`", spec.topics[topic as usize].name)
+            }
+            Ev::ConsumerRetry { group, .. }
+            | Ev::Rebalance { group }
+            | Ev::CommitTick { group, .. }
+            | Ev::ConsumerAnswer { group, .. } => format!("consumer group {}", self.group_name(group)),
+            Ev::SagaRetry { saga, .. } => self
+                .sagas
+                .get(saga)
+                .map(|s| format!("a retry of saga `{}`", spec.sagas[s.def() as usize].name))
+                .unwrap_or_else(|| "a saga retry".into()),
+        }
     }
 
     // ---- time series -------------------------------------------------------------
@@ -1063,7 +1247,7 @@ impl<'s> World<'s> {
             }
             self.flush_interval(b);
             self.interval_start = b;
-            self.next_boundary = (b + self.spec.interval_ns).min(self.end);
+            self.next_boundary = b.saturating_add(self.spec.interval_ns).min(self.end);
             if b >= self.end {
                 break;
             }
@@ -1300,7 +1484,7 @@ impl<'s> World<'s> {
     /// Sends the next try of a call (the first or a retry), and arms its hedge timer.
     fn send_try(&mut self, call_id: Id) {
         let Some(call) = self.calls.get_mut(call_id) else { return };
-        call.tries += 1;
+        call.tries = call.tries.saturating_add(1);
         call.backing_off = false;
         let try_no = call.tries;
         let policy = call.policy;
@@ -1377,7 +1561,9 @@ impl<'s> World<'s> {
             }
         }
         if let Some(bh) = &pol.bulkhead {
-            let slot = self.slot_mut(client, caller_slot);
+            let block = &mut self.clients[client as usize];
+            let ix = if block.shared { 0 } else { caller_slot as usize % block.slots.len() };
+            let slot = &mut block.slots[ix];
             if slot.bulk_in_use < bh.max_concurrent {
                 slot.bulk_in_use += 1;
                 if let Some(a) = self.attempts.get_mut(att) {
@@ -1386,6 +1572,14 @@ impl<'s> World<'s> {
             } else if bh.max_wait_ns == Some(0) {
                 return self.fail_local(att, Cause::BulkheadFull);
             } else {
+                if slot.bulk_waiting.len() >= slot.bulk_compact_at {
+                    // Drop the waiters that gave up, so that memory follows live ones.
+                    let attempts = &self.attempts;
+                    slot.bulk_waiting.retain(|w| {
+                        attempts.get(*w).is_some_and(|a| !a.done && a.state == AttState::Waiting)
+                    });
+                    slot.bulk_compact_at = (slot.bulk_waiting.len() * 2).max(64);
+                }
                 slot.bulk_waiting.push_back(att);
                 if let Some(w) = bh.max_wait_ns {
                     self.sched.after(w, Ev::BulkheadExpire { att });
@@ -1558,11 +1752,9 @@ impl<'s> World<'s> {
                 None => br.release(now),
             }
         }
-        if state == AttState::Waiting
-            && let Some(i) = slot.bulk_waiting.iter().position(|w| *w == att)
-        {
-            slot.bulk_waiting.remove(i);
-        }
+        // A waiter that gives up stays in `bulk_waiting` until it reaches the head (the
+        // admission below skips it) or the queue is compacted in `send_attempt`.
+        let _ = state;
         if had_permit {
             slot.bulk_in_use -= 1;
             let na_policy_bulkhead = self
@@ -1576,6 +1768,7 @@ impl<'s> World<'s> {
             while let Some(next) = slot.bulk_waiting.pop_front() {
                 if let Some(na) = self.attempts.get_mut(next)
                     && !na.done
+                    && na.state == AttState::Waiting
                 {
                     na.permit = true;
                     let slot = &mut self.clients[client as usize].slots[ix];
@@ -1599,11 +1792,7 @@ impl<'s> World<'s> {
         if a.state != AttState::Waiting || a.done {
             return;
         }
-        let (client, caller_slot) = (a.client, a.caller_slot);
-        let slot = self.slot_mut(client, caller_slot);
-        if let Some(i) = slot.bulk_waiting.iter().position(|w| *w == att) {
-            slot.bulk_waiting.remove(i);
-        }
+        // `fail_local` makes it `Local`: the admission skips it when it reaches the head.
         self.fail_local(att, Cause::BulkheadFull);
     }
 
@@ -1691,7 +1880,7 @@ impl<'s> World<'s> {
                 let Some(call) = self.calls.get_mut(call_id) else { return };
                 if let Some(r) = retry
                     && retryable
-                    && (call.tries as u32) < r.max_attempts
+                    && call.tries < r.max_attempts
                 {
                     let now = self.sched.now();
                     let (client, caller_slot, edge, counted) =
@@ -1705,7 +1894,7 @@ impl<'s> World<'s> {
                         let wait = retry_wait(
                             &r.backoff,
                             r.jitter,
-                            call.tries as u32,
+                            call.tries,
                             &mut call.prev_wait,
                             &mut self.backoff_rng,
                         );
@@ -1766,10 +1955,10 @@ impl<'s> World<'s> {
         }
     }
 
-    fn on_hedge_fire(&mut self, call_id: Id, try_no: u16) {
+    fn on_hedge_fire(&mut self, call_id: Id, try_no: u32) {
         let Some(call) = self.calls.get_mut(call_id) else { return };
         let Some(h) = call.policy.and_then(|p| self.spec.policies[p as usize].hedge.as_ref()) else { return };
-        if call.tries != try_no || call.n_live == 0 || call.hedges as u32 >= h.max_extra {
+        if call.tries != try_no || call.n_live == 0 || call.hedges >= h.max_extra {
             return;
         }
         let parent = call.parent;
@@ -1787,7 +1976,7 @@ impl<'s> World<'s> {
             h.after_ns,
             call.policy.map_or(u32::MAX, |p| self.lanes[p as usize].hedge),
         );
-        let more = (call.hedges as u32) < h.max_extra;
+        let more = call.hedges < h.max_extra;
         if counted {
             self.fig.edges[edge as usize].hedges += 1;
         }
@@ -1885,14 +2074,25 @@ impl<'s> World<'s> {
             running: false,
             counted,
         };
+        if self.execs.len() >= self.spec.limits.max_executions as usize {
+            self.failure = Some(RunError::Limit(format!(
+                "{} executions were alive at once on the replicas at {:.3} s of simulated time \
+                 (queued, running, or still working for callers that gave up: the limit); \
+                 the system is overloaded beyond recovery (bound the queues with a capacity or \
+                 a timeout), or raise /limits/max_executions",
+                self.execs.len(),
+                now as f64 / 1e9
+            )));
+            return;
+        }
         if r.busy < svc.concurrency {
             let id = self.execs.insert(exec);
             self.link_exec(origin, id);
             self.start_exec(id);
-        } else if (r.queue.len() as u64) < svc.queue.capacity as u64 {
+        } else if ((r.queue.len() - r.stale as usize) as u64) < svc.queue.capacity as u64 {
             let id = self.execs.insert(exec);
             r.queue.push_back(id);
-            let qlen = r.queue.len() as u64;
+            let qlen = (r.queue.len() - r.stale as usize) as u64;
             let service = r.service;
             self.svcs[service as usize].queued += 1;
             let f = &mut self.fig.endpoints[endpoint as usize];
@@ -2136,9 +2336,14 @@ impl<'s> World<'s> {
         let ep = &mut self.eps[endpoint as usize];
         ep.busy_area.add(now, ep.busy);
         ep.busy -= 1;
+        let concurrency = self.spec.services[service as usize].concurrency;
+        // Admit until the workers are full or the queue is empty. The condition is read
+        // afresh each time: whatever a dropped execution's answer set off may already
+        // have taken the free worker (this loop must never count on being the only one
+        // to fill it).
         loop {
             let r = &mut self.replicas[replica as usize];
-            if r.down {
+            if r.down || r.busy >= concurrency {
                 return;
             }
             let next = match self.spec.services[service as usize].queue.discipline {
@@ -2146,11 +2351,13 @@ impl<'s> World<'s> {
                 Discipline::Lifo => r.queue.pop_back(),
             };
             let Some(n) = next else { return };
+            if !self.execs.contains(n) {
+                // Cancelled while it waited.
+                r.stale -= 1;
+                continue;
+            }
             self.svcs[service as usize].queued -= 1;
             self.start_exec(n);
-            if self.execs.contains(n) {
-                return;
-            }
         }
     }
 
@@ -2184,17 +2391,23 @@ impl<'s> World<'s> {
             Origin::Attempt(att) => {
                 self.attempts.remove(att);
             }
-            Origin::Consumer { group, part, epoch } => {
-                self.consumer_done(group, part, epoch, Outcome::Failed(Cause::Timeout))
-            }
+            Origin::Consumer { group, part, epoch } => self.sched.after(
+                0,
+                Ev::ConsumerAnswer { group, part, epoch, outcome: Outcome::Failed(Cause::Timeout) },
+            ),
         }
         if e.running {
             self.free_worker(e.replica, e.endpoint);
         } else {
+            // Left in the queue as a stale id (see `ReplicaState::queue`); compacted once
+            // stale ids outnumber live ones, so memory follows live work.
             let r = &mut self.replicas[e.replica as usize];
-            if let Some(i) = r.queue.iter().position(|q| *q == id) {
-                r.queue.remove(i);
-                self.svcs[r.service as usize].queued -= 1;
+            r.stale += 1;
+            self.svcs[r.service as usize].queued -= 1;
+            if r.stale as usize > 64 && r.stale as usize * 2 > r.queue.len() {
+                let execs = &self.execs;
+                r.queue.retain(|q| execs.contains(*q));
+                r.stale = 0;
             }
         }
     }
@@ -2203,7 +2416,9 @@ impl<'s> World<'s> {
     fn answer(&mut self, origin: Origin, outcome: Outcome, endpoint: EndpointId, counted: bool) {
         match origin {
             Origin::Attempt(att) => self.respond(att, outcome, endpoint, counted),
-            Origin::Consumer { group, part, epoch } => self.consumer_done(group, part, epoch, outcome),
+            Origin::Consumer { group, part, epoch } => {
+                self.sched.after(0, Ev::ConsumerAnswer { group, part, epoch, outcome })
+            }
         }
     }
 
@@ -2339,8 +2554,9 @@ impl<'s> World<'s> {
             self.answer(e.origin, Outcome::Failed(Cause::Unavailable), e.endpoint, e.counted);
         }
         let r = &mut self.replicas[replica as usize];
-        let n = r.queue.len() as u64;
+        let n = (r.queue.len() - r.stale as usize) as u64;
         r.queue.clear();
+        r.stale = 0;
         let service = r.service;
         self.svcs[service as usize].queued -= n;
         self.replicas[replica as usize].epoch
@@ -2491,9 +2707,14 @@ impl<'s> World<'s> {
         }
         for (i, r) in self.replicas.iter().enumerate() {
             let svc = &self.spec.services[r.service as usize];
-            if r.busy > svc.concurrency || r.queue.len() as u64 > svc.queue.capacity as u64 {
+            let queued = (r.queue.len() - r.stale as usize) as u64;
+            if r.busy > svc.concurrency || queued > svc.queue.capacity as u64 {
                 self.violations.push(format!("replica {i} over its bounds at the end"));
             }
+        }
+        let backlog = self.backlog_recount();
+        if backlog != self.backlog {
+            self.violations.push(format!("backlog counted {} but {backlog} messages wait", self.backlog));
         }
         let roots = self.calls.iter().filter(|(_, c)| matches!(c.parent, Parent::Root { .. })).count() as u64
             + self.sagas.len() as u64;

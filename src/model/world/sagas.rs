@@ -98,6 +98,14 @@ pub(super) struct SagaRun {
     paused: bool,
     /// Attempts carrying this saga's effects that may still execute.
     attempts: Vec<Id>,
+    /// `attempts`' length at which the ones that are gone are forgotten.
+    attempts_prune_at: usize,
+}
+
+impl SagaRun {
+    pub(super) fn def(&self) -> u32 {
+        self.def
+    }
 }
 
 /// Bit of step `i` (sagas have at most 64 steps; the resolver bounds them).
@@ -142,6 +150,7 @@ impl World<'_> {
             epoch: 0,
             paused: false,
             attempts: Vec::new(),
+            attempts_prune_at: 8,
         });
         self.saga_issue(id);
     }
@@ -195,10 +204,13 @@ impl World<'_> {
     /// Remembers an attempt that carries this saga's effect (to judge a late effect).
     pub(super) fn saga_track_attempt(&mut self, tag: EffectTag, att: Id) {
         if let Some(s) = self.sagas.get_mut(tag.saga) {
-            // Keep the list short: forget attempts that are gone.
-            if s.attempts.len() >= 8 {
+            // Keep the list short: forget attempts that are gone, each time the list has
+            // doubled since the last time (a saga retrying against hour-long actions keeps
+            // many alive; pruning on every push would cost the list's length each time).
+            if s.attempts.len() >= s.attempts_prune_at {
                 let attempts = &self.attempts;
                 s.attempts.retain(|a| attempts.contains(*a));
+                s.attempts_prune_at = (s.attempts.len() * 2).max(8);
             }
             s.attempts.push(att);
         }

@@ -130,6 +130,37 @@ pub(super) fn build(spec: &Spec) -> (Vec<TopicState>, Vec<GroupState>) {
 }
 
 impl World<'_> {
+    /// Messages now in partitions and outboxes, counted afresh (the invariant behind
+    /// `backlog`).
+    pub(super) fn backlog_recount(&self) -> u64 {
+        let parts: usize = self.groups.iter().flat_map(|g| g.parts.iter()).map(|p| p.queue.len()).sum();
+        let outboxes: usize = self.topics.iter().map(|t| t.outbox.len()).sum();
+        (parts + outboxes) as u64
+    }
+
+    /// `topic/group`, for messages.
+    pub(super) fn group_name(&self, g: u32) -> String {
+        let gs = &self.groups[g as usize];
+        let t = &self.spec.topics[gs.topic as usize];
+        format!("`{}/{}`", t.name, t.groups[gs.def].name)
+    }
+
+    /// Counts messages entering a partition or an outbox against `limits.max_backlog`.
+    fn grow_backlog(&mut self, n: u64) {
+        self.backlog += n;
+        let max = self.spec.limits.max_backlog;
+        if self.backlog > max && self.failure.is_none() {
+            self.failure = Some(RunError::Limit(format!(
+                "{} messages were waiting at once in topic partitions and outboxes at {:.3} s of \
+                 simulated time (the limit, counted once per consumer group); the consumers cannot \
+                 keep up (add consumers or partitions, or make the handler faster), or raise \
+                 /limits/max_backlog",
+                self.backlog,
+                self.sched.now() as f64 / 1e9
+            )));
+        }
+    }
+
     fn group_def(&self, g: u32) -> &Group {
         let gs = &self.groups[g as usize];
         &self.spec.topics[gs.topic as usize].groups[gs.def]
@@ -156,6 +187,7 @@ impl World<'_> {
         if outbox {
             // Written with the endpoint's own data, in its transaction; the relay
             // publishes it once the broker is reachable.
+            self.grow_backlog(1);
             let t = &mut self.topics[topic as usize];
             t.outbox.push_back(msg);
             if !t.relay_scheduled {
@@ -193,6 +225,7 @@ impl World<'_> {
         }
         if t.outage == 0 {
             let pending: Vec<Msg> = t.outbox.drain(..).collect();
+            self.backlog -= pending.len() as u64;
             for m in pending {
                 // The event keeps the time it was written: its latency to the consumers
                 // includes the time it waited in the outbox.
@@ -237,6 +270,7 @@ impl World<'_> {
             if self.sched.now() >= self.warmup {
                 gs.fig.max_lag = gs.fig.max_lag.max(gs.lag);
             }
+            self.grow_backlog(1);
             self.kick(g, part);
         }
     }
@@ -348,15 +382,17 @@ impl World<'_> {
         let part = &mut gs.parts[p as usize];
         part.queue[part.cursor].attempts = 0;
         part.cursor += 1;
+        let mut left = 0;
         if per_message {
-            commit(part);
+            left += commit(part);
         }
         if let Some(next) = part.handoff.take() {
             // The current owner finishes the message in hand and commits it first.
-            commit(part);
+            left += commit(part);
             part.owner = Some(next);
             part.epoch = part.epoch.wrapping_add(1);
         }
+        self.backlog -= left;
         self.kick(g, p);
     }
 
@@ -372,6 +408,7 @@ impl World<'_> {
     /// (p mod live)-th live consumer; consumers beyond the partition count idle).
     pub(super) fn rebalance(&mut self, g: u32) {
         let gs = &mut self.groups[g as usize];
+        let mut left = 0;
         let live: Vec<u32> =
             gs.consumers.iter().enumerate().filter(|(_, c)| c.alive).map(|(i, _)| i as u32).collect();
         for p in 0..gs.parts.len() {
@@ -391,12 +428,13 @@ impl World<'_> {
                 if part.busy {
                     part.handoff = want;
                 } else {
-                    commit(part);
+                    left += commit(part);
                     part.owner = want;
                     part.epoch = part.epoch.wrapping_add(1);
                 }
             }
         }
+        self.backlog -= left;
         for p in 0..self.groups[g as usize].parts.len() as u32 {
             self.kick(g, p);
         }
@@ -409,9 +447,11 @@ impl World<'_> {
         if !c.alive || c.epoch != epoch {
             return;
         }
+        let mut left = 0;
         for part in gs.parts.iter_mut().filter(|p| p.owner == Some(consumer)) {
-            commit(part);
+            left += commit(part);
         }
+        self.backlog -= left;
         self.sched.after(iv, Ev::CommitTick { group: g, consumer, epoch });
     }
 
@@ -515,7 +555,11 @@ impl World<'_> {
 }
 
 /// Commits the partition's handled messages: they will not be handed out again.
-fn commit(part: &mut Part) {
-    part.queue.drain(..part.cursor);
+/// Returns how many left the partition.
+#[must_use]
+fn commit(part: &mut Part) -> u64 {
+    let n = part.cursor;
+    part.queue.drain(..n);
     part.cursor = 0;
+    n as u64
 }
