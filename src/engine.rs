@@ -368,6 +368,7 @@ impl<T> Arena<T> {
 mod tests {
     use super::*;
     use rand::Rng as _;
+    use rand::RngExt;
 
     #[test]
     fn ties_break_by_insertion_order() {
@@ -392,6 +393,58 @@ mod tests {
         let order: Vec<char> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, vec!['a', 'b', 'c', 'd', 'e']);
         assert_eq!(s.pending(), 0);
+    }
+
+    /// The queue against a reference (a sorted map of `(time, seq)`), over random
+    /// interleavings of heap events, events in many lanes, pops and compactions.
+    #[test]
+    fn lanes_and_compaction_keep_the_reference_order() {
+        use std::collections::BTreeMap;
+        let mut rng = rng_stream(7, "test/scheduler");
+        for round in 0..50 {
+            let mut s: Scheduler<u64> = Scheduler::new();
+            let n_lanes = 1 + round % 70;
+            let delays: Vec<Nanos> = (0..n_lanes).map(|_| rng.random_range(0..1000)).collect();
+            for _ in 0..n_lanes {
+                s.add_lane();
+            }
+            let mut reference: BTreeMap<(Nanos, u64), u64> = BTreeMap::new();
+            let mut seq = 0u64;
+            let mut id = 0u64;
+            for _ in 0..5000 {
+                match rng.random_range(0..10) {
+                    0..=2 => {
+                        let d = rng.random_range(0..500);
+                        seq += 1;
+                        id += 1;
+                        reference.insert((s.now() + d, seq), id);
+                        s.after(d, id);
+                    }
+                    3..=5 => {
+                        let l = rng.random_range(0..n_lanes);
+                        seq += 1;
+                        id += 1;
+                        reference.insert((s.now() + delays[l], seq), id);
+                        s.after_in_lane(l as u32, delays[l], id);
+                    }
+                    6..=8 => {
+                        let want = reference.pop_first().map(|((t, _), v)| (t, v));
+                        assert_eq!(s.pop(), want);
+                    }
+                    _ => {
+                        // Drop the events with odd ids, as a model drops stale timers.
+                        s.compact(|v| v % 2 == 0);
+                        reference.retain(|_, v| *v % 2 == 0);
+                    }
+                }
+                assert_eq!(s.pending(), reference.len());
+                assert_eq!(s.peek_time(), reference.first_key_value().map(|((t, _), _)| *t));
+            }
+            while let Some(want) = reference.pop_first() {
+                assert_eq!(s.pop(), Some((want.0.0, want.1)));
+            }
+            assert_eq!(s.pop(), None);
+        }
     }
 
     #[test]

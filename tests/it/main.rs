@@ -10,3 +10,4 @@ mod mechanisms;
 mod messaging;
 mod props;
 mod reports;
+mod robustness;
