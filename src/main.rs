@@ -24,7 +24,7 @@ struct Cli {
 enum Cmd {
     /// Simulate a scenario and print its summary.
     #[command(after_help = "Examples:\n  faultline run scenarios/mmc.json\n  \
-        faultline run scenarios/checkout.json --variant tight --seed 7 --out out/\n  \
+        faultline run scenarios/checkout.json --variant payment-x4 --seed 7 --out out/\n  \
         faultline run scenarios/checkout.json --set /warmup=30s --json")]
     Run {
         /// The scenario file (JSON).
@@ -39,7 +39,9 @@ enum Cmd {
         /// the value is parsed as JSON, or taken as a string if it is not JSON.
         #[arg(long = "set", value_name = "PTR=VALUE")]
         sets: Vec<String>,
-        /// Write summary.json and timeseries.csv to this folder.
+        /// Write summary.json, timeseries.csv and the report (HTML, Markdown, SVG charts) to
+        /// this folder: a new or empty one, or one faultline wrote before (it first removes
+        /// the files its manifest `.faultline-out` lists); any other folder is refused.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print the summary JSON instead of the table.
@@ -65,7 +67,8 @@ enum Cmd {
         /// Threads to run on (default: all cores). The result does not depend on it.
         #[arg(long)]
         jobs: Option<usize>,
-        /// Write compare.json, compare.md, compare.html and the overlay charts here.
+        /// Write compare.json, compare.md, compare.html and the overlay charts to this folder
+        /// (under the same rule as `run --out`).
         #[arg(long)]
         out: Option<PathBuf>,
     },
