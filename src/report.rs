@@ -1,4 +1,4 @@
-//! Output: the summary JSON of the contract in DESIGN.md, the tidy time-series CSV, and
+//! Output: the summary JSON (its contract is listed in README.md), the tidy time-series CSV, and
 //! the readable table that `faultline run` prints.
 //!
 //! Everything here is a pure function of the spec and the run's figures, so the same

@@ -509,6 +509,45 @@ fn keys(v: &serde_json::Value) -> Vec<&str> {
     v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().map(|k| k.as_str()).collect()
 }
 
+/// The summary JSON's keys, in the order the README's contract lists them.
+#[test]
+fn summary_keys_are_the_readme_contract() {
+    let spec = scenario("checkout-brownout.json", None);
+    let summary = summary_json(&spec, &simulate(&spec));
+    assert_eq!(
+        keys(&summary),
+        [
+            "scenario",
+            "variant",
+            "seed",
+            "window_s",
+            "events",
+            "workloads",
+            "endpoints",
+            "calls",
+            "services",
+            "sagas",
+            "topics"
+        ]
+    );
+    let first = |section: &str| summary[section].as_object().unwrap().values().next().unwrap().clone();
+    let w = first("workloads");
+    assert_eq!(keys(&w), ["offered", "ok", "degraded", "failed", "in_flight", "goodput_rps", "latency_ms"]);
+    assert_eq!(keys(&w["latency_ms"]), ["mean", "p50", "p90", "p99", "p999", "max"]);
+    assert_eq!(
+        keys(&w["failed"]),
+        ["timeout", "rejected", "unavailable", "circuit_open", "bulkhead_full", "error", "declined"]
+    );
+    assert_eq!(
+        keys(&first("endpoints")),
+        ["requests", "ok", "failed", "latency_ms", "utilization", "queue_max", "abandoned"]
+    );
+    let c = first("calls");
+    assert_eq!(keys(&c), ["calls", "attempts", "retries", "hedges", "ok", "failed", "latency_ms", "breaker"]);
+    assert_eq!(keys(&c["breaker"]), ["opened", "open_s"]);
+    assert_eq!(keys(&first("services")), ["replicas", "utilization", "queue_max"]);
+}
+
 /// The contract's keys come first, in its order, the extensions after.
 fn assert_saga_topic_sections(summary: &serde_json::Value) {
     assert_eq!(keys(&summary["sagas"]), ["fulfillment"]);
