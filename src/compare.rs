@@ -173,7 +173,7 @@ impl Comparison {
             }
         }
         self.charts[v].add(d.charts);
-        self.events += d.events;
+        self.events = self.events.saturating_add(d.events);
         self.violations.extend(d.violations);
     }
 

@@ -175,7 +175,7 @@ fn run(path: &Path, opts: &LoadOptions, out: Option<&Path>, json: bool) -> Resul
         note!("error: {e}\nreplay: {replay}");
         ExitCode::from(1)
     })?;
-    let requests: u64 = output.workloads.iter().map(|w| w.offered).sum();
+    let requests = output.workloads.iter().fold(0u64, |a, w| a.saturating_add(w.offered));
     // Read when called: after every output is written, so the peak includes writing them.
     let stats = || {
         format!(
