@@ -90,6 +90,17 @@ fn a_run_that_hits_its_event_limit_says_so_and_exits_1() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("event limit"), "{}", stderr(&o));
     assert!(stderr(&o).contains("replay:"), "{}", stderr(&o));
+    // Any limit: the message names it and how to raise it; no output is written.
+    let dir = fresh("limit");
+    let o = bin()
+        .args(["run", "scenarios/checkout.json", "--set", "/limits={\"max_in_flight\": 5}", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("/limits/max_in_flight"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("replay:") && !stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(!dir.join("summary.json").exists());
 }
 
 /// Peak memory (MiB) the binary reported on standard error for a run.
@@ -526,4 +537,23 @@ fn every_help_example_runs() {
         }
     }
     assert!(ran >= 6, "only {ran} examples");
+}
+
+#[test]
+fn a_variant_without_a_workload_compares_as_missing_figures() {
+    // It used to index the first variant's workloads into every variant's runs: a
+    // panic when a variant removed one.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("scenarios/cascade.json").unwrap()).unwrap();
+    v["variants"]["solo"] = serde_json::json!({"/workload/0": null});
+    v["duration"] = "30s".into();
+    let path = temp_scenario("cascade-solo", &serde_json::to_string_pretty(&v).unwrap());
+    let dir = fresh("solo");
+    let o = bin().arg("compare").arg(&path).args(["--seeds", "2", "--out"]).arg(&dir).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("compare.json")).unwrap()).unwrap();
+    assert!(j["workloads"]["searchers"]["solo"]["p99"]["mean"].is_null());
+    assert!(j["workloads"]["recommended"]["solo"]["p99"]["mean"].is_f64());
+    let _ = std::fs::remove_dir_all(dir);
 }
