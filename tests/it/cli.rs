@@ -520,8 +520,13 @@ fn every_help_example_runs() {
         let o = bin().args([sub, "--help"]).output().unwrap();
         assert!(o.status.success());
         let help = stdout(&o);
-        let examples: Vec<&str> =
-            help.lines().map(str::trim).filter(|l| l.starts_with("faultline ")).collect();
+        // The lines after `Example:` or `Examples:`, to the end of the help.
+        let examples: Vec<&str> = help
+            .lines()
+            .map(str::trim)
+            .skip_while(|l| !l.starts_with("Example"))
+            .filter(|l| l.starts_with("faultline "))
+            .collect();
         assert!(!examples.is_empty(), "`{sub} --help` has no example:\n{help}");
         for ex in examples {
             let cwd = fresh(&format!("help-{ran}"));
