@@ -191,7 +191,7 @@ impl Comparison {
 
 /// Runs of one chunk in flight per thread, about: enough to keep every thread busy
 /// while the slowest run of a chunk finishes, few enough that memory stays bounded.
-const RUNS_PER_THREAD: usize = 2;
+const RUNS_PER_THREAD: usize = 4;
 
 /// Runs every variant on every seed and folds the runs into a comparison;
 /// `specs[v]` is variant `v`'s spec, and its run on seed `s` is that spec with its seed
