@@ -69,17 +69,34 @@ pub struct RunDigest {
     violations: Vec<String>,
 }
 
-/// A run of a comparison that failed (it hit a limit).
+/// A run of a comparison that failed.
 #[derive(Debug)]
 pub struct RunFailure {
     pub variant: String,
     pub seed: u64,
-    pub error: RunError,
+    pub error: Failure,
+}
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// It hit one of its limits.
+    Limit(RunError),
+    /// The model panicked: a bug in faultline (the panic message is on standard error).
+    Panic,
 }
 
 impl std::fmt::Display for RunFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "variant {}, seed {}: {}", self.variant, self.seed, self.error)
+        match &self.error {
+            Failure::Limit(e) => write!(f, "variant {}, seed {}: {e}", self.variant, self.seed),
+            Failure::Panic => write!(
+                f,
+                "variant {}, seed {}: internal error: the simulation panicked (a bug in faultline; please \
+                 report it with the replay command)",
+                self.variant, self.seed
+            ),
+        }
     }
 }
 
@@ -216,11 +233,16 @@ pub fn run_all(
             .map(|&(v, seed)| {
                 let mut spec = c.specs[v].clone();
                 spec.seed = seed;
-                let r = crate::model::run(&spec);
+                // A panic in one run fails that run, named, rather than the process.
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    crate::model::run(&spec).map(|out| c.digest(v, &out))
+                }));
                 tick();
+                let failed = |error| RunFailure { variant: c.variants[v].clone(), seed, error };
                 match r {
-                    Ok(out) => Ok(c.digest(v, &out)),
-                    Err(error) => Err(RunFailure { variant: c.variants[v].clone(), seed, error }),
+                    Ok(Ok(d)) => Ok(d),
+                    Ok(Err(e)) => Err(failed(Failure::Limit(e))),
+                    Err(_) => Err(failed(Failure::Panic)),
                 }
             })
             .collect();

@@ -163,18 +163,31 @@ fn run(path: &Path, opts: &LoadOptions, out: Option<&Path>, json: bool) -> Resul
     let replay = replay_command(path, spec.seed, opts);
     let wall = Instant::now();
     let bar = progress_bar(1000, "simulating");
-    let result = faultline::model::run_with_progress(&spec, &|f| {
-        // Shown only once a run has taken a second, and only on a terminal.
-        if wall.elapsed().as_secs_f64() > 1.0 {
-            bar.set_position((f * 1000.0) as u64);
-        }
-    });
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        faultline::model::run_with_progress(&spec, &|f| {
+            // Shown only once a run has taken a second, and only on a terminal.
+            if wall.elapsed().as_secs_f64() > 1.0 {
+                bar.set_position((f * 1000.0) as u64);
+            }
+        })
+    }));
     bar.finish_and_clear();
     let elapsed = wall.elapsed().as_secs_f64();
-    let output = result.map_err(|e| {
-        note!("error: {e}\nreplay: {replay}");
-        ExitCode::from(1)
-    })?;
+    let output = match result {
+        Ok(Ok(output)) => output,
+        Ok(Err(e)) => {
+            note!("error: {e}\nreplay: {replay}");
+            return Err(ExitCode::from(1));
+        }
+        // The panic's message is already on standard error; exit 1 like any failure.
+        Err(_) => {
+            note!(
+                "internal error: the simulation panicked (a bug in faultline; please report it with the replay \
+                 command)\nreplay: {replay}"
+            );
+            return Err(ExitCode::from(1));
+        }
+    };
     let requests = output.workloads.iter().fold(0u64, |a, w| a.saturating_add(w.offered));
     // Read when called: after every output is written, so the peak includes writing them.
     let stats = || {
