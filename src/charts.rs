@@ -32,13 +32,104 @@ pub struct Chart {
     pub caption: String,
 }
 
-/// The runs of one variant in a comparison.
+/// What the comparison charts need of one variant's runs, folded in one run at a time
+/// (in seed order, so that the sums are always added in the same order): per workload
+/// of the variant, its latency histogram merged over the seeds and, per interval, the
+/// sum and the count of the seeds' finite goodput and p99 values. Its size does not
+/// grow with the number of seeds.
 #[derive(Debug)]
 pub struct VariantRuns {
     pub name: String,
     pub spec: Spec,
-    /// One per seed, seeds `1..=N`.
-    pub outputs: Vec<RunOutput>,
+    /// Runs folded in so far.
+    pub runs: usize,
+    /// Interval ends (s) of the first run.
+    xs: Vec<f64>,
+    /// The fewest intervals of any run folded in.
+    n: usize,
+    /// Per workload of `spec`, in its order.
+    workloads: Vec<WorkloadFold>,
+}
+
+#[derive(Debug, Default)]
+struct WorkloadFold {
+    latency: LatencyHist,
+    goodput: Vec<(f64, usize)>,
+    p99: Vec<(f64, usize)>,
+}
+
+/// What the comparison charts need of one run (see [`VariantRuns`]), taken from it as
+/// soon as it finishes so that the run itself can be dropped.
+#[derive(Debug)]
+pub struct RunCharts {
+    xs: Vec<f64>,
+    /// Per workload of the spec: latency, goodput and p99 per interval.
+    workloads: Vec<(LatencyHist, Vec<f64>, Vec<f64>)>,
+}
+
+impl RunCharts {
+    /// Takes the chart data of `out`, a run of `spec`.
+    pub fn of(spec: &Spec, out: &RunOutput) -> RunCharts {
+        let workloads = spec
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let latency = out.workloads.get(i).map(|f| f.latency.clone()).unwrap_or_default();
+                (
+                    latency,
+                    rate_values(&out.series, Scope::Workload, &w.name, "ok"),
+                    column_values(&out.series, Scope::Workload, &w.name, "p99_ms"),
+                )
+            })
+            .collect();
+        RunCharts { xs: times_s(&out.series), workloads }
+    }
+}
+
+/// Adds the finite values of `vals` to the running `(sum, count)` of each interval.
+fn fold_values(acc: &mut [(f64, usize)], vals: &[f64]) {
+    for (a, v) in acc.iter_mut().zip(vals) {
+        if v.is_finite() {
+            a.0 += v;
+            a.1 += 1;
+        }
+    }
+}
+
+impl VariantRuns {
+    /// No runs yet.
+    pub fn new(name: String, spec: Spec) -> VariantRuns {
+        let workloads = spec.workloads.iter().map(|_| WorkloadFold::default()).collect();
+        VariantRuns { name, spec, runs: 0, xs: Vec::new(), n: 0, workloads }
+    }
+
+    /// Folds in one more run of this variant; call it in seed order.
+    pub fn add(&mut self, run: RunCharts) {
+        if self.runs == 0 {
+            self.n = run.xs.len();
+            // Sums start at -0.0, as `Iterator::sum` of floats does.
+            for w in &mut self.workloads {
+                w.goodput = vec![(-0.0, 0); run.xs.len()];
+                w.p99 = vec![(-0.0, 0); run.xs.len()];
+            }
+            self.xs = run.xs;
+        } else {
+            self.n = self.n.min(run.xs.len());
+        }
+        self.runs += 1;
+        for (w, (latency, goodput, p99)) in self.workloads.iter_mut().zip(run.workloads) {
+            w.latency.merge(&latency);
+            fold_values(&mut w.goodput, &goodput);
+            fold_values(&mut w.p99, &p99);
+        }
+    }
+
+    /// Folds in one more run of this variant (its chart data); call it in seed order.
+    pub fn add_run(&mut self, out: &RunOutput) {
+        let r = RunCharts::of(&self.spec, out);
+        self.add(r);
+    }
 }
 
 // ---- palette -------------------------------------------------------------------------
@@ -1356,28 +1447,21 @@ pub fn compare_charts(variants: &[VariantRuns]) -> Vec<Chart> {
 
     for wl in &workloads {
         // Spectrum of the merged histograms.
-        let merged: Vec<(String, LatencyHist)> = variants
+        let empty = LatencyHist::default();
+        let merged: Vec<(String, &LatencyHist)> = variants
             .iter()
             .map(|v| {
-                let mut h = LatencyHist::default();
-                if let Some(i) = v.spec.workloads.iter().position(|w| &w.name == wl) {
-                    for o in &v.outputs {
-                        if let Some(f) = o.workloads.get(i) {
-                            h.merge(&f.latency);
-                        }
-                    }
-                }
-                (v.name.clone(), h)
+                let h = v.spec.workloads.iter().position(|w| &w.name == wl).map(|i| &v.workloads[i].latency);
+                (v.name.clone(), h.unwrap_or(&empty))
             })
             .collect();
-        let refs: Vec<(String, &LatencyHist)> = merged.iter().map(|(n, h)| (n.clone(), h)).collect();
         charts.push(spectrum_chart(
             &mut names,
             "compare-spectrum",
             wl,
             &format!("Latency by percentile: {wl}, by variant"),
             &format!("Which variant gives {wl} the lowest latency at each percentile, tail included (all seeds merged)?"),
-            &refs,
+            &merged,
         ));
 
         let goodput: Vec<Vec<(f64, f64)>> =
@@ -1434,23 +1518,21 @@ enum Metric {
 }
 
 /// `(interval end in s, mean over the seeds that have a value)`; `NaN` where none has.
+/// A workload the variant does not have reads as no successes and no latency.
 fn mean_over_seeds(v: &VariantRuns, wl: &str, m: Metric) -> Vec<(f64, f64)> {
-    let Some(first) = v.outputs.first() else { return Vec::new() };
-    let n = v.outputs.iter().map(|o| o.series.ends.len()).min().unwrap_or(0);
-    let xs = times_s(&first.series);
-    let per_seed: Vec<Vec<f64>> = v
-        .outputs
-        .iter()
-        .map(|o| match m {
-            Metric::Goodput => rate_values(&o.series, Scope::Workload, wl, "ok"),
-            Metric::P99 => column_values(&o.series, Scope::Workload, wl, "p99_ms"),
-        })
-        .collect();
-    (0..n)
+    if v.runs == 0 {
+        return Vec::new();
+    }
+    let fold = v.spec.workloads.iter().position(|w| w.name == wl).map(|i| &v.workloads[i]);
+    (0..v.n)
         .map(|i| {
-            let vals: Vec<f64> = per_seed.iter().map(|s| s[i]).filter(|x| x.is_finite()).collect();
-            let mean = if vals.is_empty() { f64::NAN } else { vals.iter().sum::<f64>() / vals.len() as f64 };
-            (xs[i], mean)
+            let (sum, count) = match (fold, m) {
+                (Some(f), Metric::Goodput) => f.goodput[i],
+                (Some(f), Metric::P99) => f.p99[i],
+                (None, Metric::Goodput) => (0.0, v.runs),
+                (None, Metric::P99) => (0.0, 0),
+            };
+            (v.xs[i], if count == 0 { f64::NAN } else { sum / count as f64 })
         })
         .collect()
 }

@@ -4,9 +4,18 @@
 //! The seeds are shared by all variants (common random numbers: the same arrivals and
 //! the same service times), so the difference to the first variant is computed seed by
 //! seed (a paired comparison) and its interval is usually much narrower than the
-//! intervals of the two means. Runs go in parallel across a rayon pool and are collected
-//! by index, so the result does not depend on the number of threads.
+//! intervals of the two means.
+//!
+//! Memory does not grow with the number of runs beyond a few numbers per run: each run
+//! is reduced, as soon as it finishes, to its key figures and the data of the overlay
+//! charts ([`RunDigest`]), and the digests are folded into the comparison in run order
+//! (variant by variant, seed by seed). Runs go in parallel on a rayon pool in chunks of
+//! a bounded size, each chunk folded in index order before the next starts, so the
+//! floating-point sums are always added in the same order and the result does not
+//! depend on the number of threads.
 
+use crate::charts::{RunCharts, VariantRuns};
+use crate::html::seeds_label;
 use crate::model::{RunError, RunOutput};
 use crate::report::text_table;
 use crate::spec::Spec;
@@ -22,52 +31,226 @@ pub struct Figure {
     pub per_seed: Vec<f64>,
 }
 
-/// All runs of a comparison, variants in the order asked, seeds in order.
+/// The figures of one table, per variant (`[variant][figure]`).
+pub type PerVariant = Vec<Vec<Figure>>;
+
+/// One figure's name, unit and value in one run.
+type Value1 = (&'static str, &'static str, f64);
+
+/// A comparison: the variants, the seeds, and what their runs measured, folded run by
+/// run ([`Comparison::add`]).
 pub struct Comparison {
     pub scenario: String,
     pub description: String,
     pub seeds: Vec<u64>,
     pub variants: Vec<String>,
-    /// `runs[v][s]`: variant `v` on seed `s`.
+    /// One per variant (its runs differ from it only by their seed).
     pub specs: Vec<Spec>,
-    pub runs: Vec<Vec<RunOutput>>,
+    /// Per workload of the first variant: its table.
+    workload_tables: Vec<(String, PerVariant)>,
+    /// Per saga of any variant: its table.
+    saga_tables: Vec<(String, PerVariant)>,
+    /// Per consumer group of any variant (`(topic, group)`): its table.
+    group_tables: Vec<((String, String), PerVariant)>,
+    /// Per variant: what the overlay charts need.
+    charts: Vec<VariantRuns>,
+    /// Events simulated, over every run.
+    pub events: u64,
+    /// Invariants the model broke, over every run (always empty unless it has a bug).
+    pub violations: Vec<String>,
 }
 
-/// Runs every (variant, seed) pair; `specs[v][s]` must already carry the seed. `tick`
-/// is called once per finished run (for a progress bar), from any thread.
+/// What a comparison keeps of one run: its figures for every table (in the order of
+/// [`Comparison`]'s tables), its chart data, its events and violations.
+pub struct RunDigest {
+    tables: Vec<Vec<Value1>>,
+    charts: RunCharts,
+    events: u64,
+    violations: Vec<String>,
+}
+
+/// A run of a comparison that failed.
+#[derive(Debug)]
+pub struct RunFailure {
+    pub variant: String,
+    pub seed: u64,
+    pub error: Failure,
+}
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// It hit one of its limits.
+    Limit(RunError),
+    /// The model panicked: a bug in faultline (the panic message is on standard error).
+    Panic,
+}
+
+impl std::fmt::Display for RunFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.error {
+            Failure::Limit(e) => write!(f, "variant {}, seed {}: {e}", self.variant, self.seed),
+            Failure::Panic => write!(
+                f,
+                "variant {}, seed {}: internal error: the simulation panicked (a bug in faultline; please \
+                 report it with the replay command)",
+                self.variant, self.seed
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RunFailure {}
+
+/// Names in the order the variants list them: the first variant's, then any another
+/// adds.
+fn names_in_order<T: PartialEq>(specs: &[Spec], of: impl Fn(&Spec) -> Vec<T>) -> Vec<T> {
+    let mut names: Vec<T> = Vec::new();
+    for spec in specs {
+        for n in of(spec) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    names
+}
+
+impl Comparison {
+    /// A comparison of `variants` (`specs[v]` is variant `v`'s spec) on `seeds`, with no
+    /// run folded in yet. `specs` must not be empty.
+    pub fn new(variants: Vec<String>, specs: Vec<Spec>, seeds: Vec<u64>) -> Comparison {
+        let first = &specs[0];
+        let empty = || variants.iter().map(|_| Vec::new()).collect::<PerVariant>();
+        let workload_tables = first.workloads.iter().map(|w| (w.name.clone(), empty())).collect();
+        let saga_tables = names_in_order(&specs, |s| s.sagas.iter().map(|g| g.name.clone()).collect())
+            .into_iter()
+            .map(|n| (n, empty()))
+            .collect();
+        let group_tables = names_in_order(&specs, |s| {
+            s.topics.iter().flat_map(|t| t.groups.iter().map(|g| (t.name.clone(), g.name.clone()))).collect()
+        })
+        .into_iter()
+        .map(|k| (k, empty()))
+        .collect();
+        let charts =
+            variants.iter().zip(&specs).map(|(v, s)| VariantRuns::new(v.clone(), s.clone())).collect();
+        Comparison {
+            scenario: first.name.clone(),
+            description: first.description.clone(),
+            seeds,
+            variants,
+            workload_tables,
+            saga_tables,
+            group_tables,
+            charts,
+            specs,
+            events: 0,
+            violations: Vec::new(),
+        }
+    }
+
+    /// Reduces `out`, a run of variant `v`, to what the comparison keeps of it.
+    pub fn digest(&self, v: usize, out: &RunOutput) -> RunDigest {
+        let spec = &self.specs[v];
+        let mut tables = Vec::new();
+        for (wl, _) in &self.workload_tables {
+            tables.push(workload_figures(spec, out, wl));
+        }
+        for (name, _) in &self.saga_tables {
+            tables.push(saga_figures_of(spec, out, name));
+        }
+        for ((topic, group), _) in &self.group_tables {
+            tables.push(group_figures_of(spec, out, topic, group));
+        }
+        RunDigest {
+            tables,
+            charts: RunCharts::of(spec, out),
+            events: out.events,
+            violations: out.violations.clone(),
+        }
+    }
+
+    /// Folds in the digest of the next run of variant `v`. Runs must come variant by
+    /// variant in the order of `variants`, seed by seed in the order of `seeds`.
+    pub fn fold(&mut self, v: usize, d: RunDigest) {
+        let tables = self
+            .workload_tables
+            .iter_mut()
+            .map(|t| &mut t.1)
+            .chain(self.saga_tables.iter_mut().map(|t| &mut t.1))
+            .chain(self.group_tables.iter_mut().map(|t| &mut t.1));
+        for (per_variant, values) in tables.zip(d.tables) {
+            let figs = &mut per_variant[v];
+            for (i, (name, unit, x)) in values.into_iter().enumerate() {
+                if figs.len() <= i {
+                    figs.push(Figure { name, unit, per_seed: Vec::new() });
+                }
+                figs[i].per_seed.push(x);
+            }
+        }
+        self.charts[v].add(d.charts);
+        self.events = self.events.saturating_add(d.events);
+        self.violations.extend(d.violations);
+    }
+
+    /// Digests and folds in the next run of variant `v` (see [`Comparison::fold`]).
+    pub fn add(&mut self, v: usize, out: &RunOutput) {
+        let d = self.digest(v, out);
+        self.fold(v, d);
+    }
+
+    /// Hands the chart data over, variant by variant.
+    pub fn into_variant_runs(self) -> Vec<VariantRuns> {
+        self.charts
+    }
+}
+
+/// Runs of one chunk in flight per thread, about: enough to keep every thread busy
+/// while the slowest run of a chunk finishes, few enough that memory stays bounded.
+const RUNS_PER_THREAD: usize = 4;
+
+/// Runs every variant on every seed and folds the runs into a comparison;
+/// `specs[v]` is variant `v`'s spec, and its run on seed `s` is that spec with its seed
+/// replaced (the seed is applied last when a scenario loads, so this is the spec
+/// loading with `--seed s` gives). `tick` is called once per finished run (for a
+/// progress bar), from any thread. Call it inside the rayon pool to run on; the result
+/// does not depend on its number of threads. The first run that fails, in run order,
+/// is the error.
 pub fn run_all(
-    specs: Vec<Vec<Spec>>,
+    specs: Vec<Spec>,
     variants: Vec<String>,
     seeds: Vec<u64>,
     tick: &(dyn Fn() + Sync),
-) -> Result<Comparison, RunError> {
-    let flat: Vec<&Spec> = specs.iter().flatten().collect();
-    let results: Vec<Result<RunOutput, RunError>> = flat
-        .par_iter()
-        .map(|s| {
-            let r = crate::model::run(s);
-            tick();
-            r
-        })
-        .collect();
-    let mut runs: Vec<Vec<RunOutput>> = Vec::with_capacity(variants.len());
-    let mut it = results.into_iter();
-    for _ in 0..variants.len() {
-        let mut v = Vec::with_capacity(seeds.len());
-        for _ in 0..seeds.len() {
-            v.push(it.next().expect("one result per run")?);
+) -> Result<Comparison, RunFailure> {
+    let mut c = Comparison::new(variants, specs, seeds);
+    let pairs: Vec<(usize, u64)> =
+        (0..c.variants.len()).flat_map(|v| c.seeds.iter().map(move |&s| (v, s))).collect();
+    let chunk = (RUNS_PER_THREAD * rayon::current_num_threads()).max(1);
+    for part in pairs.chunks(chunk) {
+        let digests: Vec<Result<RunDigest, RunFailure>> = part
+            .par_iter()
+            .map(|&(v, seed)| {
+                let mut spec = c.specs[v].clone();
+                spec.seed = seed;
+                // A panic in one run fails that run, named, rather than the process.
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    crate::model::run(&spec).map(|out| c.digest(v, &out))
+                }));
+                tick();
+                let failed = |error| RunFailure { variant: c.variants[v].clone(), seed, error };
+                match r {
+                    Ok(Ok(d)) => Ok(d),
+                    Ok(Err(e)) => Err(failed(Failure::Limit(e))),
+                    Err(_) => Err(failed(Failure::Panic)),
+                }
+            })
+            .collect();
+        for (d, &(v, _)) in digests.into_iter().zip(part) {
+            c.fold(v, d?);
         }
-        runs.push(v);
     }
-    let first = &specs[0][0];
-    Ok(Comparison {
-        scenario: first.name.clone(),
-        description: first.description.clone(),
-        seeds,
-        variants,
-        specs: specs.into_iter().map(|mut v| v.swap_remove(0)).collect(),
-        runs,
-    })
+    Ok(c)
 }
 
 /// Student's t quantile at 0.975 for `dof` degrees of freedom (95% two-sided).
@@ -101,9 +284,23 @@ pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
     (m, t975(n - 1) * (var / n as f64).sqrt())
 }
 
-/// The key figures of one workload in one run.
-fn workload_figures(spec: &Spec, out: &RunOutput, w: usize) -> Vec<(&'static str, &'static str, f64)> {
-    let f = &out.workloads[w];
+/// The key figures of workload `name` in one run; `NaN` when the variant has no such
+/// workload or the run no figures for it.
+fn workload_figures(spec: &Spec, out: &RunOutput, name: &str) -> Vec<Value1> {
+    let f = spec.workloads.iter().position(|w| w.name == name).and_then(|w| out.workloads.get(w));
+    let Some(f) = f else {
+        let names = [
+            ("success", "%"),
+            ("goodput", "req/s"),
+            ("p50", "ms"),
+            ("p99", "ms"),
+            ("p99.9", "ms"),
+            ("retries/request", ""),
+            ("hedges/request", ""),
+            ("breaker open", "replica-s"),
+        ];
+        return names.into_iter().map(|(n, u)| (n, u, f64::NAN)).collect();
+    };
     let ended = f.outcomes.ended();
     let q = |p: f64| f.latency.quantile_ms(p).unwrap_or(f64::NAN);
     // Retries and hedges on every edge, per request this workload offered (the edges are
@@ -112,7 +309,6 @@ fn workload_figures(spec: &Spec, out: &RunOutput, w: usize) -> Vec<(&'static str
     let retries: u64 = out.edges.iter().map(|e| e.retries).sum();
     let hedges: u64 = out.edges.iter().map(|e| e.hedges).sum();
     let breaker_open: f64 = out.edges.iter().map(|e| e.breaker_open_s).sum();
-    let _ = spec;
     vec![
         ("success", "%", if ended > 0 { 100.0 * f.outcomes.ok as f64 / ended as f64 } else { f64::NAN }),
         ("goodput", "req/s", f.outcomes.ok as f64 / out.window_s.max(1e-9)),
@@ -125,72 +321,15 @@ fn workload_figures(spec: &Spec, out: &RunOutput, w: usize) -> Vec<(&'static str
     ]
 }
 
-/// Per workload, per figure, per variant: the values across seeds.
-pub fn figures(c: &Comparison) -> Vec<(String, PerVariant)> {
-    let spec0 = &c.specs[0];
-    let mut out = Vec::new();
-    for (w, wl) in spec0.workloads.iter().enumerate() {
-        let mut per_variant = Vec::new();
-        for (v, runs) in c.runs.iter().enumerate() {
-            let mut figs: Vec<Figure> = Vec::new();
-            for run in runs {
-                for (i, (name, unit, x)) in workload_figures(&c.specs[v], run, w).into_iter().enumerate() {
-                    if figs.len() <= i {
-                        figs.push(Figure { name, unit, per_seed: Vec::new() });
-                    }
-                    figs[i].per_seed.push(x);
-                }
-            }
-            per_variant.push(figs);
-        }
-        out.push((wl.name.clone(), per_variant));
-    }
-    out
-}
-
-/// The figures of one table, per variant (`[variant][figure]`).
-pub type PerVariant = Vec<Vec<Figure>>;
-
-/// Names in the order the variants list them: the first variant's, then any another
-/// adds.
-fn names_in_order<T: PartialEq>(c: &Comparison, of: impl Fn(&Spec) -> Vec<T>) -> Vec<T> {
-    let mut names: Vec<T> = Vec::new();
-    for spec in &c.specs {
-        for n in of(spec) {
-            if !names.contains(&n) {
-                names.push(n);
-            }
-        }
-    }
-    names
-}
-
-/// Collects `figs(spec, run)` over every variant and seed into one figure list per
-/// variant.
-fn collect(
-    c: &Comparison,
-    figs: impl Fn(&Spec, &RunOutput) -> Vec<(&'static str, &'static str, f64)>,
-) -> PerVariant {
-    let mut per_variant = Vec::new();
-    for (v, runs) in c.runs.iter().enumerate() {
-        let mut out: Vec<Figure> = Vec::new();
-        for run in runs {
-            for (i, (name, unit, x)) in figs(&c.specs[v], run).into_iter().enumerate() {
-                if out.len() <= i {
-                    out.push(Figure { name, unit, per_seed: Vec::new() });
-                }
-                out[i].per_seed.push(x);
-            }
-        }
-        per_variant.push(out);
-    }
-    per_variant
+/// Per workload of the first variant, per figure, per variant: the values across seeds.
+pub fn figures(c: &Comparison) -> &[(String, PerVariant)] {
+    &c.workload_tables
 }
 
 /// The key figures of the saga `name` in one run: each outcome as a share of the sagas
 /// started, and the orphaned effects per 1000 sagas started. `NaN` when the variant has
 /// no such saga, the run no figures for it, or no saga started.
-fn saga_figures_of(spec: &Spec, out: &RunOutput, name: &str) -> Vec<(&'static str, &'static str, f64)> {
+fn saga_figures_of(spec: &Spec, out: &RunOutput, name: &str) -> Vec<Value1> {
     let f = spec
         .sagas
         .iter()
@@ -213,12 +352,7 @@ fn saga_figures_of(spec: &Spec, out: &RunOutput, name: &str) -> Vec<(&'static st
 
 /// The key figures of consumer group `group` of `topic` in one run; `NaN` when the
 /// variant has no such group or the run no figures for it.
-fn group_figures_of(
-    spec: &Spec,
-    out: &RunOutput,
-    topic: &str,
-    group: &str,
-) -> Vec<(&'static str, &'static str, f64)> {
+fn group_figures_of(spec: &Spec, out: &RunOutput, topic: &str, group: &str) -> Vec<Value1> {
     let f = spec
         .topics
         .iter()
@@ -240,38 +374,24 @@ fn group_figures_of(
 }
 
 /// Per saga of any variant, per figure, per variant: the values across seeds.
-pub fn saga_figures(c: &Comparison) -> Vec<(String, PerVariant)> {
-    names_in_order(c, |s| s.sagas.iter().map(|g| g.name.clone()).collect())
-        .into_iter()
-        .map(|name| {
-            let per_variant = collect(c, |spec, run| saga_figures_of(spec, run, &name));
-            (name, per_variant)
-        })
-        .collect()
+pub fn saga_figures(c: &Comparison) -> &[(String, PerVariant)] {
+    &c.saga_tables
 }
 
 /// Per consumer group of any variant (`(topic, group)`), per figure, per variant: the
 /// values across seeds.
-pub fn group_figures(c: &Comparison) -> Vec<((String, String), PerVariant)> {
-    let keys = names_in_order(c, |s| {
-        s.topics.iter().flat_map(|t| t.groups.iter().map(|g| (t.name.clone(), g.name.clone()))).collect()
-    });
-    keys.into_iter()
-        .map(|(topic, group)| {
-            let per_variant = collect(c, |spec, run| group_figures_of(spec, run, &topic, &group));
-            ((topic, group), per_variant)
-        })
-        .collect()
+pub fn group_figures(c: &Comparison) -> &[((String, String), PerVariant)] {
+    &c.group_tables
 }
 
 /// Every table of a comparison, in order: `(heading, figures per variant)`, the
 /// workloads first, then the sagas (`saga NAME`), then the consumer groups
 /// (`consumer group TOPIC/GROUP`).
-fn tables(c: &Comparison) -> Vec<(String, PerVariant)> {
-    let mut out: Vec<(String, PerVariant)> =
-        figures(c).into_iter().map(|(wl, f)| (format!("workload {wl}"), f)).collect();
-    out.extend(saga_figures(c).into_iter().map(|(n, f)| (format!("saga {n}"), f)));
-    out.extend(group_figures(c).into_iter().map(|((t, g), f)| (format!("consumer group {t}/{g}"), f)));
+fn tables(c: &Comparison) -> Vec<(String, &PerVariant)> {
+    let mut out: Vec<(String, &PerVariant)> =
+        figures(c).iter().map(|(wl, f)| (format!("workload {wl}"), f)).collect();
+    out.extend(saga_figures(c).iter().map(|(n, f)| (format!("saga {n}"), f)));
+    out.extend(group_figures(c).iter().map(|((t, g), f)| (format!("consumer group {t}/{g}"), f)));
     out
 }
 
@@ -347,25 +467,17 @@ pub fn render_text(c: &Comparison) -> String {
         c.variants[0]
     );
     for (heading, per_variant) in tables(c) {
-        let (h, rows) = table_rows(c, &per_variant);
+        let (h, rows) = table_rows(c, per_variant);
         let _ = write!(s, "\n{heading}\n{}", text_table(&h, &rows));
     }
     s
-}
-
-fn seeds_label(seeds: &[u64]) -> String {
-    match (seeds.first(), seeds.last()) {
-        (Some(a), Some(b)) if seeds.len() > 1 => format!("seeds {a}..{b}"),
-        (Some(a), _) => format!("seed {a}"),
-        _ => "no seeds".into(),
-    }
 }
 
 /// The comparison as Markdown tables (compare.md and pull requests).
 pub fn render_markdown(c: &Comparison) -> String {
     let mut s = String::new();
     for (heading, per_variant) in tables(c) {
-        let (h, rows) = table_rows(c, &per_variant);
+        let (h, rows) = table_rows(c, per_variant);
         let _ = writeln!(
             s,
             "\n**{heading}** (mean ± 95% CI over {}; Δ paired with {})\n",
@@ -389,7 +501,7 @@ fn esc(s: &str) -> String {
 pub fn render_html(c: &Comparison) -> String {
     let mut s = String::new();
     for (heading, per_variant) in tables(c) {
-        let (h, rows) = table_rows(c, &per_variant);
+        let (h, rows) = table_rows(c, per_variant);
         let _ = write!(
             s,
             "<h3>{}</h3><p class=\"note\">mean ± 95% CI over {}; Δ is the paired difference to {}</p><table><tr>",
@@ -444,7 +556,7 @@ fn variants_json(c: &Comparison, per_variant: &[Vec<Figure>]) -> Value {
 pub fn to_json(c: &Comparison) -> Value {
     let mut workloads = Map::new();
     for (wl, per_variant) in figures(c) {
-        workloads.insert(wl, variants_json(c, &per_variant));
+        workloads.insert(wl.clone(), variants_json(c, per_variant));
     }
     let mut out =
         json!({"scenario": c.scenario, "seeds": c.seeds, "variants": c.variants, "workloads": workloads});
@@ -452,7 +564,7 @@ pub fn to_json(c: &Comparison) -> Value {
     if !sagas.is_empty() {
         let mut m = Map::new();
         for (name, per_variant) in sagas {
-            m.insert(name, variants_json(c, &per_variant));
+            m.insert(name.clone(), variants_json(c, per_variant));
         }
         out["sagas"] = Value::Object(m);
     }
@@ -460,24 +572,12 @@ pub fn to_json(c: &Comparison) -> Value {
     if !groups.is_empty() {
         let mut topics = Map::new();
         for ((topic, group), per_variant) in groups {
-            let entry = topics.entry(topic).or_insert_with(|| json!({"groups": {}}));
-            entry["groups"][group] = variants_json(c, &per_variant);
+            let entry = topics.entry(topic.clone()).or_insert_with(|| json!({"groups": {}}));
+            entry["groups"][group] = variants_json(c, per_variant);
         }
         out["topics"] = Value::Object(topics);
     }
     out
-}
-
-impl Comparison {
-    /// Hands the runs over to the charts, variant by variant.
-    pub fn into_variant_runs(self) -> Vec<crate::charts::VariantRuns> {
-        self.variants
-            .into_iter()
-            .zip(self.specs)
-            .zip(self.runs)
-            .map(|((name, spec), outputs)| crate::charts::VariantRuns { name, spec, outputs })
-            .collect()
-    }
 }
 
 #[cfg(test)]

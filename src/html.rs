@@ -1,12 +1,13 @@
 //! Self-contained reports: one HTML file (CSS and SVG inline, no script, no network
 //! reference) and a Markdown twin for pull requests, plus the topology drawing.
 //!
-//! Tables are built from the summary JSON (the contract of DESIGN.md), not from the
+//! Tables are built from the summary JSON (the contract in the README), not from the
 //! run's internals, so the report shows exactly the figures a script would read. Every
 //! name comes from the user's scenario and is escaped. No wall-clock time appears.
 
 use crate::charts::{Chart, VariantRuns, compare_charts, run_charts};
 use crate::model::RunOutput;
+use crate::report::{OutError, write_out_dir};
 use crate::spec::{Arrival, Cause, NS_PER_S, ServiceKind, Spec, Step};
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -484,29 +485,11 @@ fn seconds(ns: u64) -> String {
     if s.fract() == 0.0 { format!("{s:.0} s") } else { format!("{s:.3} s") }
 }
 
-fn write_file(dir: &Path, name: &str, text: &str, written: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let p = dir.join(name);
-    std::fs::write(&p, text)?;
-    written.push(p);
-    Ok(())
-}
-
-/// Writes `report.html`, `report.md`, `topology.svg` and every chart's SVG file into
-/// `dir` (created if needed); returns the files written, in the order written.
-pub fn write_run_report(
-    dir: &Path,
-    spec: &Spec,
-    out: &RunOutput,
-    summary: &serde_json::Value,
-) -> std::io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
+/// The files of a run's report, `(name, contents)` in the order they are written:
+/// every chart's SVG, `topology.svg`, `report.md`, `report.html`.
+pub fn run_report_files(spec: &Spec, out: &RunOutput, summary: &serde_json::Value) -> Vec<(String, String)> {
     let charts = run_charts(spec, out);
     let topo = topology_svg(spec);
-    let mut written = Vec::new();
-    for c in &charts {
-        write_file(dir, &c.file, &c.svg, &mut written)?;
-    }
-    write_file(dir, "topology.svg", &topo, &mut written)?;
 
     let variant = spec.variant.clone();
     let heading = match &variant {
@@ -553,42 +536,56 @@ pub fn write_run_report(
     }
     m.push_str(&charts_md(&charts));
 
-    write_file(dir, "report.md", &m, &mut written)?;
-    write_file(dir, "report.html", &page(&title, &body), &mut written)?;
-    Ok(written)
+    let mut files: Vec<(String, String)> = charts.into_iter().map(|c| (c.file, c.svg)).collect();
+    files.push(("topology.svg".into(), topo));
+    files.push(("report.md".into(), m));
+    files.push(("report.html".into(), page(&title, &body)));
+    files
 }
 
-/// Writes `compare.html`, `compare.md`, `topology.svg` (of the first variant) and the
-/// overlay SVGs into `dir`; `table_md` and `table_html` are the comparison tables
-/// rendered by the caller and are inserted as they are.
-pub fn write_compare_report(
+/// Writes the files of [`run_report_files`] into `dir` under the rule of `--out`
+/// ([`write_out_dir`]); returns the paths written, the manifest last.
+pub fn write_run_report(
     dir: &Path,
+    spec: &Spec,
+    out: &RunOutput,
+    summary: &serde_json::Value,
+) -> Result<Vec<PathBuf>, OutError> {
+    write_out_dir(dir, &run_report_files(spec, out, summary), &[])
+}
+
+/// `seeds 1..5`, `seed 7`: the seeds a comparison ran, as its tables label them.
+pub fn seeds_label(seeds: &[u64]) -> String {
+    match (seeds.first(), seeds.last()) {
+        (Some(a), Some(b)) if seeds.len() > 1 => format!("seeds {a}..{b}"),
+        (Some(a), _) => format!("seed {a}"),
+        _ => "no seeds".into(),
+    }
+}
+
+/// The files of a comparison's report, `(name, contents)` in the order they are
+/// written: the overlay SVGs, `topology.svg` (of the first variant), `compare.md`,
+/// `compare.html`. `table_md` and `table_html` are the comparison tables rendered by
+/// the caller and are inserted as they are; `seeds` are the seeds every variant ran.
+pub fn compare_report_files(
     scenario: &str,
     description: &str,
     variants: &[VariantRuns],
+    seeds: &[u64],
     table_md: &str,
     table_html: &str,
-) -> std::io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
+) -> Vec<(String, String)> {
     let charts = compare_charts(variants);
-    let mut written = Vec::new();
-    for c in &charts {
-        write_file(dir, &c.file, &c.svg, &mut written)?;
-    }
     let topo = variants.first().map(|v| topology_svg(&v.spec));
-    if let Some(t) = &topo {
-        write_file(dir, "topology.svg", t, &mut written)?;
-    }
     let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
-    let seeds = variants.iter().map(|v| v.outputs.len()).max().unwrap_or(0);
     let meta = format!(
-        "{} variant{} ({}) · {} seed{} each (1 to {}) · charts show every seed merged (spectra) or the mean over seeds per interval",
+        "{} variant{} ({}) · {} seed{} each ({}) · charts show every seed merged (spectra) or the mean over seeds per interval",
         names.len(),
         if names.len() == 1 { "" } else { "s" },
         names.join(", "),
-        seeds,
-        if seeds == 1 { "" } else { "s" },
-        seeds
+        seeds.len(),
+        if seeds.len() == 1 { "" } else { "s" },
+        seeds_label(seeds)
     );
     let title = format!("faultline: {scenario} · comparison");
 
@@ -616,9 +613,28 @@ pub fn write_compare_report(
     let _ = write!(m, "## Summary\n\n{}\n\n", table_md.trim_end());
     m.push_str(&charts_md(&charts));
 
-    write_file(dir, "compare.md", &m, &mut written)?;
-    write_file(dir, "compare.html", &page(&title, &body), &mut written)?;
-    Ok(written)
+    let mut files: Vec<(String, String)> = charts.into_iter().map(|c| (c.file, c.svg)).collect();
+    if let Some(t) = topo {
+        files.push(("topology.svg".into(), t));
+    }
+    files.push(("compare.md".into(), m));
+    files.push(("compare.html".into(), page(&title, &body)));
+    files
+}
+
+/// Writes the files of [`compare_report_files`] into `dir` under the rule of `--out`
+/// ([`write_out_dir`]); returns the paths written, the manifest last.
+pub fn write_compare_report(
+    dir: &Path,
+    scenario: &str,
+    description: &str,
+    variants: &[VariantRuns],
+    seeds: &[u64],
+    table_md: &str,
+    table_html: &str,
+) -> Result<Vec<PathBuf>, OutError> {
+    let files = compare_report_files(scenario, description, variants, seeds, table_md, table_html);
+    write_out_dir(dir, &files, &[])
 }
 
 // ---- topology ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 //! that reads a wall clock, and it reports what it reads on standard error alone.
 
 use clap::{Parser, Subcommand};
+use faultline::report::{OutError, check_out_dir, write_out_dir};
 use faultline::scenario::{self, LoadOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,7 +24,7 @@ struct Cli {
 enum Cmd {
     /// Simulate a scenario and print its summary.
     #[command(after_help = "Examples:\n  faultline run scenarios/mmc.json\n  \
-        faultline run scenarios/checkout.json --variant tight --seed 7 --out out/\n  \
+        faultline run scenarios/checkout.json --variant payment-x4 --seed 7 --out out/\n  \
         faultline run scenarios/checkout.json --set /warmup=30s --json")]
     Run {
         /// The scenario file (JSON).
@@ -38,7 +39,9 @@ enum Cmd {
         /// the value is parsed as JSON, or taken as a string if it is not JSON.
         #[arg(long = "set", value_name = "PTR=VALUE")]
         sets: Vec<String>,
-        /// Write summary.json and timeseries.csv to this folder.
+        /// Write summary.json, timeseries.csv and the report (HTML, Markdown, SVG charts) to
+        /// this folder: a new or empty one, or one faultline wrote before (it first removes
+        /// the files its manifest `.faultline-out` lists); any other folder is refused.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print the summary JSON instead of the table.
@@ -55,8 +58,8 @@ enum Cmd {
         /// Comma-separated variant names (default: every variant, in file order).
         #[arg(long, value_delimiter = ',')]
         variants: Vec<String>,
-        /// Number of seeds: the scenario's seed and the ones after it (default 5).
-        #[arg(long, default_value_t = 5)]
+        /// Number of seeds: the scenario's seed and the ones after it (1 to 10000).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=MAX_SEEDS))]
         seeds: u64,
         /// Override one value by JSON Pointer in every variant (as for `run`).
         #[arg(long = "set", value_name = "PTR=VALUE")]
@@ -64,7 +67,8 @@ enum Cmd {
         /// Threads to run on (default: all cores). The result does not depend on it.
         #[arg(long)]
         jobs: Option<usize>,
-        /// Write compare.json, compare.md, compare.html and the overlay charts here.
+        /// Write compare.json, compare.md, compare.html and the overlay charts to this folder
+        /// (under the same rule as `run --out`).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -79,9 +83,45 @@ enum Cmd {
     Schema,
 }
 
+/// Prints a line to standard error; a standard error that cannot be written to is
+/// ignored rather than a panic.
+macro_rules! note {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
+/// Writes `text` to standard output; a failure (a closed pipe, a full disk) is an error
+/// message and exit status 1, not a panic.
+fn emit(text: &str) -> Result<(), ExitCode> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| {
+        note!("error: cannot write to standard output: {e}");
+        ExitCode::from(1)
+    })
+}
+
+/// The exit status of an output folder that could not be written: 2 when the folder
+/// was refused (the user must choose another), 1 when the file system failed.
+fn out_error(e: &OutError) -> ExitCode {
+    note!("error: {e}");
+    match e {
+        OutError::Refused(_) => ExitCode::from(2),
+        OutError::Io(..) => ExitCode::from(1),
+    }
+}
+
+/// Largest `--seeds`: beyond it a comparison would run for days, and its per-seed
+/// figures would no longer be small.
+const MAX_SEEDS: u64 = 10_000;
+/// Largest `--jobs`.
+const MAX_JOBS: usize = 1024;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.cmd {
+    let code = match cli.cmd {
         Cmd::Run { scenario, seed, variant, sets, out, json } => {
             let opts = LoadOptions { variant, sets, seed };
             run(&scenario, &opts, out.as_deref(), json)
@@ -91,85 +131,101 @@ fn main() -> ExitCode {
         }
         Cmd::Check { scenario } => check(&scenario),
         Cmd::Schema => {
-            println!("{}", serde_json::to_string_pretty(&scenario::schema()).unwrap_or_default());
-            ExitCode::SUCCESS
+            let text = serde_json::to_string_pretty(&scenario::schema()).unwrap_or_default() + "\n";
+            emit(&text).map(|_| ExitCode::SUCCESS)
         }
-    }
+    };
+    code.unwrap_or_else(|c| c)
 }
 
-fn run(path: &Path, opts: &LoadOptions, out: Option<&Path>, json: bool) -> ExitCode {
-    // The whole file is validated, every variant included, so that a broken variant is
-    // found the first time the file runs rather than the day someone picks it.
+/// Loads and validates the scenario, as `run` does: the whole file, every variant
+/// included, so that a broken variant is found the first time the file runs rather than
+/// the day someone picks it.
+fn load(path: &Path, opts: &LoadOptions) -> Result<faultline::spec::Spec, ExitCode> {
     if let Ok(text) = std::fs::read_to_string(path)
         && let Err(e) = scenario::check_str(&text, &path.display().to_string())
     {
-        eprintln!("{e}");
-        return ExitCode::from(2);
+        note!("{e}");
+        return Err(ExitCode::from(2));
     }
-    let spec = match scenario::load_file(path, opts) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let replay = replay_command(path, &spec, opts);
+    scenario::load_file(path, opts).map_err(|e| {
+        note!("{e}");
+        ExitCode::from(2)
+    })
+}
+
+fn run(path: &Path, opts: &LoadOptions, out: Option<&Path>, json: bool) -> Result<ExitCode, ExitCode> {
+    let spec = load(path, opts)?;
+    // A folder that will be refused is refused before the run, not after it.
+    if let Some(dir) = out {
+        check_out_dir(dir, &[path]).map_err(|e| out_error(&e))?;
+    }
+    let replay = replay_command(path, spec.seed, opts);
     let wall = Instant::now();
     let bar = progress_bar(1000, "simulating");
-    let result = faultline::model::run_with_progress(&spec, &|f| {
-        // Shown only once a run has taken a second, and only on a terminal.
-        if wall.elapsed().as_secs_f64() > 1.0 {
-            bar.set_position((f * 1000.0) as u64);
-        }
-    });
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        faultline::model::run_with_progress(&spec, &|f| {
+            // Shown only once a run has taken a second, and only on a terminal.
+            if wall.elapsed().as_secs_f64() > 1.0 {
+                bar.set_position((f * 1000.0) as u64);
+            }
+        })
+    }));
     bar.finish_and_clear();
     let elapsed = wall.elapsed().as_secs_f64();
     let output = match result {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}\nreplay: {replay}");
-            return ExitCode::from(1);
+        Ok(Ok(output)) => output,
+        Ok(Err(e)) => {
+            note!("error: {e}\nreplay: {replay}");
+            return Err(ExitCode::from(1));
+        }
+        // The panic's message is already on standard error; exit 1 like any failure.
+        Err(_) => {
+            note!(
+                "internal error: the simulation panicked (a bug in faultline; please report it with the replay \
+                 command)\nreplay: {replay}"
+            );
+            return Err(ExitCode::from(1));
         }
     };
-    let requests: u64 = output.workloads.iter().map(|w| w.offered).sum();
-    eprintln!(
-        "seed {} · {} events in {:.3} s wall ({:.2} M events/s, {:.2} M requests/s) · peak memory {} · replay: {replay}",
-        spec.seed,
-        output.events,
-        elapsed,
-        output.events as f64 / elapsed.max(1e-9) / 1e6,
-        requests as f64 / elapsed.max(1e-9) / 1e6,
-        peak_memory()
-            .map(|kib| format!("{:.1} MiB", kib as f64 / 1024.0))
-            .unwrap_or_else(|| "unknown".into()),
-    );
+    let requests = output.workloads.iter().fold(0u64, |a, w| a.saturating_add(w.offered));
+    // Read when called: after every output is written, so the peak includes writing them.
+    let stats = || {
+        format!(
+            "seed {} · {} events in {:.3} s wall ({:.2} M events/s, {:.2} M requests/s) · peak memory {} · replay: {replay}",
+            spec.seed,
+            output.events,
+            elapsed,
+            output.events as f64 / elapsed.max(1e-9) / 1e6,
+            requests as f64 / elapsed.max(1e-9) / 1e6,
+            peak_memory_text(),
+        )
+    };
     if !output.violations.is_empty() {
-        eprintln!("internal error: the model broke its invariants (please report with the replay command):");
+        note!("{}", stats());
+        note!("internal error: the model broke its invariants (please report with the replay command):");
         for v in &output.violations {
-            eprintln!("  {v}");
+            note!("  {v}");
         }
-        return ExitCode::from(1);
+        return Err(ExitCode::from(1));
     }
     let summary = faultline::report::summary_json(&spec, &output);
     let summary_text = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
     if let Some(dir) = out {
-        let written = std::fs::create_dir_all(dir)
-            .and_then(|_| std::fs::write(dir.join("summary.json"), &summary_text))
-            .and_then(|_| {
-                std::fs::write(dir.join("timeseries.csv"), faultline::report::timeseries_csv(&output.series))
-            })
-            .and_then(|_| faultline::html::write_run_report(dir, &spec, &output, &summary).map(|_| ()));
-        if let Err(e) = written {
-            eprintln!("error: cannot write to {}: {e}", dir.display());
-            return ExitCode::from(1);
-        }
+        let mut files = vec![
+            ("summary.json".to_string(), summary_text.clone()),
+            ("timeseries.csv".to_string(), faultline::report::timeseries_csv(&output.series)),
+        ];
+        files.extend(faultline::html::run_report_files(&spec, &output, &summary));
+        write_out_dir(dir, &files, &[path]).map_err(|e| out_error(&e))?;
     }
     if json {
-        print!("{summary_text}");
+        emit(&summary_text)?;
     } else {
-        print!("{}", faultline::report::summary_table(&spec, &output));
+        emit(&faultline::report::summary_table(&spec, &output))?;
     }
-    ExitCode::SUCCESS
+    note!("{}", stats());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A progress bar on standard error; indicatif draws nothing when it is not a terminal.
@@ -189,108 +245,98 @@ fn compare(
     sets: Vec<String>,
     jobs: Option<usize>,
     out: Option<&Path>,
-) -> ExitCode {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("{}: cannot read the scenario file: {e}", path.display());
-            return ExitCode::from(2);
-        }
+) -> Result<ExitCode, ExitCode> {
+    let bad = |msg: String| {
+        note!("{msg}");
+        ExitCode::from(2)
     };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad(format!("{}: cannot read the scenario file: {e}", path.display())))?;
     let label = path.display().to_string();
-    let all = match scenario::check_str(&text, &label) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
+    let all = scenario::check_str(&text, &label).map_err(|e| bad(e.to_string()))?;
     let chosen = if variants.is_empty() { all.clone() } else { variants };
     if chosen.is_empty() {
-        eprintln!("{label}: the scenario has no variants to compare; add some under `variants`");
-        return ExitCode::from(2);
+        return Err(bad(format!(
+            "{label}: the scenario has no variants to compare; add some under `variants`"
+        )));
     }
     if let Some(unknown) = chosen.iter().find(|v| !all.contains(v)) {
-        eprintln!("{label}: no variant `{unknown}`; the scenario has: {}", all.join(", "));
-        return ExitCode::from(2);
+        return Err(bad(format!("{label}: no variant `{unknown}`; the scenario has: {}", all.join(", "))));
     }
-    if n_seeds == 0 {
-        eprintln!("--seeds must be at least 1");
-        return ExitCode::from(2);
+    if let Some(j) = jobs.filter(|j| !(1..=MAX_JOBS).contains(j)) {
+        return Err(bad(format!("--jobs {j}: give between 1 and {MAX_JOBS} threads")));
     }
     // The base seed is the scenario's own (after --set), then the ones after it.
-    let base =
-        match scenario::load_str(&text, &label, &LoadOptions { sets: sets.clone(), ..Default::default() }) {
-            Ok(s) => s.seed,
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::from(2);
-            }
-        };
-    let seeds: Vec<u64> = (0..n_seeds).map(|i| base.wrapping_add(i)).collect();
+    let base = scenario::load_str(&text, &label, &LoadOptions { sets: sets.clone(), ..Default::default() })
+        .map_err(|e| bad(e.to_string()))?
+        .seed;
+    let Some(last) = base.checked_add(n_seeds - 1) else {
+        return Err(bad(format!(
+            "--seeds {n_seeds} from seed {base} would go past the largest seed, {}; lower the scenario's seed \
+             (`--set /seed=N`) or --seeds",
+            u64::MAX
+        )));
+    };
+    let seeds: Vec<u64> = (base..=last).collect();
+    // One spec per variant; each run replaces its seed.
     let mut specs = Vec::new();
     for v in &chosen {
-        let mut row = Vec::new();
-        for &seed in &seeds {
-            let opts = LoadOptions { variant: Some(v.clone()), sets: sets.clone(), seed: Some(seed) };
-            match scenario::load_str(&text, &label, &opts) {
-                Ok(s) => row.push(s),
-                Err(e) => {
-                    eprintln!("{e}");
-                    return ExitCode::from(2);
-                }
-            }
-        }
-        specs.push(row);
+        let opts = LoadOptions { variant: Some(v.clone()), sets: sets.clone(), seed: Some(base) };
+        specs.push(scenario::load_str(&text, &label, &opts).map_err(|e| bad(e.to_string()))?);
     }
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot start the worker threads: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let total = (chosen.len() as u64) * n_seeds;
+    if let Some(dir) = out {
+        check_out_dir(dir, &[path]).map_err(|e| out_error(&e))?;
+    }
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build().map_err(|e| {
+        note!("error: cannot start the worker threads: {e}");
+        ExitCode::from(1)
+    })?;
+    let total = (chosen.len() as u64).saturating_mul(n_seeds);
     let bar = progress_bar(total, "comparing");
     let wall = Instant::now();
     let result = pool.install(|| faultline::compare::run_all(specs, chosen, seeds, &|| bar.inc(1)));
     bar.finish_and_clear();
-    let c = match result {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let events: u64 = c.runs.iter().flatten().map(|r| r.events).sum();
-    eprintln!(
-        "{total} runs, {events} events in {:.2} s wall on {} threads",
-        wall.elapsed().as_secs_f64(),
-        pool.current_num_threads()
-    );
-    let violations: Vec<&String> = c.runs.iter().flatten().flat_map(|r| &r.violations).collect();
-    if !violations.is_empty() {
-        eprintln!("internal error: the model broke its invariants: {violations:?}");
-        return ExitCode::from(1);
+    let elapsed = wall.elapsed().as_secs_f64();
+    let c = result.map_err(|e| {
+        let opts = LoadOptions { variant: Some(e.variant.clone()), sets: sets.clone(), seed: None };
+        note!("error: {e}\nreplay: {}", replay_command(path, e.seed, &opts));
+        ExitCode::from(1)
+    })?;
+    let events = c.events;
+    let threads = pool.current_num_threads();
+    if !c.violations.is_empty() {
+        note!("internal error: the model broke its invariants: {:?}", c.violations);
+        return Err(ExitCode::from(1));
     }
-    print!("{}", faultline::compare::render_text(&c));
+    let text_out = faultline::compare::render_text(&c);
     if let Some(dir) = out {
         let md = faultline::compare::render_markdown(&c);
         let html = faultline::compare::render_html(&c);
         let json = serde_json::to_string_pretty(&faultline::compare::to_json(&c)).unwrap_or_default() + "\n";
-        let (name, description) = (c.scenario.clone(), c.description.clone());
+        let (name, description, seeds) = (c.scenario.clone(), c.description.clone(), c.seeds.clone());
         let variants = c.into_variant_runs();
-        let written = std::fs::create_dir_all(dir)
-            .and_then(|_| std::fs::write(dir.join("compare.json"), json))
-            .and_then(|_| {
-                faultline::html::write_compare_report(dir, &name, &description, &variants, &md, &html)
-            });
-        if let Err(e) = written {
-            eprintln!("error: cannot write to {}: {e}", dir.display());
-            return ExitCode::from(1);
-        }
+        let mut files = vec![("compare.json".to_string(), json)];
+        files.extend(faultline::html::compare_report_files(
+            &name,
+            &description,
+            &variants,
+            &seeds,
+            &md,
+            &html,
+        ));
+        write_out_dir(dir, &files, &[path]).map_err(|e| out_error(&e))?;
     }
-    ExitCode::SUCCESS
+    emit(&text_out)?;
+    note!(
+        "{total} runs, {events} events in {elapsed:.2} s wall on {threads} threads · peak memory {}",
+        peak_memory_text()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Peak memory for the report on standard error, read when called.
+fn peak_memory_text() -> String {
+    peak_memory().map(|kib| format!("{:.1} MiB", kib as f64 / 1024.0)).unwrap_or_else(|| "unknown".into())
 }
 
 /// Peak resident memory of this process in KiB (Linux `VmHWM`), for the stderr report.
@@ -301,8 +347,8 @@ fn peak_memory() -> Option<u64> {
 }
 
 /// The one command that replays this run.
-fn replay_command(path: &Path, spec: &faultline::spec::Spec, opts: &LoadOptions) -> String {
-    let mut s = format!("faultline run {} --seed {}", path.display(), spec.seed);
+fn replay_command(path: &Path, seed: u64, opts: &LoadOptions) -> String {
+    let mut s = format!("faultline run {} --seed {seed}", path.display());
     if let Some(v) = &opts.variant {
         s += &format!(" --variant {v}");
     }
@@ -312,26 +358,23 @@ fn replay_command(path: &Path, spec: &faultline::spec::Spec, opts: &LoadOptions)
     s
 }
 
-fn check(path: &Path) -> ExitCode {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("{}: cannot read: {e}", path.display());
-            return ExitCode::from(2);
-        }
-    };
+fn check(path: &Path) -> Result<ExitCode, ExitCode> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        note!("{}: cannot read: {e}", path.display());
+        ExitCode::from(2)
+    })?;
     match scenario::check_str(&text, &path.display().to_string()) {
         Ok(variants) => {
             if variants.is_empty() {
-                println!("{}: ok", path.display());
+                emit(&format!("{}: ok\n", path.display()))?;
             } else {
-                println!("{}: ok (variants: {})", path.display(), variants.join(", "));
+                emit(&format!("{}: ok (variants: {})\n", path.display(), variants.join(", ")))?;
             }
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(2)
+            note!("{e}");
+            Err(ExitCode::from(2))
         }
     }
 }

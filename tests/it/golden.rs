@@ -3,8 +3,14 @@
 //! commit. Regenerate them all with
 //!
 //! ```sh
-//! FAULTLINE_BLESS=1 cargo test --release --test it golden
+//! FAULTLINE_BLESS=1 cargo test --profile ci --test it golden
 //! ```
+//!
+//! The check produces every report into a fresh temporary folder and compares it, file
+//! by file, with the committed one. The manifests that `--out` writes (`.faultline-out`)
+//! are committed with the reports: regenerating writes into `reports/<scenario>/` (and
+//! its `compare/`) through the CLI's own rule, which removes exactly the files the
+//! committed manifest lists, so a chart the code no longer draws disappears.
 
 use crate::common::*;
 use std::collections::BTreeMap;
@@ -28,9 +34,9 @@ fn has_variants(p: &Path) -> bool {
     v.get("variants").and_then(|v| v.as_object()).is_some_and(|m| !m.is_empty())
 }
 
-/// Produces every report of one scenario into `dir`.
+/// Produces every report of one scenario into `dir`, through `--out`'s rule: `dir`
+/// must be new, empty, or written by faultline before.
 fn produce(scenario: &Path, dir: &Path) {
-    let _ = std::fs::remove_dir_all(dir);
     let o = bin().arg("run").arg(scenario).arg("--out").arg(dir).output().unwrap();
     assert!(o.status.success(), "{}: {}", scenario.display(), stderr(&o));
     if has_variants(scenario) {
@@ -75,6 +81,7 @@ fn committed_reports_match_what_the_code_produces() {
             continue;
         }
         let fresh = tmp.join(&name);
+        let _ = std::fs::remove_dir_all(&fresh);
         produce(&s, &fresh);
         let (a, b) = (files(&committed), files(&fresh));
         if a.keys().ne(b.keys()) {
@@ -90,7 +97,7 @@ fn committed_reports_match_what_the_code_produces() {
     let _ = std::fs::remove_dir_all(&tmp);
     assert!(
         stale.is_empty(),
-        "committed reports are stale; regenerate with `FAULTLINE_BLESS=1 cargo test --release --test it golden` \
+        "committed reports are stale; regenerate with `FAULTLINE_BLESS=1 cargo test --profile ci --test it golden` \
          and commit them with the change that moved them:\n{}",
         stale.join("\n")
     );

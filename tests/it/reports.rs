@@ -394,7 +394,7 @@ fn odd_inputs_draw_without_panicking() {
     run_charts(&bare, &empty_output(Series::default()));
     // Comparisons with no variants, or a variant with no runs.
     assert!(compare_charts(&[]).is_empty());
-    let none = VariantRuns { name: "none".into(), spec: tiny.clone(), outputs: Vec::new() };
+    let none = VariantRuns::new("none".into(), tiny.clone());
     for c in compare_charts(&[none]) {
         check_markup(&c.svg, &[]).unwrap();
     }
@@ -405,15 +405,13 @@ fn compare_report_overlays_every_variant() {
     let variants: Vec<VariantRuns> = ["baseline", "breaker"]
         .into_iter()
         .map(|name| {
-            let outputs = (1..=2)
-                .map(|seed| {
-                    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cascade.json");
-                    let opts =
-                        LoadOptions { variant: Some(name.into()), seed: Some(seed), ..Default::default() };
-                    simulate(&load_file(&path, &opts).unwrap())
-                })
-                .collect();
-            VariantRuns { name: name.into(), spec: scenario("cascade.json", Some(name)), outputs }
+            let mut v = VariantRuns::new(name.into(), scenario("cascade.json", Some(name)));
+            for seed in 1..=2 {
+                let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cascade.json");
+                let opts = LoadOptions { variant: Some(name.into()), seed: Some(seed), ..Default::default() };
+                v.add_run(&simulate(&load_file(&path, &opts).unwrap()));
+            }
+            v
         })
         .collect();
     let dir = fresh_dir("compare");
@@ -422,6 +420,7 @@ fn compare_report_overlays_every_variant() {
         "cascade",
         "a <description>",
         &variants,
+        &[1, 2],
         "| variant |\n| --- |\n| baseline |\n",
         "<table><tr><td>baseline</td></tr></table>",
     )
@@ -508,6 +507,45 @@ const GROUP_KEYS: [&str; 9] = [
 
 fn keys(v: &serde_json::Value) -> Vec<&str> {
     v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().map(|k| k.as_str()).collect()
+}
+
+/// The summary JSON's keys, in the order the README's contract lists them.
+#[test]
+fn summary_keys_are_the_readme_contract() {
+    let spec = scenario("checkout-brownout.json", None);
+    let summary = summary_json(&spec, &simulate(&spec));
+    assert_eq!(
+        keys(&summary),
+        [
+            "scenario",
+            "variant",
+            "seed",
+            "window_s",
+            "events",
+            "workloads",
+            "endpoints",
+            "calls",
+            "services",
+            "sagas",
+            "topics"
+        ]
+    );
+    let first = |section: &str| summary[section].as_object().unwrap().values().next().unwrap().clone();
+    let w = first("workloads");
+    assert_eq!(keys(&w), ["offered", "ok", "degraded", "failed", "in_flight", "goodput_rps", "latency_ms"]);
+    assert_eq!(keys(&w["latency_ms"]), ["mean", "p50", "p90", "p99", "p999", "max"]);
+    assert_eq!(
+        keys(&w["failed"]),
+        ["timeout", "rejected", "unavailable", "circuit_open", "bulkhead_full", "error", "declined"]
+    );
+    assert_eq!(
+        keys(&first("endpoints")),
+        ["requests", "ok", "failed", "latency_ms", "utilization", "queue_max", "abandoned"]
+    );
+    let c = first("calls");
+    assert_eq!(keys(&c), ["calls", "attempts", "retries", "hedges", "ok", "failed", "latency_ms", "breaker"]);
+    assert_eq!(keys(&c["breaker"]), ["opened", "open_s"]);
+    assert_eq!(keys(&first("services")), ["replicas", "utilization", "queue_max"]);
 }
 
 /// The contract's keys come first, in its order, the extensions after.
@@ -746,14 +784,16 @@ fn compare_adds_saga_and_group_tables() {
                 .collect()
         })
         .collect();
-    let c = Comparison {
-        scenario: spec.name.clone(),
-        description: String::new(),
-        seeds: vec![1, 2],
-        variants: vec!["base".into(), "better".into()],
-        specs: vec![spec.clone(), spec.clone()],
-        runs,
+    let comparison = |specs: Vec<Spec>| {
+        let mut c = Comparison::new(vec!["base".into(), "better".into()], specs, vec![1, 2]);
+        for (v, outs) in runs.iter().enumerate() {
+            for out in outs {
+                c.add(v, out);
+            }
+        }
+        c
     };
+    let c = comparison(vec![spec.clone(), spec.clone()]);
     let text = render_text(&c);
     let (w, s, g) = (
         text.find("workload buyers").expect("workload table"),
@@ -780,9 +820,10 @@ fn compare_adds_saga_and_group_tables() {
     let orphaned = &j["sagas"]["fulfillment"]["better"]["orphaned"];
     assert!((orphaned["diff_mean"].as_f64().unwrap() + 1000.0 * 5.5 / 700.0).abs() < 1e-4, "{orphaned}");
     // A variant without the saga reads as missing, not as a panic.
-    let mut c = c;
-    c.specs[1].sagas.clear();
-    c.specs[1].topics.clear();
+    let mut without = spec.clone();
+    without.sagas.clear();
+    without.topics.clear();
+    let c = comparison(vec![spec.clone(), without]);
     let j = to_json(&c);
     assert!(j["sagas"]["fulfillment"]["better"]["completed"]["mean"].is_null());
     render_text(&c);
