@@ -260,7 +260,7 @@ fn widths_s(series: &Series) -> Vec<f64> {
 fn column_values(series: &Series, scope: Scope, name: &str, metric: &str) -> Vec<f64> {
     let n = series.ends.len();
     match series.column(scope, name, metric) {
-        Some(c) => (0..n).map(|i| c.values.get(i).map_or(f64::NAN, |v| *v as f64)).collect(),
+        Some(c) => (0..n).map(|i| c.values.get(i).map_or(f64::NAN, |v| *v)).collect(),
         None => vec![f64::NAN; n],
     }
 }

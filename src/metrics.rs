@@ -156,9 +156,11 @@ pub struct Column {
     pub scope: Scope,
     pub name: String,
     pub metric: String,
-    /// Stored as `f32` (4 bytes a point: the series is the one part of a run's memory
-    /// that grows with its duration); counts stay exact up to 16 million per interval.
-    pub values: Vec<f32>,
+    /// Stored as `f64`, 8 bytes a point (the series is the one part of a run's memory
+    /// that grows with its duration, bounded by `limits.max_series_points`): counts stay
+    /// exact to 2^53 per interval, where `f32` rounded them past 16.7 million (a rate
+    /// above 1.7e7/s in a 1 s interval).
+    pub values: Vec<f64>,
 }
 
 /// Fixed-interval time series. `ends[i]` is the end of interval `i` (its start is the

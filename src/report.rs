@@ -202,7 +202,7 @@ pub fn timeseries_csv(series: &Series) -> String {
     for (i, end) in series.ends.iter().enumerate() {
         let t = num(*end as f64 / 1e9);
         for c in &series.columns {
-            let v = c.values[i] as f64;
+            let v = c.values[i];
             if v.is_nan() {
                 continue;
             }

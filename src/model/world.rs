@@ -647,7 +647,7 @@ fn preflight(spec: &Spec) -> Result<(), RunError> {
     let hist_bytes = n_fine * fine + spec.workloads.len() as u64 * coarse;
     // Each client slot keeps an outstanding count per target replica.
     let replicas = spec.replicas.len() as u64;
-    let series_bytes = cells * 4 + intervals * 8;
+    let series_bytes = cells * 8 + intervals * 8;
     let total = hist_bytes + series_bytes + replicas * replicas.min(4096) * 4;
     let mib = total.div_ceil(1 << 20);
     let max_mib = spec.limits.max_memory_mib;
@@ -1274,7 +1274,7 @@ impl<'s> World<'s> {
         let mut col = 0;
         let cols = &mut self.series.columns;
         let mut push = |v: f64| {
-            cols[col].values.push(v as f32);
+            cols[col].values.push(v);
             col += 1;
         };
         for st in self.wls.iter_mut() {

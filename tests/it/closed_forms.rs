@@ -114,7 +114,7 @@ fn littles_law_holds_on_the_time_series() {
         let col = out.series.column(faultline::metrics::Scope::Workload, "load", "in_flight").unwrap();
         let warm_intervals = (spec.warmup_ns / spec.interval_ns) as usize;
         let samples = &col.values[warm_intervals..];
-        let l = samples.iter().map(|v| *v as f64).sum::<f64>() / samples.len() as f64;
+        let l = samples.iter().copied().sum::<f64>() / samples.len() as f64;
         let w = &out.workloads[0];
         let lambda = w.offered as f64 / out.window_s;
         let wait_s = w.latency.mean_ms().unwrap() / 1e3;

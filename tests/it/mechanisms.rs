@@ -33,7 +33,7 @@ fn series(out: &RunOutput, scope: Scope, name: &str, metric: &str) -> Vec<(f64, 
         .series
         .column(scope, name, metric)
         .unwrap_or_else(|| panic!("no series {}/{name}/{metric}", scope.name()));
-    out.series.ends.iter().map(|&e| e as f64 / 1e9).zip(col.values.iter().map(|v| *v as f64)).collect()
+    out.series.ends.iter().map(|&e| e as f64 / 1e9).zip(col.values.iter().copied()).collect()
 }
 
 /// Sum of a series over the intervals that end in `(from_s, to_s]`, i.e. the intervals

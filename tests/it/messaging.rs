@@ -457,7 +457,7 @@ fn lag_series(out: &RunOutput, topic_name: &str, group_name: &str) -> Vec<(f64, 
                 .collect();
             panic!("no lag series for {topic_name}/{group_name}; topic series: {names:?}")
         });
-    out.series.ends.iter().map(|&e| e as f64 / 1e9).zip(col.values.iter().map(|v| *v as f64)).collect()
+    out.series.ends.iter().map(|&e| e as f64 / 1e9).zip(col.values.iter().copied()).collect()
 }
 
 #[test]
@@ -880,7 +880,7 @@ fn the_dual_write_loses_events_and_fails_requests_in_an_outage_and_the_outbox_ne
             .iter()
             .zip(&col.values)
             .filter(|(e, _)| (**e as f64 / 1e9) > from && (**e as f64 / 1e9) <= to)
-            .map(|(_, v)| *v as f64)
+            .map(|(_, v)| *v)
             .sum()
     };
     assert_eq!(handled(&out, 10.5, 20.0), 0.0, "nothing to consume during the outage");

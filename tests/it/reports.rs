@@ -261,13 +261,13 @@ fn the_latency_chart_draws_the_series_values() {
         assert_eq!(pts.p99.len(), out.series.ends.len());
         let last_drawn = pts.p99.iter().rev().find(|p| p.1.is_finite()).unwrap();
         let (i, last_value) = col.values.iter().enumerate().rev().find(|(_, v)| v.is_finite()).unwrap();
-        assert_eq!(last_drawn.1, *last_value as f64, "{}: last p99 drawn", wl.name);
+        assert_eq!(last_drawn.1, *last_value, "{}: last p99 drawn", wl.name);
         assert_eq!(last_drawn.0, out.series.ends[i] as f64 / 1e9, "{}: its time", wl.name);
         // Intervals with no completion are gaps, not zeros.
         for (p, v) in
             pts.p50.iter().zip(&out.series.column(Scope::Workload, &wl.name, "p50_ms").unwrap().values)
         {
-            assert!(p.1 == *v as f64 || (p.1.is_nan() && v.is_nan()));
+            assert!(p.1 == *v || (p.1.is_nan() && v.is_nan()));
         }
     }
 }
@@ -362,7 +362,7 @@ fn odd_inputs_draw_without_panicking() {
     // Every value missing.
     let mut out = simulate(&spec);
     for c in &mut out.series.columns {
-        c.values.iter_mut().for_each(|v| *v = f32::NAN);
+        c.values.iter_mut().for_each(|v| *v = f64::NAN);
     }
     for c in run_charts(&spec, &out) {
         check_markup(&c.svg, &[]).unwrap();
@@ -622,8 +622,8 @@ fn made_up_saga_topic_output(spec: &Spec, mut out: RunOutput) -> RunOutput {
     // The columns the model adds (after the others, in its order), or new values for
     // them once it does.
     let n = out.series.ends.len();
-    let wave = |k: usize, i: usize| ((i * 7 + k * 3) % 11) as f32;
-    let mut add = |scope, name: &str, metric: &str, f: &dyn Fn(usize) -> f32| {
+    let wave = |k: usize, i: usize| ((i * 7 + k * 3) % 11) as f64;
+    let mut add = |scope, name: &str, metric: &str, f: &dyn Fn(usize) -> f64| {
         let series = &mut out.series;
         let c = match series
             .columns
@@ -645,7 +645,7 @@ fn made_up_saga_topic_output(spec: &Spec, mut out: RunOutput) -> RunOutput {
         add(Scope::Topic, "order-created", m, &|i| wave(k, i) * 5.0);
     }
     for (k, m) in ["delivered", "redelivered", "dead_lettered", "lag"].into_iter().enumerate() {
-        add(Scope::Topic, "order-created/shipping", m, &|i| if i % 13 == 5 { f32::NAN } else { wave(k, i) });
+        add(Scope::Topic, "order-created/shipping", m, &|i| if i % 13 == 5 { f64::NAN } else { wave(k, i) });
     }
     out
 }
