@@ -991,6 +991,77 @@ const BROKEN: &[Broken] = &[
         "/services/payment/queue/discipline",
         "did you mean `lifo`?",
     ),
+    // Bounds that match the model's counters and clock.
+    b(
+        &["/policies/internal/retry/max_attempts=65536"],
+        "/policies/internal/retry/max_attempts",
+        "expected at most 10000, found 65536 (no client retries more than that; the simulator counts a call's tries in 16 bits)",
+    ),
+    b(
+        &["/topics/order-created/subscribers/0/max_attempts=4294967295"],
+        "/topics/order-created/subscribers/0/max_attempts",
+        "expected at most 10000, found 4294967295",
+    ),
+    b(
+        &["/duration=87601h"],
+        "/duration",
+        "at most 10 years, \"87600h\" (the simulated clock is 64-bit nanoseconds)",
+    ),
+    b(&["/faults/0/delay/start=100000h"], "/faults/0/delay/start", "at most 10 years"),
+    b(
+        &["/policies/internal/timeout=18446744073709551615ns"],
+        "/policies/internal/timeout",
+        "at most 10 years",
+    ),
+    b(
+        &["/services/payment/endpoints/refund/latency={\"exponential\": {\"mean\": \"1000000000h\"}}"],
+        "/services/payment/endpoints/refund/latency/exponential/mean",
+        "at most 10 years",
+    ),
+    b(
+        &["/services/orders/endpoints/create/latency/lognormal/sigma=1e300"],
+        "/services/orders/endpoints/create/latency/lognormal/sigma",
+        "expected a sigma greater than 0 and at most 10, found 1e300",
+    ),
+    b(
+        &["/services/inventory/endpoints/reserve/latency/pareto/shape=1e-300"],
+        "/services/inventory/endpoints/reserve/latency/pareto/shape",
+        "expected a shape at least 0.01 and at most 100",
+    ),
+    b(
+        &["/policies/internal/retry/backoff/exponential/multiplier=1e300"],
+        "/policies/internal/retry/backoff/exponential/multiplier",
+        "at most 1000",
+    ),
+    b(
+        &["/faults/5/slowdown/factor=1e9"],
+        "/faults/5/slowdown/factor",
+        "expected a factor greater than 0 and at most 1000",
+    ),
+    b(
+        &["/workload/0/arrival/poisson/rate=2e9"],
+        "/workload/0/arrival/poisson/rate",
+        "expected a rate of at most 1000000000 per second, found 2000000000 (the simulated clock ticks in nanoseconds",
+    ),
+    b(
+        &["/workload/2/arrival/constant/rate=1e300"],
+        "/workload/2/arrival/constant/rate",
+        "at most 1000000000 per second",
+    ),
+    b(&["/workload/0/schedule/0/rate=1e10"], "/workload/0/schedule/0/rate", "at most 1000000000 per second"),
+    b(&["/workload/0/schedule/0/rate=-1"], "/workload/0/schedule/0/rate", "expected a rate of at least 0"),
+    b(
+        &["/policies/internal/retry/budget/min_per_second=1e12"],
+        "/policies/internal/retry/budget/min_per_second",
+        "at most 1000000000 per second",
+    ),
+    // Percentages say what they are.
+    b(
+        &["/faults/1/abort/percent=150"],
+        "/faults/1/abort/percent",
+        "expected a percentage from 0 to 100, found 150 (shares are percentages from 0 to 100: 100 means all of them",
+    ),
+    b(&["/network/links/0/loss/percent=-2"], "/network/links/0/loss/percent", "a share cannot be negative"),
 ];
 
 #[test]
@@ -1286,4 +1357,45 @@ fn every_mutation_is_handled() {
         }
     }
     assert!(failures > all.len(), "most mutations are errors");
+}
+
+#[test]
+fn limits_are_carried_and_zero_rejected() {
+    let spec = load_with(&[
+        r#"/limits={"max_events": 7, "max_in_flight": 8, "max_executions": 9, "max_backlog": 10,
+            "max_events_per_instant": 11, "max_series_points": 12, "max_memory_mib": 13}"#,
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let l = spec.limits;
+    assert_eq!(
+        (
+            l.max_events,
+            l.max_in_flight,
+            l.max_executions,
+            l.max_backlog,
+            l.max_events_per_instant,
+            l.max_series_points,
+            l.max_memory_mib
+        ),
+        (7, 8, 9, 10, 11, 12, 13)
+    );
+    // Omitted limits keep their defaults.
+    let spec = load_with(&["/limits={}"]).unwrap();
+    let d = Limits::default();
+    assert_eq!((spec.limits.max_events, spec.limits.max_memory_mib), (d.max_events, d.max_memory_mib));
+    assert_eq!((spec.limits.max_executions, spec.limits.max_backlog), (d.max_executions, d.max_backlog));
+    for key in [
+        "max_events",
+        "max_in_flight",
+        "max_executions",
+        "max_backlog",
+        "max_events_per_instant",
+        "max_series_points",
+        "max_memory_mib",
+    ] {
+        let err = load_with(&[&format!("/limits/{key}=0")]).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert_eq!(err.problems[0].path, format!("/limits/{key}"));
+        assert!(err.problems[0].message.contains("at least 1, found 0"), "{err}");
+    }
 }
