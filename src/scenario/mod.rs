@@ -5,8 +5,11 @@
 //! 1. text → `serde_json::Value` (a syntax error carries serde_json's line and column);
 //! 2. the chosen variant's overrides, then each `--set`, then `--seed`, applied as JSON
 //!    Pointers (RFC 6901) on the value;
-//! 3. value → [`raw::RawScenario`], plain serde types that mirror the format one to one
-//!    and deny unknown keys (through `serde_path_to_error`, so the error has its path);
+//! 3. every unknown key is found at once by walking the value along the JSON Schema
+//!    derived from the raw types (`shape`), and removed; then value →
+//!    [`raw::RawScenario`], plain serde types that mirror the format one to one (through
+//!    `serde_path_to_error`, so the error has its path); a value of the wrong type in an
+//!    optional member is recorded and set aside, and serde tries again;
 //! 4. raw → [`Spec`] in one pass that collects every problem with its JSON path;
 //! 5. each problem is located in the original text by its pointer (`locate`); a problem
 //!    in a value that an override put there points at the override and says so.
@@ -19,6 +22,7 @@ pub mod locate;
 pub mod pointer;
 pub mod raw;
 pub mod resolve;
+pub mod shape;
 
 #[cfg(test)]
 mod tests;
@@ -130,11 +134,26 @@ pub fn load_str(text: &str, file_label: &str, opts: &LoadOptions) -> Result<Spec
             cli: false,
         })
         .collect();
-    let raw: raw::RawScenario = match serde_path_to_error::deserialize(&value) {
-        Ok(r) => r,
-        Err(e) => {
-            problems.push(serde_problem(&e, &value));
-            return Err(locate_all(text, file_label, &index, &applied, problems));
+    // Every unknown key at once; they are removed so that the rest can be checked.
+    shape::take_unknown_keys(&mut value, &mut problems);
+    // serde stops at its first problem: record it, set the offending value aside when it
+    // is an optional member (as if it were not given), and go on, up to a bound.
+    let mut set_aside: Vec<Vec<String>> = Vec::new();
+    let raw: raw::RawScenario = loop {
+        match serde_path_to_error::deserialize(&value) {
+            Ok(r) => break r,
+            Err(e) => {
+                let p = serde_problem(&e, &value);
+                let tokens = pointer::parse(&p.path).unwrap_or_default();
+                let removable = set_aside.len() < MAX_TYPE_PROBLEMS
+                    && !problems.iter().any(|q| q.path == p.path)
+                    && shape::is_optional_member(&value, &tokens);
+                problems.push(p);
+                if !removable || pointer::apply(&mut value, &pointer::join(&tokens), Value::Null).is_err() {
+                    return Err(locate_all(text, file_label, &index, &applied, problems));
+                }
+                set_aside.push(tokens);
+            }
         }
     };
     let default_name =
@@ -143,11 +162,24 @@ pub fn load_str(text: &str, file_label: &str, opts: &LoadOptions) -> Result<Spec
         Ok(spec) if problems.is_empty() => Ok(spec),
         Ok(_) => Err(locate_all(text, file_label, &index, &applied, problems)),
         Err(more) => {
-            problems.extend(more);
+            // A value set aside may make its neighbours look wrong (a breaker whose
+            // `consecutive_failures` was set aside now reads as the window style):
+            // leave out what the resolver says about its object and its siblings.
+            problems.extend(more.into_iter().filter(|q| {
+                let t = pointer::parse(&q.path).unwrap_or_default();
+                !set_aside.iter().any(|a| {
+                    let parent = &a[..a.len().saturating_sub(1)];
+                    t.starts_with(a) || t == parent || (t.len() == a.len() && t.starts_with(parent))
+                })
+            }));
             Err(locate_all(text, file_label, &index, &applied, problems))
         }
     }
 }
+
+/// Most values of the wrong type set aside in one load (each costs one more pass of
+/// serde over the document).
+const MAX_TYPE_PROBLEMS: usize = 50;
 
 /// The variant names of a scenario, in file order.
 pub fn variant_names(text: &str, file_label: &str) -> Result<Vec<String>, ScenarioError> {
@@ -291,7 +323,7 @@ fn apply_overrides(value: &mut Value, opts: &LoadOptions) -> Result<Vec<Applied>
             Some(Value::Object(overrides)) => {
                 for (ptr, new) in overrides {
                     let key_path = format!("/variants/{}/{}", pointer::escape(name), pointer::escape(ptr));
-                    match pointer::apply(value, ptr, new.clone()) {
+                    match pointer::apply_creating(value, ptr, new.clone(), &shape::member_is_object) {
                         Ok(()) => applied.push(Applied {
                             tokens: pointer::parse(ptr).unwrap_or_default(),
                             pointer: ptr.clone(),
@@ -325,17 +357,26 @@ fn apply_overrides(value: &mut Value, opts: &LoadOptions) -> Result<Vec<Applied>
             continue;
         };
         let new = serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_string()));
-        match pointer::apply(value, ptr, new) {
+        match pointer::apply_creating(value, ptr, new, &shape::member_is_object) {
             Ok(()) => applied.push(Applied {
                 tokens: pointer::parse(ptr).unwrap_or_default(),
                 pointer: ptr.to_string(),
                 source: Source::Set(set.clone()),
             }),
-            Err(e) => problems.push(RawProblem {
-                path: String::new(),
-                message: format!("--set {set}: {e}"),
-                at_key: false,
-                cli: true,
+            // Named by its pointer and placed at the part of it that the file has.
+            Err(e) => problems.push(match pointer::parse(ptr) {
+                Ok(_) if !ptr.is_empty() => RawProblem {
+                    path: ptr.to_string(),
+                    message: format!("--set {set}: {e}"),
+                    at_key: false,
+                    cli: false,
+                },
+                _ => RawProblem {
+                    path: String::new(),
+                    message: format!("--set {set}: {e}"),
+                    at_key: false,
+                    cli: true,
+                },
             }),
         }
     }
@@ -455,7 +496,13 @@ fn serde_problem(e: &serde_path_to_error::Error<serde_json::Error>, value: &Valu
     {
         match rest.split_once(", expected ") {
             Some((found, expected)) => {
-                format!("expected {}, found {}", expected_text(expected), found_text(found))
+                let hint = match found.strip_prefix("string \"").and_then(|f| f.strip_suffix("%\"")) {
+                    Some(n) if expected == "f64" && n.trim().parse::<f64>().is_ok() => {
+                        format!(" (write the number without `%`: {})", n.trim())
+                    }
+                    _ => String::new(),
+                };
+                format!("expected {}, found {}{hint}", expected_text(expected), found_text(found))
             }
             None => inner.clone(),
         }
@@ -578,5 +625,7 @@ fn locate_all(
         };
         out.push(Problem { path: p.path, line, column, message: format!("{}{note}", p.message) });
     }
+    // In the order of the file (stable: problems at one place keep the order found).
+    out.sort_by_key(|p| (p.line.is_none(), p.line, p.column));
     ScenarioError { file: file_label.to_string(), problems: out }
 }

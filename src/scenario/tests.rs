@@ -1105,8 +1105,10 @@ fn problems_are_located_in_the_text() {
     let text =
         FULL.replace("\"replicas\": 3,", "\"replica\": 3,").replace("\"percent\": 0.1", "\"percent\": 120");
     let err = load(&text).unwrap_err();
-    // serde stops at the first type error: the unknown key.
-    assert_eq!(err.problems.len(), 1, "{err}");
+    // The unknown key and the resolver's problem, in one pass; `replica` is read as the
+    // `replicas` it misses, so `payment#1` of the faults is still a replica.
+    assert_eq!(err.problems.len(), 2, "{err}");
+    assert_eq!(err.problems[1].path, "/services/payment/endpoints/charge/errors/percent");
     let p = &err.problems[0];
     assert_eq!(p.path, "/services/payment/replica");
     assert_eq!((p.line, p.column), (Some(45), Some(7)), "{err}");
@@ -1171,8 +1173,13 @@ fn set_errors() {
     let err = load_with(&["/nope/x=1"]).unwrap_err();
     let p = &err.problems[0];
     assert!(p.message.starts_with("--set /nope/x=1: points nowhere: `/nope` does not exist"), "{err}");
-    assert_eq!(p.line, None);
-    assert!(err.to_string().starts_with("checkout.json: --set"), "{err}");
+    // Named by its pointer, placed at the nearest part of it that the file has (here the
+    // whole document).
+    assert_eq!((p.path.as_str(), p.line, p.column), ("/nope/x", Some(1), Some(1)));
+    assert!(err.to_string().starts_with("checkout.json:1:1: /nope/x: --set"), "{err}");
+    let err = load_with(&["/services/nope/replicas=2"]).unwrap_err();
+    let p = &err.problems[0];
+    assert_eq!((p.path.as_str(), p.line), ("/services/nope/replicas", Some(10)), "{err}");
     let err = load_with(&["/seed"]).unwrap_err();
     assert!(err.problems[0].message.contains("POINTER=VALUE"));
     let err = load_with(&["/services/payment/kind=null"]).unwrap_err();
@@ -1398,4 +1405,120 @@ fn limits_are_carried_and_zero_rejected() {
         assert_eq!(err.problems[0].path, format!("/limits/{key}"));
         assert!(err.problems[0].message.contains("at least 1, found 0"), "{err}");
     }
+}
+
+#[test]
+fn every_unknown_key_and_type_problem_in_one_pass() {
+    let text = FULL
+        .replace("\"seed\": 7,", "\"seed\": 7, \"sede\": 1, \"zzz\": 2,")
+        .replace("\"concurrency\": 8,", "\"concurrency\": \"eight\", \"concurency\": 8,")
+        .replace("\"load_balancer\": \"p2c\"", "\"load_balancer\": \"p3c\", \"scop\": \"service\"")
+        .replace("\"max_ejection_percent\": 50", "\"max_ejection_percent\": \"50%\"")
+        .replace("\"rate\": 1200", "\"rate\": -3");
+    let err = load(&text).unwrap_err();
+    let got: Vec<(&str, &str)> = err.problems.iter().map(|p| (p.path.as_str(), p.message.as_str())).collect();
+    for (path, msg) in [
+        ("/sede", "unknown key `sede` (did you mean `seed`?)"),
+        ("/zzz", "unknown key `zzz`; expected one of: $schema, name"),
+        ("/services/gateway/concurency", "did you mean `concurrency`?"),
+        ("/services/gateway/concurrency", "expected a whole number"),
+        ("/policies/best-effort/scop", "did you mean `scope`?"),
+        ("/policies/best-effort/load_balancer", "did you mean `p2c`?"),
+        ("/policies/internal/outlier_detection/max_ejection_percent", "found the string \"50%\""),
+        ("/workload/0/schedule/0/rate", "expected a rate of at least 0"),
+    ] {
+        assert!(got.iter().any(|(p, m)| *p == path && m.contains(msg)), "{path} {msg}:\n{err}");
+    }
+    assert_eq!(got.len(), 8, "{err}");
+    // Every one is placed in the text.
+    assert!(err.problems.iter().all(|p| p.line.is_some() && p.column.is_some()), "{err}");
+}
+
+#[test]
+fn overrides_create_missing_objects_but_never_names() {
+    let text = FULL.replace("\"limits\": {\"max_events\": 1000000, \"max_in_flight\": 5000},", "");
+    let opts = |sets: &[&str]| LoadOptions {
+        sets: sets.iter().map(|s| s.to_string()).collect(),
+        ..LoadOptions::default()
+    };
+    let spec = load_str(
+        &text,
+        "x.json",
+        &opts(&[
+            "/limits/max_events=5000",
+            "/services/payment/queue/capacity=7",
+            "/policies/best-effort/retry/budget/percent=5",
+            "/policies/best-effort/hedge/after=10ms",
+            "/services/orders/health_check/interval=3s",
+        ]),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.limits.max_events, 5000);
+    assert_eq!(spec.services[3].queue.capacity, 7);
+    assert!(spec.policies[1].retry.as_ref().unwrap().budget.is_some_and(|b| approx(b.ratio, 0.05)));
+    assert_eq!(spec.services[1].health_check.as_ref().unwrap().interval_ns, 3 * S);
+    // The breaker of best-effort is the consecutive style: a window makes it mixed.
+    let err = load_str(&text, "x.json", &opts(&["/policies/best-effort/circuit_breaker/window/count=9"]));
+    assert!(err.is_err());
+    assert_eq!(spec.policies[1].hedge.map(|h| (h.after_ns, h.max_extra)), Some((10 * MS, 1)));
+    // A scenario without `network`.
+    let text = text.replace("\"network\": {", "\"network_\": {");
+    let text = text.replace("\"network_\": {\n    \"latency\": {\"lognormal\": {\"p50\": \"400us\", \"p99\": \"2ms\"}},\n    \"links\": [\n      {\"from\": \"gateway\", \"to\": \"payment\", \"latency\": {\"constant\": \"5ms\"}, \"loss\": {\"percent\": 0.5}},\n      {\"from\": \"payment\", \"to\": \"gateway\"}\n    ]\n  },", "");
+    assert!(!text.contains("network"), "bad test");
+    let spec = load_str(&text, "x.json", &opts(&["/network/latency/constant=3ms"]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(spec.network.default_latency, Some(Dist::Constant(c)) if c == 3e6));
+    // Never a key of a name-keyed map, never an array item, never for a removal.
+    for set in
+        ["/services/nope/replicas=2", "/topics/nope/partitions=2", "/workload/9/name=x", "/limits/x=null"]
+    {
+        let err = load_str(&text, "x.json", &opts(&[set])).unwrap_err();
+        assert!(err.problems[0].message.contains("points nowhere"), "{set}: {err}");
+    }
+}
+
+/// Every value of the full scenario replaced, in the file itself, by each of a few values
+/// of the wrong shape: every problem is placed on a line of the file.
+#[test]
+fn every_problem_of_a_file_has_a_line() {
+    fn paths(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    paths(x, format!("{at}/{}", pointer::escape(k)), out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    paths(x, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+        out.push(at);
+    }
+    let doc: serde_json::Value = serde_json::from_str(FULL).unwrap();
+    let mut all = Vec::new();
+    paths(&doc, String::new(), &mut all);
+    all.retain(|p| !p.is_empty());
+    let values = ["null", "-1", "\"x\"", "{}", "[{}]", "{\"a\": 1}", "{\"constant\": 5}"];
+    let mut unlocated = Vec::new();
+    for p in &all {
+        for v in values {
+            // Through the text, as a file would have it.
+            let mut d = doc.clone();
+            if pointer::apply(&mut d, p, serde_json::from_str(v).unwrap()).is_err() {
+                continue;
+            }
+            let text = serde_json::to_string_pretty(&d).unwrap();
+            if let Err(e) = load(&text) {
+                for pr in &e.problems {
+                    if pr.line.is_none() || pr.column.is_none() {
+                        unlocated.push(format!("{p}={v}: {pr:?}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(unlocated.is_empty(), "{}", unlocated.join("\n"));
 }
