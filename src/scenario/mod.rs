@@ -33,7 +33,6 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::spec::{Nanos, Spec};
-use locate::{Index, line_col};
 use resolve::RawProblem;
 
 /// How to load a scenario: which variant, which command-line overrides, which seed.
@@ -115,14 +114,12 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Spec, ScenarioError>
 /// `name` key, names the scenario: its file stem).
 pub fn load_str(text: &str, file_label: &str, opts: &LoadOptions) -> Result<Spec, ScenarioError> {
     let doc = parse_text(text, file_label)?;
-    let index = Index::build(text);
     let mut value = doc;
     let applied = match apply_overrides(&mut value, opts) {
         Ok(a) => a,
-        Err(problems) => return Err(locate_all(text, file_label, &index, &[], problems)),
+        Err(problems) => return Err(locate_all(text, file_label, &[], problems)),
     };
-    let mut problems: Vec<RawProblem> = index
-        .duplicates
+    let mut problems: Vec<RawProblem> = locate::duplicates(text)
         .iter()
         .map(|(ptr, _)| RawProblem {
             path: ptr.clone(),
@@ -150,7 +147,7 @@ pub fn load_str(text: &str, file_label: &str, opts: &LoadOptions) -> Result<Spec
                     && shape::is_optional_member(&value, &tokens);
                 problems.push(p);
                 if !removable || pointer::apply(&mut value, &pointer::join(&tokens), Value::Null).is_err() {
-                    return Err(locate_all(text, file_label, &index, &applied, problems));
+                    return Err(locate_all(text, file_label, &applied, problems));
                 }
                 set_aside.push(tokens);
             }
@@ -160,7 +157,7 @@ pub fn load_str(text: &str, file_label: &str, opts: &LoadOptions) -> Result<Spec
         Path::new(file_label).file_stem().and_then(|s| s.to_str()).unwrap_or("scenario").to_string();
     match resolve::resolve(&raw, &default_name, opts.variant.as_deref()) {
         Ok(spec) if problems.is_empty() => Ok(spec),
-        Ok(_) => Err(locate_all(text, file_label, &index, &applied, problems)),
+        Ok(_) => Err(locate_all(text, file_label, &applied, problems)),
         Err(more) => {
             // A value set aside may make its neighbours look wrong (a breaker whose
             // `consecutive_failures` was set aside now reads as the window style):
@@ -172,7 +169,7 @@ pub fn load_str(text: &str, file_label: &str, opts: &LoadOptions) -> Result<Spec
                     t.starts_with(a) || t == parent || (t.len() == a.len() && t.starts_with(parent))
                 })
             }));
-            Err(locate_all(text, file_label, &index, &applied, problems))
+            Err(locate_all(text, file_label, &applied, problems))
         }
     }
 }
@@ -194,7 +191,7 @@ pub fn variant_names(text: &str, file_label: &str) -> Result<Vec<String>, Scenar
                 at_key: false,
                 cli: false,
             };
-            Err(locate_all(text, file_label, &Index::build(text), &[], vec![p]))
+            Err(locate_all(text, file_label, &[], vec![p]))
         }
     }
 }
@@ -253,7 +250,21 @@ pub fn schema() -> Value {
 
 fn parse_text(text: &str, file_label: &str) -> Result<Value, ScenarioError> {
     serde_json::from_str::<Value>(text).map_err(|e| {
-        // serde_json's message ends with " at line L column C": kept, it reads well.
+        // Our own scanner explains the error at its character, with its container.
+        if let Some(se) = locate::syntax_error(text) {
+            let (line, column) = locate::line_col(text, se.offset);
+            return ScenarioError {
+                file: file_label.to_string(),
+                problems: vec![Problem {
+                    path: se.path,
+                    line: Some(line),
+                    column: Some(column),
+                    message: format!("invalid JSON: {}", se.message),
+                }],
+            };
+        }
+        // What it does not check (a number too large for a double, ...): serde_json's
+        // message, which ends with " at line L column C".
         let msg = e.to_string();
         let (line, column) =
             if e.line() > 0 { (Some(e.line()), Some(e.column().max(1))) } else { (None, None) };
@@ -586,15 +597,10 @@ fn found_text(found: &str) -> String {
 
 /// Places each problem in the text: at the override that set its value when one did,
 /// else at its own value (or its nearest ancestor that the text has).
-fn locate_all(
-    text: &str,
-    file_label: &str,
-    index: &Index,
-    applied: &[Applied],
-    problems: Vec<RawProblem>,
-) -> ScenarioError {
-    let mut out = Vec::with_capacity(problems.len());
-    for p in problems {
+fn locate_all(text: &str, file_label: &str, applied: &[Applied], problems: Vec<RawProblem>) -> ScenarioError {
+    // Where each problem is to be placed in the text, and the note on its message.
+    let mut places: Vec<(String, String)> = Vec::with_capacity(problems.len());
+    for p in &problems {
         let tokens = pointer::parse(&p.path).unwrap_or_default();
         let by = applied
             .iter()
@@ -614,13 +620,27 @@ fn locate_all(
             }
             None => (p.path.clone(), String::new()),
         };
-        let found = if p.cli { None } else { index.find(&text_ptr) };
-        let (line, column) = match found {
-            Some((span, exact)) => {
-                let off = if p.at_key && exact { span.key.unwrap_or(span.value) } else { span.value };
-                let (l, c) = line_col(text, off);
-                (Some(l), Some(c))
+        places.push((text_ptr, note));
+    }
+    // One scan of the text for all of them, one sweep for their lines.
+    let ptrs: Vec<&str> = places.iter().map(|(t, _)| t.as_str()).collect();
+    let found = locate::find_all(text, &ptrs);
+    let offsets: Vec<Option<usize>> = problems
+        .iter()
+        .zip(&found)
+        .map(|(p, f)| match (p.cli, f) {
+            (false, Some((span, exact))) => {
+                Some(if p.at_key && *exact { span.key.unwrap_or(span.value) } else { span.value })
             }
+            _ => None,
+        })
+        .collect();
+    let known: Vec<usize> = offsets.iter().flatten().copied().collect();
+    let mut lcs = locate::line_cols(text, &known).into_iter();
+    let mut out = Vec::with_capacity(problems.len());
+    for ((p, (_, note)), off) in problems.into_iter().zip(places).zip(offsets) {
+        let (line, column) = match off.and_then(|_| lcs.next()) {
+            Some((l, c)) => (Some(l), Some(c)),
             None => (None, None),
         };
         out.push(Problem { path: p.path, line, column, message: format!("{}{note}", p.message) });

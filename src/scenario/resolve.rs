@@ -143,7 +143,11 @@ struct R<'a> {
     policy_ids: BTreeMap<&'a str, PolicyId>,
     policy_names: Vec<&'a str>,
     topic_names: Vec<&'a str>,
+    topic_ids: BTreeMap<&'a str, TopicId>,
     saga_names: Vec<&'a str>,
+    saga_ids: BTreeMap<&'a str, SagaId>,
+    /// The service of each endpoint, by endpoint id.
+    endpoint_owner: Vec<ServiceId>,
     /// For each saga, its first action and that action's edge (what a `saga:` workload
     /// reports as its target), once resolved.
     saga_first: Vec<Option<(EndpointId, EdgeId)>>,
@@ -168,7 +172,10 @@ pub fn resolve(
         policy_ids: BTreeMap::new(),
         policy_names: Vec::new(),
         topic_names: Vec::new(),
+        topic_ids: BTreeMap::new(),
         saga_names: Vec::new(),
+        saga_ids: BTreeMap::new(),
+        endpoint_owner: Vec::new(),
         saga_first: Vec::new(),
         edges: Vec::new(),
         edge_ids: BTreeMap::new(),
@@ -450,6 +457,7 @@ impl<'a> R<'a> {
                     self.name("endpoint", ename, &p.k("endpoints").k(ename), true);
                     eps.push((ename.as_str(), endpoint_id));
                     self.endpoint_names.push(format!("{sname}.{ename}"));
+                    self.endpoint_owner.push(id);
                     endpoint_id += 1;
                 }
             }
@@ -470,12 +478,14 @@ impl<'a> R<'a> {
         if let Some(ts) = &raw.topics {
             for (tname, _) in ts.iter() {
                 self.name("topic", tname, &root.k("topics").k(tname), true);
+                self.topic_ids.entry(tname.as_str()).or_insert(self.topic_names.len() as TopicId);
                 self.topic_names.push(tname);
             }
         }
         if let Some(ss) = &raw.sagas {
             for (sname, _) in ss.iter() {
                 self.name("saga", sname, &root.k("sagas").k(sname), true);
+                self.saga_ids.entry(sname.as_str()).or_insert(self.saga_names.len() as SagaId);
                 self.saga_names.push(sname);
             }
         }
@@ -546,8 +556,8 @@ impl<'a> R<'a> {
     }
 
     fn topic_ref(&mut self, s: &str, path: &P) -> Option<TopicId> {
-        if let Some(i) = self.topic_names.iter().position(|t| *t == s) {
-            return Some(i as TopicId);
+        if let Some(&i) = self.topic_ids.get(s) {
+            return Some(i);
         }
         let hint = suggest(s, self.topic_names.iter().copied());
         let msg =
@@ -557,8 +567,8 @@ impl<'a> R<'a> {
     }
 
     fn saga_ref(&mut self, s: &str, path: &P) -> Option<SagaId> {
-        if let Some(i) = self.saga_names.iter().position(|t| *t == s) {
-            return Some(i as SagaId);
+        if let Some(&i) = self.saga_ids.get(s) {
+            return Some(i);
         }
         let hint = suggest(s, self.saga_names.iter().copied());
         let msg =
@@ -569,7 +579,7 @@ impl<'a> R<'a> {
 
     /// The service an endpoint belongs to.
     fn endpoint_service(&self, e: EndpointId) -> Option<ServiceId> {
-        self.services.iter().position(|s| s.endpoints.iter().any(|(_, id)| *id == e)).map(|i| i as ServiceId)
+        self.endpoint_owner.get(e as usize).copied()
     }
 
     fn edge(&mut self, caller: ServiceId, target: EndpointId) -> EdgeId {
@@ -1661,14 +1671,20 @@ impl<'a> R<'a> {
     fn workloads(&mut self, raw: &RawScenario) -> Vec<Workload> {
         let mut out = Vec::new();
         let wp = P::root().k("workload");
-        let mut names: Vec<&str> = Vec::new();
+        // By name, the first workload that has it (a map: tens of thousands of workloads
+        // must not cost a quadratic search).
+        let mut names: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, w) in raw.workload.iter().flatten().enumerate() {
             let p = wp.i(i);
             self.name("workload", &w.name, &p.k("name"), false);
-            if names.contains(&w.name.as_str()) {
-                self.err(&p.k("name"), format!("workload name `{}` is used twice", w.name));
+            if let Some(first) = names.get(w.name.as_str()) {
+                self.err(
+                    &p.k("name"),
+                    format!("workload name `{}` is used twice (first at /workload/{first})", w.name),
+                );
+            } else {
+                names.insert(&w.name, i);
             }
-            names.push(&w.name);
             let policy = self.policy_ref(w.policy.as_ref(), &p.k("policy"));
             let (arrival, open) = match &w.arrival {
                 RawArrival::Poisson(r) => (

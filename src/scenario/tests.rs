@@ -1522,3 +1522,36 @@ fn every_problem_of_a_file_has_a_line() {
     }
     assert!(unlocated.is_empty(), "{}", unlocated.join("\n"));
 }
+
+/// A 2 MB scenario of 20,000 workloads checks in linear time and memory: locating keeps
+/// no position per value, and no check searches a list per workload.
+#[test]
+fn a_large_scenario_checks_quickly() {
+    let mut text = String::from(
+        "{\"duration\": \"10s\", \"services\": {\"api\": {\"endpoints\": {\"get\": {}}}},\n \"workload\": [\n",
+    );
+    let n = 20_000;
+    for i in 0..n {
+        let sep = if i + 1 < n { "," } else { "" };
+        text.push_str(&format!(
+            "  {{\"name\": \"client-{i}\", \"target\": \"api.get\", \"arrival\": {{\"poisson\": {{\"rate\": 1.5}}}}, \"policy\": null}}{sep}\n"
+        ));
+    }
+    text.push_str("]}\n");
+    assert!(text.len() > 2_000_000);
+    let spec = load(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.workloads.len(), n);
+    assert_eq!(check_str(&text, "big.json").unwrap(), Vec::<String>::new());
+    // Broken at both ends: both found and placed.
+    let bad = text.replacen("\"client-0\"", "\"client-1\"", 1).replace(
+        &format!("\"client-{}\", \"target\": \"api.get\"", n - 1),
+        &format!("\"client-{}\", \"target\": \"api.gett\"", n - 1),
+    );
+    let err = load(&bad).unwrap_err();
+    let got: Vec<(&str, Option<usize>)> = err.problems.iter().map(|p| (p.path.as_str(), p.line)).collect();
+    assert_eq!(
+        got,
+        [("/workload/1/name", Some(4)), (format!("/workload/{}/target", n - 1).as_str(), Some(n + 2))],
+        "{err}"
+    );
+}

@@ -255,3 +255,54 @@ fn set_creates_a_missing_limits_object() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("/services/apii/replicas: --set"), "{}", stderr(&o));
 }
+
+#[test]
+fn syntax_errors_name_the_character_and_its_container() {
+    let r = |from: &str, to: &str| {
+        assert!(BASE.contains(from), "bad test: {from}");
+        BASE.replacen(from, to, 1)
+    };
+    let cases = [
+        (
+            "trailing comma in an object",
+            r("\"concurrency\": 4,", "\"concurrency\": 4,\n      \"endpoints_\": 1,}, \"x\": {"),
+            ":8:",
+            "/services/api: invalid JSON: trailing comma after the last member of object /services/api",
+        ),
+        (
+            "trailing comma in an array",
+            r(
+                "{\"call\": \"db.query\", \"policy\": \"p\"}]",
+                "{\"call\": \"db.query\", \"policy\": \"p\"},]",
+            ),
+            ":9:107:",
+            "/services/api/endpoints/get/steps: invalid JSON: trailing comma after the last item of array",
+        ),
+        (
+            "a missing comma",
+            r("\"replicas\": 2,", "\"replicas\": 2"),
+            ":7:7:",
+            "expected `,` or `}` after the member \"replicas\" of object /services/api",
+        ),
+        (
+            "an unterminated string",
+            r("\"name\": \"base\",", "\"name\": \"base,"),
+            ":2:11:",
+            "unterminated string",
+        ),
+        (
+            "a truncated file",
+            BASE[..BASE.find("\"policies\"").unwrap()].to_string(),
+            ":14:3:",
+            "the file ends inside the top-level object",
+        ),
+    ];
+    for (what, text, at, msg) in cases {
+        let p = temp_scenario(&format!("syntax-{}", what.replace(' ', "-")), &text);
+        let o = bin().arg("check").arg(&p).output().unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains(at) && err.contains(msg), "{what}: wanted {at} {msg}:\n{err}");
+        assert_eq!(err.lines().count(), 1, "{what}: {err}");
+    }
+}
