@@ -8,7 +8,7 @@
 //! the number of values in the file: it keeps the current path and a tree of the wanted
 //! pointers, and records a position only where the two meet.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::pointer;
 
@@ -35,7 +35,7 @@ pub struct SyntaxError {
 const MAX_DEPTH: usize = 128;
 
 /// Each key that repeats an earlier key of the same object, in text order, as
-/// `(pointer, byte offset of the key)`.
+/// `(pointer, byte offset of the key)`; the first `MAX_PROBLEMS` of them.
 pub fn duplicates(text: &str) -> Vec<(String, usize)> {
     let mut s = Scanner::new(text, Wanted::default());
     let _ = s.document();
@@ -265,7 +265,7 @@ impl<'t> Scanner<'t> {
             self.pos += 1;
             return Ok(());
         }
-        let mut keys: HashSet<String> = HashSet::new();
+        let mut keys: BTreeSet<String> = BTreeSet::new();
         loop {
             self.ws();
             let key_at = self.pos;
@@ -302,7 +302,7 @@ impl<'t> Scanner<'t> {
             }
             self.pos += 1;
             self.ws();
-            if !keys.insert(k.clone()) {
+            if !keys.insert(k.clone()) && self.duplicates.len() < super::resolve::MAX_PROBLEMS {
                 let mut p = self.path.clone();
                 p.push(k.clone());
                 self.duplicates.push((pointer::join(&p), key_at));

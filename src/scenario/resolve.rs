@@ -24,6 +24,10 @@ pub struct RawProblem {
     pub cli: bool,
 }
 
+/// Most problems listed for one scenario; beyond, they are counted. Keeps a file with a
+/// problem in every value from taking memory in proportion to values × path length.
+pub const MAX_PROBLEMS: usize = 1000;
+
 pub const MAX_SERVICES: usize = 10_000;
 pub const MAX_REPLICAS_PER_SERVICE: u32 = 10_000;
 pub const MAX_REPLICAS_TOTAL: u64 = 1_000_000;
@@ -136,6 +140,8 @@ struct ServiceInfo<'a> {
 
 struct R<'a> {
     problems: Vec<RawProblem>,
+    /// Problems found beyond `MAX_PROBLEMS`.
+    dropped: usize,
     duration_ns: Nanos,
     services: Vec<ServiceInfo<'a>>,
     service_ids: BTreeMap<&'a str, ServiceId>,
@@ -165,6 +171,7 @@ pub fn resolve(
 ) -> Result<Spec, Vec<RawProblem>> {
     let mut r = R {
         problems: Vec::new(),
+        dropped: 0,
         duration_ns: 0,
         services: Vec::new(),
         service_ids: BTreeMap::new(),
@@ -182,11 +189,28 @@ pub fn resolve(
         calls: Vec::new(),
     };
     let spec = r.scenario(raw, default_name, variant);
+    if r.dropped > 0 {
+        r.problems.push(more_problems(r.dropped));
+    }
     if r.problems.is_empty() { Ok(spec) } else { Err(r.problems) }
+}
+
+/// The last line of a capped list of problems.
+pub fn more_problems(n: usize) -> RawProblem {
+    RawProblem {
+        path: String::new(),
+        message: format!("... and {n} more problems (only the first {MAX_PROBLEMS} of each kind are listed)"),
+        at_key: false,
+        cli: true,
+    }
 }
 
 impl<'a> R<'a> {
     fn err(&mut self, path: &P, message: impl Into<String>) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.dropped += 1;
+            return;
+        }
         self.problems.push(RawProblem {
             path: path.0.clone(),
             message: message.into(),
@@ -196,6 +220,10 @@ impl<'a> R<'a> {
     }
 
     fn err_key(&mut self, path: &P, message: impl Into<String>) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.dropped += 1;
+            return;
+        }
         self.problems.push(RawProblem {
             path: path.0.clone(),
             message: message.into(),

@@ -120,10 +120,23 @@ fn effective<'s>(root: &'s Value, schema: &'s Value, value: &Value) -> Option<&'
 pub fn take_unknown_keys(value: &mut Value, out: &mut Vec<RawProblem>) {
     let root = root();
     let mut path = Vec::new();
-    walk(root, root, value, &mut path, out);
+    let mut found = Vec::new();
+    let mut dropped = 0;
+    walk(root, root, value, &mut path, &mut found, &mut dropped);
+    out.extend(found);
+    if dropped > 0 {
+        out.push(super::resolve::more_problems(dropped));
+    }
 }
 
-fn walk(root: &Value, schema: &Value, value: &mut Value, path: &mut Vec<String>, out: &mut Vec<RawProblem>) {
+fn walk(
+    root: &Value,
+    schema: &Value,
+    value: &mut Value,
+    path: &mut Vec<String>,
+    out: &mut Vec<RawProblem>,
+    dropped: &mut usize,
+) {
     if path.len() > 64 {
         return;
     }
@@ -139,9 +152,9 @@ fn walk(root: &Value, schema: &Value, value: &mut Value, path: &mut Vec<String>,
             for (k, v) in m.iter_mut() {
                 path.push(k.clone());
                 match (props.and_then(|p| p.get(k)), extra) {
-                    (Some(sub), _) => walk(root, sub, v, path, out),
+                    (Some(sub), _) => walk(root, sub, v, path, out, dropped),
                     (None, Some(Value::Bool(false))) => unknown.push(k.clone()),
-                    (None, Some(sub)) if sub.is_object() => walk(root, sub, v, path, out),
+                    (None, Some(sub)) if sub.is_object() => walk(root, sub, v, path, out, dropped),
                     _ => {}
                 }
                 path.pop();
@@ -151,9 +164,15 @@ fn walk(root: &Value, schema: &Value, value: &mut Value, path: &mut Vec<String>,
                 // as that key from here on, so that what depends on it is checked as
                 // the author meant it; anything else is dropped.
                 let fix = props.and_then(|p| closest(&k, p)).filter(|f| !m.contains_key(*f)).cloned();
-                let i = m.keys().position(|x| *x == k);
-                if let (Some(v), Some(f), Some(i)) = (m.shift_remove(&k), fix, i) {
-                    m.shift_insert(i, f, v);
+                if let Some(f) = fix {
+                    let i = m.keys().position(|x| *x == k);
+                    if let (Some(v), Some(i)) = (m.shift_remove(&k), i) {
+                        m.shift_insert(i, f, v);
+                    }
+                }
+                if out.len() >= super::resolve::MAX_PROBLEMS {
+                    *dropped += 1;
+                    continue;
                 }
                 path.push(k.clone());
                 out.push(RawProblem {
@@ -164,17 +183,29 @@ fn walk(root: &Value, schema: &Value, value: &mut Value, path: &mut Vec<String>,
                 });
                 path.pop();
             }
+            // One pass for the removals (removing one key at a time from an ordered map
+            // is linear each, quadratic in all).
+            if !m.is_empty() && unknown_left(m, props, extra) {
+                m.retain(|k, _| {
+                    props.is_some_and(|p| p.contains_key(k)) || !matches!(extra, Some(Value::Bool(false)))
+                });
+            }
         }
         Value::Array(a) => {
             let Some(items) = s.get("items") else { return };
             for (i, v) in a.iter_mut().enumerate() {
                 path.push(i.to_string());
-                walk(root, items, v, path, out);
+                walk(root, items, v, path, out, dropped);
                 path.pop();
             }
         }
         _ => {}
     }
+}
+
+/// Whether an object still has a key that its schema does not allow.
+fn unknown_left(m: &Map<String, Value>, props: Option<&Map<String, Value>>, extra: Option<&Value>) -> bool {
+    matches!(extra, Some(Value::Bool(false))) && m.keys().any(|k| !props.is_some_and(|p| p.contains_key(k)))
 }
 
 /// The declared key that `suggest` would propose for `key`, if any.

@@ -1555,3 +1555,21 @@ fn a_large_scenario_checks_quickly() {
         "{err}"
     );
 }
+
+/// A 200 KB file whose every value is wrong, under a very long name: the problems are
+/// capped and the memory stays proportional to the file.
+#[test]
+fn a_file_wrong_everywhere_is_capped() {
+    let long = "s".repeat(50_000);
+    let mut text = format!("{{\"duration\": \"1s\", \"services\": {{\"{long}\": {{");
+    for i in 0..20_000 {
+        text.push_str(&format!("\"k{i}\": {i},"));
+    }
+    text.push_str("\"replicas\": 1}}}");
+    assert!(text.len() > 200_000);
+    let err = load(&text).unwrap_err();
+    assert_eq!(err.problems.len(), resolve::MAX_PROBLEMS + 1, "{}", err.problems.len());
+    let last = err.problems.last().unwrap();
+    assert!(last.message.contains("and 19000 more problems"), "{}", last.message);
+    assert!(err.problems[0].line.is_some());
+}
