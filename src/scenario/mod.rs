@@ -506,6 +506,7 @@ fn serde_problem(e: &serde_path_to_error::Error<serde_json::Error>, value: &Valu
         inner.strip_prefix("invalid type: ").or_else(|| inner.strip_prefix("invalid value: "))
     {
         match rest.split_once(", expected ") {
+            Some((found, expected)) if expected == "struct RawShare" => share_problem(found),
             Some((found, expected)) => {
                 let hint = match found.strip_prefix("string \"").and_then(|f| f.strip_suffix("%\"")) {
                     Some(n) if expected == "f64" && n.trim().parse::<f64>().is_ok() => {
@@ -521,6 +522,34 @@ fn serde_problem(e: &serde_path_to_error::Error<serde_json::Error>, value: &Valu
         inner.clone()
     };
     RawProblem { path: pointer::join(&tokens), message, at_key, cli: false }
+}
+
+/// A share given as a bare number or string: say how it is written, and what a small
+/// fraction means (shares are percentages: 0.02 is 0.02 %, not 2 %).
+fn share_problem(found: &str) -> String {
+    let text = found_text(found);
+    let number = found
+        .strip_prefix("floating point ")
+        .or_else(|| found.strip_prefix("integer "))
+        .or_else(|| found.strip_prefix("string \"").and_then(|f| f.strip_suffix("%\"")))
+        .map(|n| n.trim_matches('`').trim().to_string())
+        .filter(|n| n.parse::<f64>().is_ok_and(f64::is_finite));
+    match number {
+        Some(n) => {
+            let v: f64 = n.parse().unwrap_or(0.0);
+            let fraction = if v > 0.0 && v < 1.0 {
+                // 0.07 × 100 is 7.000000000000001 in floats: round to nine decimals.
+                let pct = (v * 100.0 * 1e9).round() / 1e9;
+                format!(
+                    "; shares are percentages, so {{\"percent\": {n}}} means {n} %; if you meant {pct} %, write {{\"percent\": {pct}}}"
+                )
+            } else {
+                String::new()
+            };
+            format!("expected a share as an object such as {{\"percent\": {n}}}, found {text}{fraction}")
+        }
+        None => format!("expected a share as an object such as {{\"percent\": 5}} (0 to 100), found {text}"),
+    }
 }
 
 /// The keys whose values are arrays in the format; any other array on an error's path

@@ -1062,6 +1062,18 @@ const BROKEN: &[Broken] = &[
         "expected a percentage from 0 to 100, found 150 (shares are percentages from 0 to 100: 100 means all of them",
     ),
     b(&["/network/links/0/loss/percent=-2"], "/network/links/0/loss/percent", "a share cannot be negative"),
+    b(
+        &["/services/payment/endpoints/charge/declines=0.02"],
+        "/services/payment/endpoints/charge/declines",
+        "expected a share as an object such as {\"percent\": 0.02}, found the number 0.02; shares are percentages, so {\"percent\": 0.02} means 0.02 %; if you meant 2 %, write {\"percent\": 2}",
+    ),
+    b(
+        &["/services/payment/endpoints/charge/errors=\"5%\""],
+        "/services/payment/endpoints/charge/errors",
+        "expected a share as an object such as {\"percent\": 5}, found the string \"5%\"",
+    ),
+    b(&["/network/links/0/loss=0.07"], "/network/links/0/loss", "if you meant 7 %, write {\"percent\": 7}"),
+    b(&["/network/links/0/loss=true"], "/network/links/0/loss", "such as {\"percent\": 5} (0 to 100)"),
 ];
 
 #[test]
