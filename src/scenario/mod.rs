@@ -506,7 +506,7 @@ fn serde_problem(e: &serde_path_to_error::Error<serde_json::Error>, value: &Valu
         inner.strip_prefix("invalid type: ").or_else(|| inner.strip_prefix("invalid value: "))
     {
         match rest.split_once(", expected ") {
-            Some((found, expected)) if expected == "struct RawShare" => share_problem(found),
+            Some((found, "struct RawShare")) => share_problem(found),
             Some((found, expected)) => {
                 let hint = match found.strip_prefix("string \"").and_then(|f| f.strip_suffix("%\"")) {
                     Some(n) if expected == "f64" && n.trim().parse::<f64>().is_ok() => {
