@@ -142,10 +142,13 @@ pub fn load_str(text: &str, file_label: &str, opts: &LoadOptions) -> Result<Spec
             Err(e) => {
                 let p = serde_problem(&e, &value);
                 let tokens = pointer::parse(&p.path).unwrap_or_default();
+                let known = problems.iter().any(|q| q.path == p.path);
                 let removable = set_aside.len() < MAX_TYPE_PROBLEMS
-                    && !problems.iter().any(|q| q.path == p.path)
+                    && !known
                     && shape::is_optional_member(&value, &tokens);
-                problems.push(p);
+                if !known {
+                    problems.push(p);
+                }
                 if !removable || pointer::apply(&mut value, &pointer::join(&tokens), Value::Null).is_err() {
                     return Err(locate_all(text, file_label, &applied, problems));
                 }
@@ -481,6 +484,10 @@ fn serde_problem(e: &serde_path_to_error::Error<serde_json::Error>, value: &Valu
         let what = if at_tag { "kind" } else { "value" };
         format!("unknown {what} `{name}`{hint}; expected one of: {}", allowed.join(", "))
     } else if let Some(rest) = inner.strip_prefix("missing field ") {
+        // Named by the pointer of the missing key (placed at the object that lacks it).
+        if let Some(key) = backticked(rest) {
+            tokens.push(key);
+        }
         format!("missing required key {}", rest.trim())
     } else if inner.starts_with("invalid type: unit variant, expected newtype variant") {
         // A string where an externally tagged object was wanted: `"poisson"`.

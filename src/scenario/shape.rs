@@ -116,7 +116,8 @@ fn effective<'s>(root: &'s Value, schema: &'s Value, value: &Value) -> Option<&'
 }
 
 /// Finds every key of `value` that the schema does not allow, records it (at the key,
-/// with a "did you mean" hint) and removes it from `value`.
+/// with a "did you mean" hint) and removes it from `value`; records every required key
+/// that is missing.
 pub fn take_unknown_keys(value: &mut Value, out: &mut Vec<RawProblem>) {
     let root = root();
     let mut path = Vec::new();
@@ -189,6 +190,22 @@ fn walk(
                 m.retain(|k, _| {
                     props.is_some_and(|p| p.contains_key(k)) || !matches!(extra, Some(Value::Bool(false)))
                 });
+            }
+            // Every missing required key too (serde names only the first); after the
+            // near misses were renamed, so `meen` does not also report `mean` missing.
+            for r in
+                s.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
+            {
+                if !m.contains_key(r) && out.len() < super::resolve::MAX_PROBLEMS {
+                    path.push(r.to_string());
+                    out.push(RawProblem {
+                        path: pointer::join(path),
+                        message: format!("missing required key `{r}`"),
+                        at_key: false,
+                        cli: false,
+                    });
+                    path.pop();
+                }
             }
         }
         Value::Array(a) => {
@@ -353,6 +370,22 @@ mod tests {
         // Near misses are read as the key they miss, when that key is not given.
         assert_eq!(v["services"]["a"]["replicas"], 2);
         assert_eq!(v["policies"]["p"]["retry"]["max_attempts"], 3);
+        // Missing required keys, all of them.
+        let mut v = json!({"services": {"a": {}}, "workload": [{"name": "w"}, {"target": "a.b", "arrival": {"poisson": {}}}]});
+        let mut out = Vec::new();
+        take_unknown_keys(&mut v, &mut out);
+        let paths: Vec<&str> = out.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/workload/0/target",
+                "/workload/0/arrival",
+                "/workload/1/arrival/poisson/rate",
+                "/workload/1/name",
+                "/duration"
+            ]
+        );
+        assert!(out.iter().all(|p| p.message.starts_with("missing required key `")));
         // A tagged object with two keys is left for serde to describe.
         let mut v = json!({"duration": "1s", "services": {"a": {"endpoints": {"x": {"latency": {"constant": "1ms", "x": 1}}}}}});
         let mut out = Vec::new();
