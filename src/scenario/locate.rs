@@ -468,13 +468,23 @@ impl<'t> Scanner<'t> {
         if ok && !matches!(self.peek(), None | Some(b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')) {
             ok = false;
         }
+        let at = if depth == 0 { String::new() } else { format!(" for {}", self.here(depth)) };
         if ok {
-            return Ok(());
+            if self.text[start..self.pos].parse::<f64>().is_ok_and(f64::is_finite) {
+                return Ok(());
+            }
+            return self.fail(
+                start,
+                depth.saturating_sub(1),
+                format!(
+                    "number `{}`{at} is out of range: JSON numbers here are at most about 1.8e308",
+                    &self.text[start..self.pos]
+                ),
+            );
         }
         let end = self.text[start..]
             .find(|c: char| matches!(c, ',' | ']' | '}') || c.is_whitespace())
             .map_or(self.text.len(), |e| start + e);
-        let at = if depth == 0 { String::new() } else { format!(" for {}", self.here(depth)) };
         self.fail(
             start,
             depth.saturating_sub(1),
@@ -666,6 +676,7 @@ mod tests {
             ("{\"a\": 1 // no\n}", (1, 9), "", "JSON has no comments"),
             ("  ", (1, 3), "", "empty"),
             ("{\"a\": \"\\q\"}", (1, 8), "", "invalid escape \\q"),
+            ("{\"a\": {\"b\": -1e400}}", (1, 13), "/a", "number `-1e400` for /a/b is out of range"),
         ];
         for (text, (l, c), path, msg) in cases {
             assert!(serde_json::from_str::<serde_json::Value>(text).is_err(), "bad test: {text}");

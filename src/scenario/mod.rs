@@ -105,9 +105,32 @@ pub fn parse_duration(s: &str) -> Result<Nanos, String> {
 /// Reads and loads a scenario file. An unreadable file is a `ScenarioError` too.
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Spec, ScenarioError> {
     let label = path.display().to_string();
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| ScenarioError::single(&label, "", format!("cannot read the scenario file: {e}")))?;
+    let text = text_of(bytes, &label)?;
     load_str(&text, &label, opts)
+}
+
+/// The file's bytes as text; bytes that are not UTF-8 are a problem placed at the first
+/// of them.
+pub fn text_of(bytes: Vec<u8>, file_label: &str) -> Result<String, ScenarioError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
+        let (line, column) = locate::line_col(&valid, at);
+        ScenarioError {
+            file: file_label.to_string(),
+            problems: vec![Problem {
+                path: String::new(),
+                line: Some(line),
+                column: Some(column),
+                message: format!(
+                    "the file is not UTF-8 text: byte 0x{:02x} cannot start or continue a character (save the file as UTF-8)",
+                    e.as_bytes()[at]
+                ),
+            }],
+        }
+    })
 }
 
 /// Loads a scenario from its text; `file_label` names it in messages (and, without a

@@ -1309,6 +1309,15 @@ fn unreadable_file_is_a_scenario_error() {
 }
 
 #[test]
+fn bytes_that_are_not_utf8_are_placed() {
+    let err = text_of(b"{\"duration\": \"1s\",\n \"name\": \"caf\xe9\"}".to_vec(), "x.json").unwrap_err();
+    let p = &err.problems[0];
+    assert_eq!((p.line, p.column), (Some(2), Some(14)), "{err}");
+    assert!(p.message.contains("byte 0xe9") && p.message.contains("UTF-8"), "{err}");
+    assert_eq!(text_of(b"{}".to_vec(), "x").unwrap(), "{}");
+}
+
+#[test]
 fn schema_is_draft07_and_complete() {
     let s = schema();
     let text = serde_json::to_string_pretty(&s).unwrap();
