@@ -20,6 +20,11 @@ const UNITS: [(&str, u128); 8] = [
     ("h", 3_600_000_000_000),
 ];
 
+/// The longest duration a scenario may give: 10 years of 365 days (87,600 h). The
+/// simulated clock counts 64-bit nanoseconds (about 584 years), so the sum of a few dozen
+/// such durations (a start plus a duration, a timeout plus a backoff, ...) still fits.
+pub const MAX_DURATION_NS: Nanos = 87_600 * 3_600 * 1_000_000_000;
+
 /// Most fractional digits that can still change the rounded result: an hour is
 /// 3.6e12 ns, so digits beyond the 13th are below half a nanosecond. Extra digits are
 /// read (they must still be digits) but ignored.
@@ -64,7 +69,11 @@ pub fn parse_duration(s: &str) -> Result<Nanos, String> {
             "{HINT}, found \"{text}\" (write digits on both sides of the point, e.g. \"0.5s\")"
         ));
     }
-    let too_long = || format!("duration \"{text}\" is too long (at most about 584 years)");
+    let too_long = || {
+        format!(
+            "duration \"{text}\" is too long: at most 10 years, \"87600h\" (the simulated clock is 64-bit nanoseconds)"
+        )
+    };
     let mut int_val: u128 = 0;
     for b in int_part.bytes() {
         int_val =
@@ -83,7 +92,10 @@ pub fn parse_duration(s: &str) -> Result<Nanos, String> {
         let frac_ns = (frac_val * unit_ns + scale / 2) / scale;
         total = total.checked_add(frac_ns).ok_or_else(too_long)?;
     }
-    Nanos::try_from(total).map_err(|_| too_long())
+    match Nanos::try_from(total) {
+        Ok(ns) if ns <= MAX_DURATION_NS => Ok(ns),
+        _ => Err(too_long()),
+    }
 }
 
 /// Formats nanoseconds for messages: the largest unit that keeps the number short,
@@ -133,7 +145,8 @@ mod tests {
             ("0.5ns", 1),
             ("0.4ns", 0),
             ("1.0000000000000000000000001s", 1_000_000_000),
-            ("18446744073709551615ns", u64::MAX),
+            ("87600h", MAX_DURATION_NS),
+            ("315360000000000000ns", MAX_DURATION_NS),
         ];
         for (s, want) in cases {
             assert_eq!(parse_duration(s), Ok(*want), "{s}");
@@ -153,6 +166,9 @@ mod tests {
             (".5s", "digits on both sides"),
             ("5.s", "digits on both sides"),
             ("18446744073709551616ns", "too long"),
+            ("18446744073709551615ns", "at most 10 years"),
+            ("87600.000000001h", "at most 10 years"),
+            ("315360000000000001ns", "64-bit nanoseconds"),
             ("99999999999999999999999999999999999999999h", "too long"),
             ("1e3ms", "unknown unit"),
             ("+5s", "expected a duration"),

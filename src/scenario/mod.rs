@@ -5,8 +5,11 @@
 //! 1. text → `serde_json::Value` (a syntax error carries serde_json's line and column);
 //! 2. the chosen variant's overrides, then each `--set`, then `--seed`, applied as JSON
 //!    Pointers (RFC 6901) on the value;
-//! 3. value → [`raw::RawScenario`], plain serde types that mirror the format one to one
-//!    and deny unknown keys (through `serde_path_to_error`, so the error has its path);
+//! 3. every unknown key is found at once by walking the value along the JSON Schema
+//!    derived from the raw types (`shape`), and removed; then value →
+//!    [`raw::RawScenario`], plain serde types that mirror the format one to one (through
+//!    `serde_path_to_error`, so the error has its path); a value of the wrong type in an
+//!    optional member is recorded and set aside, and serde tries again;
 //! 4. raw → [`Spec`] in one pass that collects every problem with its JSON path;
 //! 5. each problem is located in the original text by its pointer (`locate`); a problem
 //!    in a value that an override put there points at the override and says so.
@@ -19,6 +22,7 @@ pub mod locate;
 pub mod pointer;
 pub mod raw;
 pub mod resolve;
+pub mod shape;
 
 #[cfg(test)]
 mod tests;
@@ -29,7 +33,6 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::spec::{Nanos, Spec};
-use locate::{Index, line_col};
 use resolve::RawProblem;
 
 /// How to load a scenario: which variant, which command-line overrides, which seed.
@@ -102,23 +105,44 @@ pub fn parse_duration(s: &str) -> Result<Nanos, String> {
 /// Reads and loads a scenario file. An unreadable file is a `ScenarioError` too.
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Spec, ScenarioError> {
     let label = path.display().to_string();
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| ScenarioError::single(&label, "", format!("cannot read the scenario file: {e}")))?;
+    let text = text_of(bytes, &label)?;
     load_str(&text, &label, opts)
+}
+
+/// The file's bytes as text; bytes that are not UTF-8 are a problem placed at the first
+/// of them.
+pub fn text_of(bytes: Vec<u8>, file_label: &str) -> Result<String, ScenarioError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
+        let (line, column) = locate::line_col(&valid, at);
+        ScenarioError {
+            file: file_label.to_string(),
+            problems: vec![Problem {
+                path: String::new(),
+                line: Some(line),
+                column: Some(column),
+                message: format!(
+                    "the file is not UTF-8 text: byte 0x{:02x} cannot start or continue a character (save the file as UTF-8)",
+                    e.as_bytes()[at]
+                ),
+            }],
+        }
+    })
 }
 
 /// Loads a scenario from its text; `file_label` names it in messages (and, without a
 /// `name` key, names the scenario: its file stem).
 pub fn load_str(text: &str, file_label: &str, opts: &LoadOptions) -> Result<Spec, ScenarioError> {
     let doc = parse_text(text, file_label)?;
-    let index = Index::build(text);
     let mut value = doc;
     let applied = match apply_overrides(&mut value, opts) {
         Ok(a) => a,
-        Err(problems) => return Err(locate_all(text, file_label, &index, &[], problems)),
+        Err(problems) => return Err(locate_all(text, file_label, &[], problems)),
     };
-    let mut problems: Vec<RawProblem> = index
-        .duplicates
+    let mut problems: Vec<RawProblem> = locate::duplicates(text)
         .iter()
         .map(|(ptr, _)| RawProblem {
             path: ptr.clone(),
@@ -130,24 +154,55 @@ pub fn load_str(text: &str, file_label: &str, opts: &LoadOptions) -> Result<Spec
             cli: false,
         })
         .collect();
-    let raw: raw::RawScenario = match serde_path_to_error::deserialize(&value) {
-        Ok(r) => r,
-        Err(e) => {
-            problems.push(serde_problem(&e, &value));
-            return Err(locate_all(text, file_label, &index, &applied, problems));
+    // Every unknown key at once; they are removed so that the rest can be checked.
+    shape::take_unknown_keys(&mut value, &mut problems);
+    // serde stops at its first problem: record it, set the offending value aside when it
+    // is an optional member (as if it were not given), and go on, up to a bound.
+    let mut set_aside: Vec<Vec<String>> = Vec::new();
+    let raw: raw::RawScenario = loop {
+        match serde_path_to_error::deserialize(&value) {
+            Ok(r) => break r,
+            Err(e) => {
+                let p = serde_problem(&e, &value);
+                let tokens = pointer::parse(&p.path).unwrap_or_default();
+                let known = problems.iter().any(|q| q.path == p.path);
+                let removable = set_aside.len() < MAX_TYPE_PROBLEMS
+                    && !known
+                    && shape::is_optional_member(&value, &tokens);
+                if !known {
+                    problems.push(p);
+                }
+                if !removable || pointer::apply(&mut value, &pointer::join(&tokens), Value::Null).is_err() {
+                    return Err(locate_all(text, file_label, &applied, problems));
+                }
+                set_aside.push(tokens);
+            }
         }
     };
     let default_name =
         Path::new(file_label).file_stem().and_then(|s| s.to_str()).unwrap_or("scenario").to_string();
     match resolve::resolve(&raw, &default_name, opts.variant.as_deref()) {
         Ok(spec) if problems.is_empty() => Ok(spec),
-        Ok(_) => Err(locate_all(text, file_label, &index, &applied, problems)),
+        Ok(_) => Err(locate_all(text, file_label, &applied, problems)),
         Err(more) => {
-            problems.extend(more);
-            Err(locate_all(text, file_label, &index, &applied, problems))
+            // A value set aside may make its neighbours look wrong (a breaker whose
+            // `consecutive_failures` was set aside now reads as the window style):
+            // leave out what the resolver says about its object and its siblings.
+            problems.extend(more.into_iter().filter(|q| {
+                let t = pointer::parse(&q.path).unwrap_or_default();
+                !set_aside.iter().any(|a| {
+                    let parent = &a[..a.len().saturating_sub(1)];
+                    t.starts_with(a) || t == parent || (t.len() == a.len() && t.starts_with(parent))
+                })
+            }));
+            Err(locate_all(text, file_label, &applied, problems))
         }
     }
 }
+
+/// Most values of the wrong type set aside in one load (each costs one more pass of
+/// serde over the document).
+const MAX_TYPE_PROBLEMS: usize = 50;
 
 /// The variant names of a scenario, in file order.
 pub fn variant_names(text: &str, file_label: &str) -> Result<Vec<String>, ScenarioError> {
@@ -162,7 +217,7 @@ pub fn variant_names(text: &str, file_label: &str) -> Result<Vec<String>, Scenar
                 at_key: false,
                 cli: false,
             };
-            Err(locate_all(text, file_label, &Index::build(text), &[], vec![p]))
+            Err(locate_all(text, file_label, &[], vec![p]))
         }
     }
 }
@@ -221,7 +276,21 @@ pub fn schema() -> Value {
 
 fn parse_text(text: &str, file_label: &str) -> Result<Value, ScenarioError> {
     serde_json::from_str::<Value>(text).map_err(|e| {
-        // serde_json's message ends with " at line L column C": kept, it reads well.
+        // Our own scanner explains the error at its character, with its container.
+        if let Some(se) = locate::syntax_error(text) {
+            let (line, column) = locate::line_col(text, se.offset);
+            return ScenarioError {
+                file: file_label.to_string(),
+                problems: vec![Problem {
+                    path: se.path,
+                    line: Some(line),
+                    column: Some(column),
+                    message: format!("invalid JSON: {}", se.message),
+                }],
+            };
+        }
+        // What it does not check (a number too large for a double, ...): serde_json's
+        // message, which ends with " at line L column C".
         let msg = e.to_string();
         let (line, column) =
             if e.line() > 0 { (Some(e.line()), Some(e.column().max(1))) } else { (None, None) };
@@ -291,7 +360,7 @@ fn apply_overrides(value: &mut Value, opts: &LoadOptions) -> Result<Vec<Applied>
             Some(Value::Object(overrides)) => {
                 for (ptr, new) in overrides {
                     let key_path = format!("/variants/{}/{}", pointer::escape(name), pointer::escape(ptr));
-                    match pointer::apply(value, ptr, new.clone()) {
+                    match pointer::apply_creating(value, ptr, new.clone(), &shape::member_is_object) {
                         Ok(()) => applied.push(Applied {
                             tokens: pointer::parse(ptr).unwrap_or_default(),
                             pointer: ptr.clone(),
@@ -325,17 +394,26 @@ fn apply_overrides(value: &mut Value, opts: &LoadOptions) -> Result<Vec<Applied>
             continue;
         };
         let new = serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_string()));
-        match pointer::apply(value, ptr, new) {
+        match pointer::apply_creating(value, ptr, new, &shape::member_is_object) {
             Ok(()) => applied.push(Applied {
                 tokens: pointer::parse(ptr).unwrap_or_default(),
                 pointer: ptr.to_string(),
                 source: Source::Set(set.clone()),
             }),
-            Err(e) => problems.push(RawProblem {
-                path: String::new(),
-                message: format!("--set {set}: {e}"),
-                at_key: false,
-                cli: true,
+            // Named by its pointer and placed at the part of it that the file has.
+            Err(e) => problems.push(match pointer::parse(ptr) {
+                Ok(_) if !ptr.is_empty() => RawProblem {
+                    path: ptr.to_string(),
+                    message: format!("--set {set}: {e}"),
+                    at_key: false,
+                    cli: false,
+                },
+                _ => RawProblem {
+                    path: String::new(),
+                    message: format!("--set {set}: {e}"),
+                    at_key: false,
+                    cli: true,
+                },
             }),
         }
     }
@@ -429,6 +507,10 @@ fn serde_problem(e: &serde_path_to_error::Error<serde_json::Error>, value: &Valu
         let what = if at_tag { "kind" } else { "value" };
         format!("unknown {what} `{name}`{hint}; expected one of: {}", allowed.join(", "))
     } else if let Some(rest) = inner.strip_prefix("missing field ") {
+        // Named by the pointer of the missing key (placed at the object that lacks it).
+        if let Some(key) = backticked(rest) {
+            tokens.push(key);
+        }
         format!("missing required key {}", rest.trim())
     } else if inner.starts_with("invalid type: unit variant, expected newtype variant") {
         // A string where an externally tagged object was wanted: `"poisson"`.
@@ -454,8 +536,15 @@ fn serde_problem(e: &serde_path_to_error::Error<serde_json::Error>, value: &Valu
         inner.strip_prefix("invalid type: ").or_else(|| inner.strip_prefix("invalid value: "))
     {
         match rest.split_once(", expected ") {
+            Some((found, "struct RawShare")) => share_problem(found),
             Some((found, expected)) => {
-                format!("expected {}, found {}", expected_text(expected), found_text(found))
+                let hint = match found.strip_prefix("string \"").and_then(|f| f.strip_suffix("%\"")) {
+                    Some(n) if expected == "f64" && n.trim().parse::<f64>().is_ok() => {
+                        format!(" (write the number without `%`: {})", n.trim())
+                    }
+                    _ => String::new(),
+                };
+                format!("expected {}, found {}{hint}", expected_text(expected), found_text(found))
             }
             None => inner.clone(),
         }
@@ -463,6 +552,34 @@ fn serde_problem(e: &serde_path_to_error::Error<serde_json::Error>, value: &Valu
         inner.clone()
     };
     RawProblem { path: pointer::join(&tokens), message, at_key, cli: false }
+}
+
+/// A share given as a bare number or string: say how it is written, and what a small
+/// fraction means (shares are percentages: 0.02 is 0.02 %, not 2 %).
+fn share_problem(found: &str) -> String {
+    let text = found_text(found);
+    let number = found
+        .strip_prefix("floating point ")
+        .or_else(|| found.strip_prefix("integer "))
+        .or_else(|| found.strip_prefix("string \"").and_then(|f| f.strip_suffix("%\"")))
+        .map(|n| n.trim_matches('`').trim().to_string())
+        .filter(|n| n.parse::<f64>().is_ok_and(f64::is_finite));
+    match number {
+        Some(n) => {
+            let v: f64 = n.parse().unwrap_or(0.0);
+            let fraction = if v > 0.0 && v < 1.0 {
+                // 0.07 × 100 is 7.000000000000001 in floats: round to nine decimals.
+                let pct = (v * 100.0 * 1e9).round() / 1e9;
+                format!(
+                    "; shares are percentages, so {{\"percent\": {n}}} means {n} %; if you meant {pct} %, write {{\"percent\": {pct}}}"
+                )
+            } else {
+                String::new()
+            };
+            format!("expected a share as an object such as {{\"percent\": {n}}}, found {text}{fraction}")
+        }
+        None => format!("expected a share as an object such as {{\"percent\": 5}} (0 to 100), found {text}"),
+    }
 }
 
 /// The keys whose values are arrays in the format; any other array on an error's path
@@ -539,15 +656,10 @@ fn found_text(found: &str) -> String {
 
 /// Places each problem in the text: at the override that set its value when one did,
 /// else at its own value (or its nearest ancestor that the text has).
-fn locate_all(
-    text: &str,
-    file_label: &str,
-    index: &Index,
-    applied: &[Applied],
-    problems: Vec<RawProblem>,
-) -> ScenarioError {
-    let mut out = Vec::with_capacity(problems.len());
-    for p in problems {
+fn locate_all(text: &str, file_label: &str, applied: &[Applied], problems: Vec<RawProblem>) -> ScenarioError {
+    // Where each problem is to be placed in the text, and the note on its message.
+    let mut places: Vec<(String, String)> = Vec::with_capacity(problems.len());
+    for p in &problems {
         let tokens = pointer::parse(&p.path).unwrap_or_default();
         let by = applied
             .iter()
@@ -567,16 +679,32 @@ fn locate_all(
             }
             None => (p.path.clone(), String::new()),
         };
-        let found = if p.cli { None } else { index.find(&text_ptr) };
-        let (line, column) = match found {
-            Some((span, exact)) => {
-                let off = if p.at_key && exact { span.key.unwrap_or(span.value) } else { span.value };
-                let (l, c) = line_col(text, off);
-                (Some(l), Some(c))
+        places.push((text_ptr, note));
+    }
+    // One scan of the text for all of them, one sweep for their lines.
+    let ptrs: Vec<&str> = places.iter().map(|(t, _)| t.as_str()).collect();
+    let found = locate::find_all(text, &ptrs);
+    let offsets: Vec<Option<usize>> = problems
+        .iter()
+        .zip(&found)
+        .map(|(p, f)| match (p.cli, f) {
+            (false, Some((span, exact))) => {
+                Some(if p.at_key && *exact { span.key.unwrap_or(span.value) } else { span.value })
             }
+            _ => None,
+        })
+        .collect();
+    let known: Vec<usize> = offsets.iter().flatten().copied().collect();
+    let mut lcs = locate::line_cols(text, &known).into_iter();
+    let mut out = Vec::with_capacity(problems.len());
+    for ((p, (_, note)), off) in problems.into_iter().zip(places).zip(offsets) {
+        let (line, column) = match off.and_then(|_| lcs.next()) {
+            Some((l, c)) => (Some(l), Some(c)),
             None => (None, None),
         };
         out.push(Problem { path: p.path, line, column, message: format!("{}{note}", p.message) });
     }
+    // In the order of the file (stable: problems at one place keep the order found).
+    out.sort_by_key(|p| (p.line.is_none(), p.line, p.column));
     ScenarioError { file: file_label.to_string(), problems: out }
 }

@@ -100,6 +100,19 @@ fn describe_container(v: &Value) -> String {
 /// Applies one override: sets the value at `ptr`, or removes it when `new` is `null`.
 /// The error names what is missing; the caller adds where the override came from.
 pub fn apply(root: &mut Value, ptr: &str, new: Value) -> Result<(), String> {
+    apply_creating(root, ptr, new, &|_, _| false)
+}
+
+/// As [`apply`], but a missing object member on the way is created as `{}` when
+/// `may_create(tokens of its parent, its key)` says so (never an array item): setting
+/// `/limits/max_events` on a scenario without `limits` creates `limits`. Removing
+/// (`null`) never creates anything.
+pub fn apply_creating(
+    root: &mut Value,
+    ptr: &str,
+    new: Value,
+    may_create: &dyn Fn(&[String], &str) -> bool,
+) -> Result<(), String> {
     let tokens = parse(ptr)?;
     let Some((last, parents)) = tokens.split_last() else {
         return Err("the pointer \"\" is the whole scenario; an override must point inside it".to_string());
@@ -109,6 +122,9 @@ pub fn apply(root: &mut Value, ptr: &str, new: Value) -> Result<(), String> {
         let here = join(&tokens[..depth]);
         let next = match cur {
             Value::Object(m) => {
+                if !m.contains_key(t) && !new.is_null() && may_create(&tokens[..depth], t) {
+                    m.insert(t.clone(), Value::Object(serde_json::Map::new()));
+                }
                 if !m.contains_key(t) {
                     let what = describe_map(m);
                     return Err(format!(
@@ -215,6 +231,24 @@ mod tests {
         assert_eq!(keys, ["b", "c", "new"]);
         apply(&mut v, "/a/b", Value::Null).unwrap();
         assert!(v["a"].get("b").is_none());
+    }
+
+    #[test]
+    fn creates_missing_objects_only_where_allowed() {
+        let allow = |parent: &[String], key: &str| {
+            parent.is_empty() && key == "limits" || parent == ["limits"] && key == "inner"
+        };
+        let mut v = json!({"a": [1]});
+        apply_creating(&mut v, "/limits/inner/max", json!(5), &allow).unwrap();
+        assert_eq!(v, json!({"a": [1], "limits": {"inner": {"max": 5}}}));
+        // Not where the predicate says no, nor for a removal, nor below an array.
+        let e = apply_creating(&mut v, "/other/max", json!(5), &allow).unwrap_err();
+        assert!(e.contains("`/other` does not exist"), "{e}");
+        let e = apply_creating(&mut v, "/limits2/max", Value::Null, &|_, _| true).unwrap_err();
+        assert!(e.contains("does not exist"), "{e}");
+        let e = apply_creating(&mut v, "/a/3/x", json!(1), &|_, _| true).unwrap_err();
+        assert!(e.contains("no item") || e.contains("not an item"), "{e}");
+        assert_eq!(v, json!({"a": [1], "limits": {"inner": {"max": 5}}}));
     }
 
     #[test]

@@ -61,7 +61,7 @@ impl JsonSchema for Dur {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "description": "A duration: a decimal number and a unit (ns, us, µs, ms, s, m, h), e.g. \"250us\", \"1.5ms\", \"2s\", \"5m\". A bare number is an error.",
+            "description": "A duration: a decimal number and a unit (ns, us, µs, ms, s, m, h), e.g. \"250us\", \"1.5ms\", \"2s\", \"5m\"; at most 10 years (\"87600h\"). A bare number is an error.",
             "pattern": "^[0-9]+(\\.[0-9]+)?(ns|us|µs|μs|ms|s|m|h)$",
             "examples": ["250ms", "1.5s", "2m"]
         })
@@ -242,7 +242,8 @@ pub struct RawLimits {
 #[serde(deny_unknown_fields, expecting = "a service object")]
 #[schemars(rename = "Service")]
 pub struct RawService {
-    /// What the service is; changes no behaviour (reports and the lint use it). Default "service".
+    /// What the service is; changes no behaviour (the reports' topology drawing shows it).
+    /// Default "service".
     pub kind: Option<RawKind>,
     /// Number of identical replicas, at least 1. Default 1.
     pub replicas: Option<u32>,
@@ -524,7 +525,7 @@ pub struct RawPolicy {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Retry")]
 pub struct RawRetry {
-    /// Attempts in all, the first one included (at least 1). Default 3.
+    /// Attempts in all, the first one included (from 1 to 10000). Default 3.
     pub max_attempts: Option<u32>,
     /// Wait before each retry. Default: no wait.
     pub backoff: Option<RawBackoff>,
@@ -783,7 +784,7 @@ pub struct RawSubscriber {
     pub endpoint: String,
     /// Consumers in the group. Default: the handler service's replica count.
     pub consumers: Option<u32>,
-    /// Handling attempts per message, the first included, at least 1. Default 10.
+    /// Handling attempts per message, the first included, from 1 to 10000. Default 10.
     pub max_attempts: Option<u32>,
     /// Wait between attempts. Default: none.
     pub backoff: Option<RawBackoff>,
@@ -892,7 +893,7 @@ pub enum RawArrival {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Rate")]
 pub struct RawRate {
-    /// Arrivals per simulated second, greater than 0.
+    /// Arrivals per simulated second, greater than 0 and at most 1000000000.
     pub rate: f64,
 }
 
@@ -914,7 +915,7 @@ pub struct RawClosed {
 pub struct RawRateChange {
     /// When the change starts (a duration from the start of the run, less than `duration`).
     pub at: Dur,
-    /// The new rate, arrivals per second, at least 0.
+    /// The new rate, arrivals per second, from 0 to 1000000000.
     pub rate: f64,
     /// Reach the new rate linearly over this long (a duration). Default "0s" (at once).
     pub ramp: Option<Dur>,

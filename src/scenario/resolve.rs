@@ -24,6 +24,10 @@ pub struct RawProblem {
     pub cli: bool,
 }
 
+/// Most problems listed for one scenario; beyond, they are counted. Keeps a file with a
+/// problem in every value from taking memory in proportion to values × path length.
+pub const MAX_PROBLEMS: usize = 1000;
+
 pub const MAX_SERVICES: usize = 10_000;
 pub const MAX_REPLICAS_PER_SERVICE: u32 = 10_000;
 pub const MAX_REPLICAS_TOTAL: u64 = 1_000_000;
@@ -38,6 +42,25 @@ pub const MAX_USERS: u32 = 10_000_000;
 pub const MAX_BUCKETS: u64 = 1_000_000;
 pub const MAX_PARTITIONS: u32 = 10_000;
 pub const MAX_CONSUMERS: u32 = 10_000;
+/// Most attempts of a call (`retry.max_attempts`): the model counts a call's tries in
+/// 16 bits, and no client retries anywhere near this often.
+pub const MAX_RETRY_ATTEMPTS: u32 = 10_000;
+/// Most handling attempts of one message by a consumer group (`max_attempts`): the
+/// message blocks its partition meanwhile; real consumers give up after a handful.
+pub const MAX_GROUP_ATTEMPTS: u32 = 10_000;
+/// Most arrivals per second of an open workload: the clock ticks in nanoseconds, so a
+/// higher rate would put several arrivals on one tick.
+pub const MAX_RATE_PER_S: f64 = 1e9;
+/// Most `sigma` of a lognormal given by `p50` and `sigma`: at 10, p99 is already 10^10
+/// times p50.
+pub const MAX_SIGMA: f64 = 10.0;
+/// Bounds of a Pareto `shape` (tail index); real latency tails are between 1 and 3.
+pub const MIN_PARETO_SHAPE: f64 = 0.01;
+pub const MAX_PARETO_SHAPE: f64 = 100.0;
+/// Most `factor` of a slowdown fault: a thousandfold slowdown is already an outage.
+pub const MAX_SLOWDOWN_FACTOR: f64 = 1000.0;
+/// Most `multiplier` of an exponential backoff.
+pub const MAX_BACKOFF_MULTIPLIER: f64 = 1000.0;
 /// Default cap of an exponential backoff without `max`.
 pub const DEFAULT_BACKOFF_MAX_NS: Nanos = 3_600 * NS_PER_S;
 
@@ -101,8 +124,10 @@ fn list<'c>(names: impl IntoIterator<Item = &'c str>) -> String {
     format!("{}{more}", shown.join(", "))
 }
 
+/// A number as a reader would write it: `0.5`, `120`, and `1e300` rather than 301 digits.
 fn fmt_f(v: f64) -> String {
-    format!("{v}")
+    let a = v.abs();
+    if a != 0.0 && a.is_finite() && !(1e-6..1e15).contains(&a) { format!("{v:e}") } else { format!("{v}") }
 }
 
 struct ServiceInfo<'a> {
@@ -115,6 +140,8 @@ struct ServiceInfo<'a> {
 
 struct R<'a> {
     problems: Vec<RawProblem>,
+    /// Problems found beyond `MAX_PROBLEMS`.
+    dropped: usize,
     duration_ns: Nanos,
     services: Vec<ServiceInfo<'a>>,
     service_ids: BTreeMap<&'a str, ServiceId>,
@@ -122,7 +149,11 @@ struct R<'a> {
     policy_ids: BTreeMap<&'a str, PolicyId>,
     policy_names: Vec<&'a str>,
     topic_names: Vec<&'a str>,
+    topic_ids: BTreeMap<&'a str, TopicId>,
     saga_names: Vec<&'a str>,
+    saga_ids: BTreeMap<&'a str, SagaId>,
+    /// The service of each endpoint, by endpoint id.
+    endpoint_owner: Vec<ServiceId>,
     /// For each saga, its first action and that action's edge (what a `saga:` workload
     /// reports as its target), once resolved.
     saga_first: Vec<Option<(EndpointId, EdgeId)>>,
@@ -140,6 +171,7 @@ pub fn resolve(
 ) -> Result<Spec, Vec<RawProblem>> {
     let mut r = R {
         problems: Vec::new(),
+        dropped: 0,
         duration_ns: 0,
         services: Vec::new(),
         service_ids: BTreeMap::new(),
@@ -147,18 +179,38 @@ pub fn resolve(
         policy_ids: BTreeMap::new(),
         policy_names: Vec::new(),
         topic_names: Vec::new(),
+        topic_ids: BTreeMap::new(),
         saga_names: Vec::new(),
+        saga_ids: BTreeMap::new(),
+        endpoint_owner: Vec::new(),
         saga_first: Vec::new(),
         edges: Vec::new(),
         edge_ids: BTreeMap::new(),
         calls: Vec::new(),
     };
     let spec = r.scenario(raw, default_name, variant);
+    if r.dropped > 0 {
+        r.problems.push(more_problems(r.dropped));
+    }
     if r.problems.is_empty() { Ok(spec) } else { Err(r.problems) }
+}
+
+/// The last line of a capped list of problems.
+pub fn more_problems(n: usize) -> RawProblem {
+    RawProblem {
+        path: String::new(),
+        message: format!("... and {n} more problems (only the first {MAX_PROBLEMS} of each kind are listed)"),
+        at_key: false,
+        cli: true,
+    }
 }
 
 impl<'a> R<'a> {
     fn err(&mut self, path: &P, message: impl Into<String>) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.dropped += 1;
+            return;
+        }
         self.problems.push(RawProblem {
             path: path.0.clone(),
             message: message.into(),
@@ -168,6 +220,10 @@ impl<'a> R<'a> {
     }
 
     fn err_key(&mut self, path: &P, message: impl Into<String>) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.dropped += 1;
+            return;
+        }
         self.problems.push(RawProblem {
             path: path.0.clone(),
             message: message.into(),
@@ -230,10 +286,62 @@ impl<'a> R<'a> {
 
     fn pct(&mut self, v: f64, path: &P) -> f64 {
         if !v.is_finite() || !(0.0..=100.0).contains(&v) {
-            self.err(path, format!("expected a percentage from 0 to 100, found {}", fmt_f(v)));
+            let hint = if v < 0.0 {
+                "a share cannot be negative; 0 means none"
+            } else {
+                "shares are percentages from 0 to 100: 100 means all of them, 0.5 means one in two hundred"
+            };
+            self.err(path, format!("expected a percentage from 0 to 100, found {} ({hint})", fmt_f(v)));
             return 0.0;
         }
         v / 100.0
+    }
+
+    fn at_most(&mut self, v: u32, max: u32, path: &P, why: &str) -> u32 {
+        if v > max {
+            self.err(path, format!("expected at most {max}, found {v} ({why})"));
+            return max;
+        }
+        v
+    }
+
+    /// An arrival rate per second: finite, above 0 unless `zero_ok`, at most 1e9.
+    fn rate(&mut self, v: f64, path: &P, zero_ok: bool) -> f64 {
+        if !v.is_finite() || v < 0.0 || (v == 0.0 && !zero_ok) {
+            let what = if zero_ok { "a rate of at least 0" } else { "a rate greater than 0" };
+            self.err(path, format!("expected {what}, found {}", fmt_f(v)));
+            return if zero_ok { 0.0 } else { 1.0 };
+        }
+        if v > MAX_RATE_PER_S {
+            self.err(
+                path,
+                format!(
+                    "expected a rate of at most 1000000000 per second, found {} (the simulated clock ticks in nanoseconds: one arrival per tick at most)",
+                    fmt_f(v)
+                ),
+            );
+            return MAX_RATE_PER_S;
+        }
+        v
+    }
+
+    /// A finite number in `min..=max` (`min` excluded when `open_min`).
+    fn in_range(&mut self, v: f64, min: f64, max: f64, open_min: bool, path: &P, what: &str) -> f64 {
+        let low_ok = if open_min { v > min } else { v >= min };
+        if !v.is_finite() || !low_ok || v > max {
+            let low = if open_min { "greater than" } else { "at least" };
+            self.err(
+                path,
+                format!(
+                    "expected {what} {low} {} and at most {}, found {}",
+                    fmt_f(min),
+                    fmt_f(max),
+                    fmt_f(v)
+                ),
+            );
+            return if open_min { max.min(1.0).max(min) } else { min };
+        }
+        v
     }
 
     fn at_least(&mut self, v: u32, min: u32, path: &P) -> u32 {
@@ -377,6 +485,7 @@ impl<'a> R<'a> {
                     self.name("endpoint", ename, &p.k("endpoints").k(ename), true);
                     eps.push((ename.as_str(), endpoint_id));
                     self.endpoint_names.push(format!("{sname}.{ename}"));
+                    self.endpoint_owner.push(id);
                     endpoint_id += 1;
                 }
             }
@@ -397,12 +506,14 @@ impl<'a> R<'a> {
         if let Some(ts) = &raw.topics {
             for (tname, _) in ts.iter() {
                 self.name("topic", tname, &root.k("topics").k(tname), true);
+                self.topic_ids.entry(tname.as_str()).or_insert(self.topic_names.len() as TopicId);
                 self.topic_names.push(tname);
             }
         }
         if let Some(ss) = &raw.sagas {
             for (sname, _) in ss.iter() {
                 self.name("saga", sname, &root.k("sagas").k(sname), true);
+                self.saga_ids.entry(sname.as_str()).or_insert(self.saga_names.len() as SagaId);
                 self.saga_names.push(sname);
             }
         }
@@ -473,8 +584,8 @@ impl<'a> R<'a> {
     }
 
     fn topic_ref(&mut self, s: &str, path: &P) -> Option<TopicId> {
-        if let Some(i) = self.topic_names.iter().position(|t| *t == s) {
-            return Some(i as TopicId);
+        if let Some(&i) = self.topic_ids.get(s) {
+            return Some(i);
         }
         let hint = suggest(s, self.topic_names.iter().copied());
         let msg =
@@ -484,8 +595,8 @@ impl<'a> R<'a> {
     }
 
     fn saga_ref(&mut self, s: &str, path: &P) -> Option<SagaId> {
-        if let Some(i) = self.saga_names.iter().position(|t| *t == s) {
-            return Some(i as SagaId);
+        if let Some(&i) = self.saga_ids.get(s) {
+            return Some(i);
         }
         let hint = suggest(s, self.saga_names.iter().copied());
         let msg =
@@ -496,7 +607,7 @@ impl<'a> R<'a> {
 
     /// The service an endpoint belongs to.
     fn endpoint_service(&self, e: EndpointId) -> Option<ServiceId> {
-        self.services.iter().position(|s| s.endpoints.iter().any(|(_, id)| *id == e)).map(|i| i as ServiceId)
+        self.endpoint_owner.get(e as usize).copied()
     }
 
     fn edge(&mut self, caller: ServiceId, target: EndpointId) -> EdgeId {
@@ -570,7 +681,7 @@ impl<'a> R<'a> {
                         Dist::lognormal_p50_p99(p50, p99)
                     }
                     (None, Some(sigma)) => {
-                        let sigma = self.positive(sigma, &p.k("sigma"), "a sigma");
+                        let sigma = self.in_range(sigma, 0.0, MAX_SIGMA, true, &p.k("sigma"), "a sigma");
                         Dist::LogNormal { mu: p50.ln(), sigma }
                     }
                     (Some(_), Some(_)) => {
@@ -604,7 +715,14 @@ impl<'a> R<'a> {
             RawDist::Pareto(x) => {
                 let p = path.k("pareto");
                 let scale = self.dur_pos(&x.scale, &p.k("scale"));
-                let shape = self.positive(x.shape, &p.k("shape"), "a shape");
+                let shape = self.in_range(
+                    x.shape,
+                    MIN_PARETO_SHAPE,
+                    MAX_PARETO_SHAPE,
+                    false,
+                    &p.k("shape"),
+                    "a shape",
+                );
                 let max = self.dur(&x.max, &p.k("max"));
                 match max {
                     Some(max) if max > scale => Dist::Pareto { scale: scale as f64, shape, max: max as f64 },
@@ -724,7 +842,10 @@ impl<'a> R<'a> {
             let (pa, va, pb, vb) = (*pa, *va, *pb, *vb);
             if pb < 1.0 {
                 let slope = if pb > pa { (vb - va) / (pb - pa) } else { 0.0 };
-                out.push((1.0, vb + slope * (1.0 - pb)));
+                // Extending a steep last segment may overshoot: clamp to the longest
+                // duration a scenario may give.
+                let top = (vb + slope * (1.0 - pb)).min(super::duration::MAX_DURATION_NS as f64);
+                out.push((1.0, top.max(vb)));
             }
         }
         Some(Dist::Percentiles(out))
@@ -814,14 +935,14 @@ impl<'a> R<'a> {
                 let p = path.k("exponential");
                 let initial_ns = self.dur(&e.initial, &p.k("initial")).unwrap_or(0);
                 let multiplier = match e.multiplier {
-                    Some(m) if !m.is_finite() || m < 1.0 => {
-                        self.err(
-                            &p.k("multiplier"),
-                            format!("expected a multiplier of at least 1, found {}", fmt_f(m)),
-                        );
-                        1.0
-                    }
-                    Some(m) => m,
+                    Some(m) => self.in_range(
+                        m,
+                        1.0,
+                        MAX_BACKOFF_MULTIPLIER,
+                        false,
+                        &p.k("multiplier"),
+                        "a multiplier",
+                    ),
                     None => 2.0,
                 };
                 let max_ns = self.dur_opt(e.max.as_ref(), &p.k("max"), DEFAULT_BACKOFF_MAX_NS);
@@ -839,6 +960,12 @@ impl<'a> R<'a> {
 
     fn retry(&mut self, r: &RawRetry, path: &P) -> Retry {
         let max_attempts = self.at_least(r.max_attempts.unwrap_or(3), 1, &path.k("max_attempts"));
+        let max_attempts = self.at_most(
+            max_attempts,
+            MAX_RETRY_ATTEMPTS,
+            &path.k("max_attempts"),
+            "no client retries more than that; the simulator counts a call's tries in 16 bits",
+        );
         let backoff = match &r.backoff {
             Some(b) => self.backoff(b, &path.k("backoff")),
             None => Backoff::Constant(0),
@@ -871,14 +998,7 @@ impl<'a> R<'a> {
             let bp = path.k("budget");
             let ratio = self.pct(b.percent.unwrap_or(20.0), &bp.k("percent"));
             let min_per_second = match b.min_per_second {
-                Some(m) if !m.is_finite() || m < 0.0 => {
-                    self.err(
-                        &bp.k("min_per_second"),
-                        format!("expected a rate of at least 0, found {}", fmt_f(m)),
-                    );
-                    0.0
-                }
-                Some(m) => m,
+                Some(m) => self.rate(m, &bp.k("min_per_second"), true),
                 None => 10.0,
             };
             RetryBudget { ratio, min_per_second }
@@ -1408,6 +1528,12 @@ impl<'a> R<'a> {
                     None => replicas,
                 };
                 let max_attempts = self.at_least(s.max_attempts.unwrap_or(10), 1, &sp.k("max_attempts"));
+                let max_attempts = self.at_most(
+                    max_attempts,
+                    MAX_GROUP_ATTEMPTS,
+                    &sp.k("max_attempts"),
+                    "a message blocks its partition while it is retried; real consumers give up after a handful",
+                );
                 let backoff = s.backoff.as_ref().map(|b| self.backoff(b, &sp.k("backoff")));
                 let commit_interval_ns =
                     s.commit_interval.as_ref().map(|d| self.dur_pos(d, &sp.k("commit_interval")));
@@ -1573,25 +1699,31 @@ impl<'a> R<'a> {
     fn workloads(&mut self, raw: &RawScenario) -> Vec<Workload> {
         let mut out = Vec::new();
         let wp = P::root().k("workload");
-        let mut names: Vec<&str> = Vec::new();
+        // By name, the first workload that has it (a map: tens of thousands of workloads
+        // must not cost a quadratic search).
+        let mut names: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, w) in raw.workload.iter().flatten().enumerate() {
             let p = wp.i(i);
             self.name("workload", &w.name, &p.k("name"), false);
-            if names.contains(&w.name.as_str()) {
-                self.err(&p.k("name"), format!("workload name `{}` is used twice", w.name));
+            if let Some(first) = names.get(w.name.as_str()) {
+                self.err(
+                    &p.k("name"),
+                    format!("workload name `{}` is used twice (first at /workload/{first})", w.name),
+                );
+            } else {
+                names.insert(&w.name, i);
             }
-            names.push(&w.name);
             let policy = self.policy_ref(w.policy.as_ref(), &p.k("policy"));
             let (arrival, open) = match &w.arrival {
                 RawArrival::Poisson(r) => (
                     Arrival::Poisson {
-                        rate_per_s: self.positive(r.rate, &p.k("arrival").k("poisson").k("rate"), "a rate"),
+                        rate_per_s: self.rate(r.rate, &p.k("arrival").k("poisson").k("rate"), false),
                     },
                     true,
                 ),
                 RawArrival::Constant(r) => (
                     Arrival::Constant {
-                        rate_per_s: self.positive(r.rate, &p.k("arrival").k("constant").k("rate"), "a rate"),
+                        rate_per_s: self.rate(r.rate, &p.k("arrival").k("constant").k("rate"), false),
                     },
                     true,
                 ),
@@ -1672,12 +1804,7 @@ impl<'a> R<'a> {
                     );
                 }
             }
-            let rate_per_s = if !c.rate.is_finite() || c.rate < 0.0 {
-                self.err(&p.k("rate"), format!("expected a rate of at least 0, found {}", fmt_f(c.rate)));
-                0.0
-            } else {
-                c.rate
-            };
+            let rate_per_s = self.rate(c.rate, &p.k("rate"), true);
             let ramp_ns = self.dur_opt(c.ramp.as_ref(), &p.k("ramp"), 0);
             out.push(RateChange { at_ns, rate_per_s, ramp_ns });
         }
@@ -1760,7 +1887,8 @@ impl<'a> R<'a> {
                 RawFault::Slowdown(s) => {
                     let p = p.k("slowdown");
                     let target = self.fault_target(&s.target, &p.k("target"));
-                    let factor = self.positive(s.factor, &p.k("factor"), "a factor");
+                    let factor =
+                        self.in_range(s.factor, 0.0, MAX_SLOWDOWN_FACTOR, true, &p.k("factor"), "a factor");
                     let (start_ns, end_ns) = self.window(&s.start, s.duration.as_ref(), &p);
                     target.map(|target| Fault {
                         kind: FaultKind::Slowdown { target, factor },

@@ -991,6 +991,89 @@ const BROKEN: &[Broken] = &[
         "/services/payment/queue/discipline",
         "did you mean `lifo`?",
     ),
+    // Bounds that match the model's counters and clock.
+    b(
+        &["/policies/internal/retry/max_attempts=65536"],
+        "/policies/internal/retry/max_attempts",
+        "expected at most 10000, found 65536 (no client retries more than that; the simulator counts a call's tries in 16 bits)",
+    ),
+    b(
+        &["/topics/order-created/subscribers/0/max_attempts=4294967295"],
+        "/topics/order-created/subscribers/0/max_attempts",
+        "expected at most 10000, found 4294967295",
+    ),
+    b(
+        &["/duration=87601h"],
+        "/duration",
+        "at most 10 years, \"87600h\" (the simulated clock is 64-bit nanoseconds)",
+    ),
+    b(&["/faults/0/delay/start=100000h"], "/faults/0/delay/start", "at most 10 years"),
+    b(
+        &["/policies/internal/timeout=18446744073709551615ns"],
+        "/policies/internal/timeout",
+        "at most 10 years",
+    ),
+    b(
+        &["/services/payment/endpoints/refund/latency={\"exponential\": {\"mean\": \"1000000000h\"}}"],
+        "/services/payment/endpoints/refund/latency/exponential/mean",
+        "at most 10 years",
+    ),
+    b(
+        &["/services/orders/endpoints/create/latency/lognormal/sigma=1e300"],
+        "/services/orders/endpoints/create/latency/lognormal/sigma",
+        "expected a sigma greater than 0 and at most 10, found 1e300",
+    ),
+    b(
+        &["/services/inventory/endpoints/reserve/latency/pareto/shape=1e-300"],
+        "/services/inventory/endpoints/reserve/latency/pareto/shape",
+        "expected a shape at least 0.01 and at most 100",
+    ),
+    b(
+        &["/policies/internal/retry/backoff/exponential/multiplier=1e300"],
+        "/policies/internal/retry/backoff/exponential/multiplier",
+        "at most 1000",
+    ),
+    b(
+        &["/faults/5/slowdown/factor=1e9"],
+        "/faults/5/slowdown/factor",
+        "expected a factor greater than 0 and at most 1000",
+    ),
+    b(
+        &["/workload/0/arrival/poisson/rate=2e9"],
+        "/workload/0/arrival/poisson/rate",
+        "expected a rate of at most 1000000000 per second, found 2000000000 (the simulated clock ticks in nanoseconds",
+    ),
+    b(
+        &["/workload/2/arrival/constant/rate=1e300"],
+        "/workload/2/arrival/constant/rate",
+        "at most 1000000000 per second",
+    ),
+    b(&["/workload/0/schedule/0/rate=1e10"], "/workload/0/schedule/0/rate", "at most 1000000000 per second"),
+    b(&["/workload/0/schedule/0/rate=-1"], "/workload/0/schedule/0/rate", "expected a rate of at least 0"),
+    b(
+        &["/policies/internal/retry/budget/min_per_second=1e12"],
+        "/policies/internal/retry/budget/min_per_second",
+        "at most 1000000000 per second",
+    ),
+    // Percentages say what they are.
+    b(
+        &["/faults/1/abort/percent=150"],
+        "/faults/1/abort/percent",
+        "expected a percentage from 0 to 100, found 150 (shares are percentages from 0 to 100: 100 means all of them",
+    ),
+    b(&["/network/links/0/loss/percent=-2"], "/network/links/0/loss/percent", "a share cannot be negative"),
+    b(
+        &["/services/payment/endpoints/charge/declines=0.02"],
+        "/services/payment/endpoints/charge/declines",
+        "expected a share as an object such as {\"percent\": 0.02}, found the number 0.02; shares are percentages, so {\"percent\": 0.02} means 0.02 %; if you meant 2 %, write {\"percent\": 2}",
+    ),
+    b(
+        &["/services/payment/endpoints/charge/errors=\"5%\""],
+        "/services/payment/endpoints/charge/errors",
+        "expected a share as an object such as {\"percent\": 5}, found the string \"5%\"",
+    ),
+    b(&["/network/links/0/loss=0.07"], "/network/links/0/loss", "if you meant 7 %, write {\"percent\": 7}"),
+    b(&["/network/links/0/loss=true"], "/network/links/0/loss", "such as {\"percent\": 5} (0 to 100)"),
 ];
 
 #[test]
@@ -1034,8 +1117,10 @@ fn problems_are_located_in_the_text() {
     let text =
         FULL.replace("\"replicas\": 3,", "\"replica\": 3,").replace("\"percent\": 0.1", "\"percent\": 120");
     let err = load(&text).unwrap_err();
-    // serde stops at the first type error: the unknown key.
-    assert_eq!(err.problems.len(), 1, "{err}");
+    // The unknown key and the resolver's problem, in one pass; `replica` is read as the
+    // `replicas` it misses, so `payment#1` of the faults is still a replica.
+    assert_eq!(err.problems.len(), 2, "{err}");
+    assert_eq!(err.problems[1].path, "/services/payment/endpoints/charge/errors/percent");
     let p = &err.problems[0];
     assert_eq!(p.path, "/services/payment/replica");
     assert_eq!((p.line, p.column), (Some(45), Some(7)), "{err}");
@@ -1100,8 +1185,13 @@ fn set_errors() {
     let err = load_with(&["/nope/x=1"]).unwrap_err();
     let p = &err.problems[0];
     assert!(p.message.starts_with("--set /nope/x=1: points nowhere: `/nope` does not exist"), "{err}");
-    assert_eq!(p.line, None);
-    assert!(err.to_string().starts_with("checkout.json: --set"), "{err}");
+    // Named by its pointer, placed at the nearest part of it that the file has (here the
+    // whole document).
+    assert_eq!((p.path.as_str(), p.line, p.column), ("/nope/x", Some(1), Some(1)));
+    assert!(err.to_string().starts_with("checkout.json:1:1: /nope/x: --set"), "{err}");
+    let err = load_with(&["/services/nope/replicas=2"]).unwrap_err();
+    let p = &err.problems[0];
+    assert_eq!((p.path.as_str(), p.line), ("/services/nope/replicas", Some(10)), "{err}");
     let err = load_with(&["/seed"]).unwrap_err();
     assert!(err.problems[0].message.contains("POINTER=VALUE"));
     let err = load_with(&["/services/payment/kind=null"]).unwrap_err();
@@ -1219,6 +1309,15 @@ fn unreadable_file_is_a_scenario_error() {
 }
 
 #[test]
+fn bytes_that_are_not_utf8_are_placed() {
+    let err = text_of(b"{\"duration\": \"1s\",\n \"name\": \"caf\xe9\"}".to_vec(), "x.json").unwrap_err();
+    let p = &err.problems[0];
+    assert_eq!((p.line, p.column), (Some(2), Some(14)), "{err}");
+    assert!(p.message.contains("byte 0xe9") && p.message.contains("UTF-8"), "{err}");
+    assert_eq!(text_of(b"{}".to_vec(), "x").unwrap(), "{}");
+}
+
+#[test]
 fn schema_is_draft07_and_complete() {
     let s = schema();
     let text = serde_json::to_string_pretty(&s).unwrap();
@@ -1286,4 +1385,212 @@ fn every_mutation_is_handled() {
         }
     }
     assert!(failures > all.len(), "most mutations are errors");
+}
+
+#[test]
+fn limits_are_carried_and_zero_rejected() {
+    let spec = load_with(&[
+        r#"/limits={"max_events": 7, "max_in_flight": 8, "max_executions": 9, "max_backlog": 10,
+            "max_events_per_instant": 11, "max_series_points": 12, "max_memory_mib": 13}"#,
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let l = spec.limits;
+    assert_eq!(
+        (
+            l.max_events,
+            l.max_in_flight,
+            l.max_executions,
+            l.max_backlog,
+            l.max_events_per_instant,
+            l.max_series_points,
+            l.max_memory_mib
+        ),
+        (7, 8, 9, 10, 11, 12, 13)
+    );
+    // Omitted limits keep their defaults.
+    let spec = load_with(&["/limits={}"]).unwrap();
+    let d = Limits::default();
+    assert_eq!((spec.limits.max_events, spec.limits.max_memory_mib), (d.max_events, d.max_memory_mib));
+    assert_eq!((spec.limits.max_executions, spec.limits.max_backlog), (d.max_executions, d.max_backlog));
+    for key in [
+        "max_events",
+        "max_in_flight",
+        "max_executions",
+        "max_backlog",
+        "max_events_per_instant",
+        "max_series_points",
+        "max_memory_mib",
+    ] {
+        let err = load_with(&[&format!("/limits/{key}=0")]).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert_eq!(err.problems[0].path, format!("/limits/{key}"));
+        assert!(err.problems[0].message.contains("at least 1, found 0"), "{err}");
+    }
+}
+
+#[test]
+fn every_unknown_key_and_type_problem_in_one_pass() {
+    let text = FULL
+        .replace("\"seed\": 7,", "\"seed\": 7, \"sede\": 1, \"zzz\": 2,")
+        .replace("\"concurrency\": 8,", "\"concurrency\": \"eight\", \"concurency\": 8,")
+        .replace("\"load_balancer\": \"p2c\"", "\"load_balancer\": \"p3c\", \"scop\": \"service\"")
+        .replace("\"max_ejection_percent\": 50", "\"max_ejection_percent\": \"50%\"")
+        .replace("\"rate\": 1200", "\"rate\": -3");
+    let err = load(&text).unwrap_err();
+    let got: Vec<(&str, &str)> = err.problems.iter().map(|p| (p.path.as_str(), p.message.as_str())).collect();
+    for (path, msg) in [
+        ("/sede", "unknown key `sede` (did you mean `seed`?)"),
+        ("/zzz", "unknown key `zzz`; expected one of: $schema, name"),
+        ("/services/gateway/concurency", "did you mean `concurrency`?"),
+        ("/services/gateway/concurrency", "expected a whole number"),
+        ("/policies/best-effort/scop", "did you mean `scope`?"),
+        ("/policies/best-effort/load_balancer", "did you mean `p2c`?"),
+        ("/policies/internal/outlier_detection/max_ejection_percent", "found the string \"50%\""),
+        ("/workload/0/schedule/0/rate", "expected a rate of at least 0"),
+    ] {
+        assert!(got.iter().any(|(p, m)| *p == path && m.contains(msg)), "{path} {msg}:\n{err}");
+    }
+    assert_eq!(got.len(), 8, "{err}");
+    // Every one is placed in the text.
+    assert!(err.problems.iter().all(|p| p.line.is_some() && p.column.is_some()), "{err}");
+}
+
+#[test]
+fn overrides_create_missing_objects_but_never_names() {
+    let text = FULL.replace("\"limits\": {\"max_events\": 1000000, \"max_in_flight\": 5000},", "");
+    let opts = |sets: &[&str]| LoadOptions {
+        sets: sets.iter().map(|s| s.to_string()).collect(),
+        ..LoadOptions::default()
+    };
+    let spec = load_str(
+        &text,
+        "x.json",
+        &opts(&[
+            "/limits/max_events=5000",
+            "/services/payment/queue/capacity=7",
+            "/policies/best-effort/retry/budget/percent=5",
+            "/policies/best-effort/hedge/after=10ms",
+            "/services/orders/health_check/interval=3s",
+        ]),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.limits.max_events, 5000);
+    assert_eq!(spec.services[3].queue.capacity, 7);
+    assert!(spec.policies[1].retry.as_ref().unwrap().budget.is_some_and(|b| approx(b.ratio, 0.05)));
+    assert_eq!(spec.services[1].health_check.as_ref().unwrap().interval_ns, 3 * S);
+    // The breaker of best-effort is the consecutive style: a window makes it mixed.
+    let err = load_str(&text, "x.json", &opts(&["/policies/best-effort/circuit_breaker/window/count=9"]));
+    assert!(err.is_err());
+    assert_eq!(spec.policies[1].hedge.map(|h| (h.after_ns, h.max_extra)), Some((10 * MS, 1)));
+    // A scenario without `network`.
+    let text = text.replace("\"network\": {", "\"network_\": {");
+    let text = text.replace("\"network_\": {\n    \"latency\": {\"lognormal\": {\"p50\": \"400us\", \"p99\": \"2ms\"}},\n    \"links\": [\n      {\"from\": \"gateway\", \"to\": \"payment\", \"latency\": {\"constant\": \"5ms\"}, \"loss\": {\"percent\": 0.5}},\n      {\"from\": \"payment\", \"to\": \"gateway\"}\n    ]\n  },", "");
+    assert!(!text.contains("network"), "bad test");
+    let spec = load_str(&text, "x.json", &opts(&["/network/latency/constant=3ms"]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(spec.network.default_latency, Some(Dist::Constant(c)) if c == 3e6));
+    // Never a key of a name-keyed map, never an array item, never for a removal.
+    for set in
+        ["/services/nope/replicas=2", "/topics/nope/partitions=2", "/workload/9/name=x", "/limits/x=null"]
+    {
+        let err = load_str(&text, "x.json", &opts(&[set])).unwrap_err();
+        assert!(err.problems[0].message.contains("points nowhere"), "{set}: {err}");
+    }
+}
+
+/// Every value of the full scenario replaced, in the file itself, by each of a few values
+/// of the wrong shape: every problem is placed on a line of the file.
+#[test]
+fn every_problem_of_a_file_has_a_line() {
+    fn paths(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    paths(x, format!("{at}/{}", pointer::escape(k)), out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    paths(x, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+        out.push(at);
+    }
+    let doc: serde_json::Value = serde_json::from_str(FULL).unwrap();
+    let mut all = Vec::new();
+    paths(&doc, String::new(), &mut all);
+    all.retain(|p| !p.is_empty());
+    let values = ["null", "-1", "\"x\"", "{}", "[{}]", "{\"a\": 1}", "{\"constant\": 5}"];
+    let mut unlocated = Vec::new();
+    for p in &all {
+        for v in values {
+            // Through the text, as a file would have it.
+            let mut d = doc.clone();
+            if pointer::apply(&mut d, p, serde_json::from_str(v).unwrap()).is_err() {
+                continue;
+            }
+            let text = serde_json::to_string_pretty(&d).unwrap();
+            if let Err(e) = load(&text) {
+                for pr in &e.problems {
+                    if pr.line.is_none() || pr.column.is_none() {
+                        unlocated.push(format!("{p}={v}: {pr:?}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(unlocated.is_empty(), "{}", unlocated.join("\n"));
+}
+
+/// A 2 MB scenario of 20,000 workloads checks in linear time and memory: locating keeps
+/// no position per value, and no check searches a list per workload.
+#[test]
+fn a_large_scenario_checks_quickly() {
+    let mut text = String::from(
+        "{\"duration\": \"10s\", \"services\": {\"api\": {\"endpoints\": {\"get\": {}}}},\n \"workload\": [\n",
+    );
+    let n = 20_000;
+    for i in 0..n {
+        let sep = if i + 1 < n { "," } else { "" };
+        text.push_str(&format!(
+            "  {{\"name\": \"client-{i}\", \"target\": \"api.get\", \"arrival\": {{\"poisson\": {{\"rate\": 1.5}}}}, \"policy\": null}}{sep}\n"
+        ));
+    }
+    text.push_str("]}\n");
+    assert!(text.len() > 2_000_000);
+    let spec = load(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.workloads.len(), n);
+    assert_eq!(check_str(&text, "big.json").unwrap(), Vec::<String>::new());
+    // Broken at both ends: both found and placed.
+    let bad = text.replacen("\"client-0\"", "\"client-1\"", 1).replace(
+        &format!("\"client-{}\", \"target\": \"api.get\"", n - 1),
+        &format!("\"client-{}\", \"target\": \"api.gett\"", n - 1),
+    );
+    let err = load(&bad).unwrap_err();
+    let got: Vec<(&str, Option<usize>)> = err.problems.iter().map(|p| (p.path.as_str(), p.line)).collect();
+    assert_eq!(
+        got,
+        [("/workload/1/name", Some(4)), (format!("/workload/{}/target", n - 1).as_str(), Some(n + 2))],
+        "{err}"
+    );
+}
+
+/// A 200 KB file whose every value is wrong, under a very long name: the problems are
+/// capped and the memory stays proportional to the file.
+#[test]
+fn a_file_wrong_everywhere_is_capped() {
+    let long = "s".repeat(50_000);
+    let mut text = format!("{{\"duration\": \"1s\", \"services\": {{\"{long}\": {{");
+    for i in 0..20_000 {
+        text.push_str(&format!("\"k{i}\": {i},"));
+    }
+    text.push_str("\"replicas\": 1}}}");
+    assert!(text.len() > 200_000);
+    let err = load(&text).unwrap_err();
+    assert_eq!(err.problems.len(), resolve::MAX_PROBLEMS + 1, "{}", err.problems.len());
+    let last = err.problems.last().unwrap();
+    assert!(last.message.contains("and 19000 more problems"), "{}", last.message);
+    assert!(err.problems[0].line.is_some());
 }

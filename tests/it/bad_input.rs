@@ -117,6 +117,48 @@ fn cases() -> Vec<(&'static str, String, &'static str)> {
             "/faults/0",
         ),
         ("missing duration", r("\"duration\": \"10s\",", ""), "duration"),
+        // Bounds that match the model's counters and clock.
+        (
+            "retries beyond 16-bit tries",
+            r("{\"timeout\": \"100ms\"}", "{\"timeout\": \"100ms\", \"retry\": {\"max_attempts\": 65536}}"),
+            "/policies/p/retry/max_attempts: expected at most 10000, found 65536",
+        ),
+        (
+            "a duration beyond 10 years",
+            r("\"duration\": \"10s\"", "\"duration\": \"100000h\""),
+            "at most 10 years",
+        ),
+        (
+            "a timeout beyond 10 years",
+            r("\"timeout\": \"100ms\"", "\"timeout\": \"18446744073709551615ns\""),
+            "/policies/p/timeout",
+        ),
+        (
+            "a rate beyond one per nanosecond",
+            r("\"rate\": 100", "\"rate\": 1e12"),
+            "at most 1000000000 per second",
+        ),
+        (
+            "a huge lognormal sigma",
+            r("{\"p50\": \"2ms\", \"p99\": \"20ms\"}", "{\"p50\": \"2ms\", \"sigma\": 1e300}"),
+            "/services/db/endpoints/query/latency/lognormal/sigma",
+        ),
+        (
+            "percent 150",
+            r(
+                "\"endpoints\": {\"query\": {",
+                "\"endpoints\": {\"query\": {\"declines\": {\"percent\": 150}, ",
+            ),
+            "percentages from 0 to 100",
+        ),
+        (
+            "percent written as a string",
+            r(
+                "\"endpoints\": {\"query\": {",
+                "\"endpoints\": {\"query\": {\"errors\": {\"percent\": \"5%\"}, ",
+            ),
+            "write the number without `%`: 5",
+        ),
     ]
 }
 
@@ -165,4 +207,102 @@ fn bad_arguments_exit_2() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let o = bin().args(["frobnicate"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn every_unknown_key_is_reported_at_once_with_its_line() {
+    let text = BASE
+        .replacen("\"replicas\": 2,", "\"replica\": 2, \"colour\": \"red\",", 1)
+        .replacen("\"duration\": \"10s\",", "\"duration\": \"10s\", \"duraton\": \"1s\",", 1)
+        .replacen("{\"timeout\": \"100ms\"}", "{\"timeout\": \"100ms\", \"retries\": 3}", 1)
+        .replacen("\"concurrency\": 4", "\"concurrency\": \"four\"", 1)
+        .replacen("\"rate\": 100", "\"rate\": -1", 1);
+    let p = temp_scenario("many-unknown", &text);
+    let o = bin().arg("check").arg(&p).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    for want in [
+        ":3:22: /duraton: unknown key `duraton` (did you mean `duration`?)",
+        ":6:7: /services/api/replica: unknown key `replica` (did you mean `replicas`?)",
+        ":6:21: /services/api/colour: unknown key `colour`",
+        ":7:22: /services/api/concurrency: expected a whole number",
+        "/policies/p/retries: unknown key `retries`; expected one of: timeout, deadline, retry,",
+        "/workload/0/arrival/poisson/rate: expected a rate greater than 0",
+    ] {
+        assert!(err.contains(want), "{want}:\n{err}");
+    }
+    // In the order of the file.
+    let lines: Vec<usize> = err.lines().filter_map(|l| l.split(':').nth(1)?.parse().ok()).collect();
+    assert!(lines.len() == 6 && lines.is_sorted(), "{err}");
+}
+
+#[test]
+fn set_creates_a_missing_limits_object() {
+    // BASE has no `limits`: the override creates it, as the limit's own message advises.
+    let p = temp_scenario("set-limits", BASE);
+    let o = bin().arg("run").arg(&p).args(["--set", "/limits/max_events=50"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("max_events"), "{}", stderr(&o));
+    let o = bin()
+        .arg("run")
+        .arg(&p)
+        .args(["--set", "/limits/max_in_flight=100000", "--set", "/network/latency/constant=1ms"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Never a service from a typo.
+    let o = bin().arg("run").arg(&p).args(["--set", "/services/apii/replicas=3"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/services/apii/replicas: --set"), "{}", stderr(&o));
+}
+
+#[test]
+fn syntax_errors_name_the_character_and_its_container() {
+    let r = |from: &str, to: &str| {
+        assert!(BASE.contains(from), "bad test: {from}");
+        BASE.replacen(from, to, 1)
+    };
+    let cases = [
+        (
+            "trailing comma in an object",
+            r("\"concurrency\": 4,", "\"concurrency\": 4,\n      \"endpoints_\": 1,}, \"x\": {"),
+            ":8:",
+            "/services/api: invalid JSON: trailing comma after the last member of object /services/api",
+        ),
+        (
+            "trailing comma in an array",
+            r(
+                "{\"call\": \"db.query\", \"policy\": \"p\"}]",
+                "{\"call\": \"db.query\", \"policy\": \"p\"},]",
+            ),
+            ":9:107:",
+            "/services/api/endpoints/get/steps: invalid JSON: trailing comma after the last item of array",
+        ),
+        (
+            "a missing comma",
+            r("\"replicas\": 2,", "\"replicas\": 2"),
+            ":7:7:",
+            "expected `,` or `}` after the member \"replicas\" of object /services/api",
+        ),
+        (
+            "an unterminated string",
+            r("\"name\": \"base\",", "\"name\": \"base,"),
+            ":2:11:",
+            "unterminated string",
+        ),
+        (
+            "a truncated file",
+            BASE[..BASE.find("\"policies\"").unwrap()].to_string(),
+            ":14:3:",
+            "the file ends inside the top-level object",
+        ),
+    ];
+    for (what, text, at, msg) in cases {
+        let p = temp_scenario(&format!("syntax-{}", what.replace(' ', "-")), &text);
+        let o = bin().arg("check").arg(&p).output().unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains(at) && err.contains(msg), "{what}: wanted {at} {msg}:\n{err}");
+        assert_eq!(err.lines().count(), 1, "{what}: {err}");
+    }
 }
