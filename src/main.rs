@@ -142,7 +142,7 @@ fn main() -> ExitCode {
 /// included, so that a broken variant is found the first time the file runs rather than
 /// the day someone picks it.
 fn load(path: &Path, opts: &LoadOptions) -> Result<faultline::spec::Spec, ExitCode> {
-    if let Ok(text) = std::fs::read_to_string(path)
+    if let Ok(text) = read_text(path)
         && let Err(e) = scenario::check_str(&text, &path.display().to_string())
     {
         note!("{e}");
@@ -250,8 +250,7 @@ fn compare(
         note!("{msg}");
         ExitCode::from(2)
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| bad(format!("{}: cannot read the scenario file: {e}", path.display())))?;
+    let text = read_text(path).map_err(bad)?;
     let label = path.display().to_string();
     let all = scenario::check_str(&text, &label).map_err(|e| bad(e.to_string()))?;
     let chosen = if variants.is_empty() { all.clone() } else { variants };
@@ -358,9 +357,16 @@ fn replay_command(path: &Path, seed: u64, opts: &LoadOptions) -> String {
     s
 }
 
+/// The scenario file as text; a file that is not UTF-8 is placed at its first bad byte.
+fn read_text(path: &Path) -> Result<String, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("{}: cannot read the scenario file: {e}", path.display()))?;
+    scenario::text_of(bytes, &path.display().to_string()).map_err(|e| e.to_string())
+}
+
 fn check(path: &Path) -> Result<ExitCode, ExitCode> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        note!("{}: cannot read: {e}", path.display());
+    let text = read_text(path).map_err(|e| {
+        note!("{e}");
         ExitCode::from(2)
     })?;
     match scenario::check_str(&text, &path.display().to_string()) {

@@ -25,7 +25,7 @@ pub type TopicId = u32;
 pub type SagaId = u32;
 
 /// How a request, attempt or call ended. The failure causes are exactly those of the
-/// summary contract in DESIGN.md, in its order.
+/// summary contract (README.md, under Commands), in its order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum Cause {

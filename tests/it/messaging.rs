@@ -821,7 +821,7 @@ fn a_consumer_crash_redelivers_since_the_last_commit_and_loses_nothing() {
 fn the_lag_after_a_rebalance_counts_only_unhandled_messages() {
     // The auto-commit case of the test above: when consumer 1 takes the partition at
     // 24.52 s, 21 messages have never been handled and 25 were handled by consumer 0
-    // but not committed. Lag is "published and not yet handled" (DESIGN.md; the
+    // but not committed. Lag is "published and not yet handled" (the summary contract; the
     // format's "Lag is the number of published messages a group has not yet handled"),
     // so the 25 rewound messages do not count (Kafka's records-lag, from the committed
     // offset, would make it 46). Consumer 1 first handles the 25 rewound ones again
