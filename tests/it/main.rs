@@ -8,5 +8,6 @@ mod determinism;
 mod golden;
 mod mechanisms;
 mod messaging;
+mod mutation;
 mod props;
 mod reports;
