@@ -556,13 +556,13 @@ fn workload() -> impl Strategy<Value = Workload> {
         1 => (0usize..8).prop_map(Target::Service),
         1 => (0usize..2).prop_map(Target::Saga),
     ];
-    (
-        target,
-        opt((1u32..300, any::<bool>(), vec((1u32..1500, 0u32..400, opt(1u32..500)), 0..3))),
-        1u32..20,
-        any_dist(),
-        opt(0usize..3),
-    )
+    // Mostly modest rates; sometimes a burst (thousands of requests in 300 ms, then
+    // a trickle) that leaves topics and queues a backlog to drain.
+    let open = prop_oneof![
+        4 => (1u32..300, any::<bool>(), vec((1u32..1500, 0u32..400, opt(1u32..500)), 0..3)),
+        1 => (2_000u32..20_000).prop_map(|rate| (rate, false, vec![(300, 5, None)])),
+    ];
+    (target, opt(open), 1u32..20, any_dist(), opt(0usize..3))
         .prop_map(|(target, open, users, think, policy)| Workload { target, open, users, think, policy })
 }
 
@@ -1039,6 +1039,10 @@ fn last_case_path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("props-last-case.json")
 }
 
+/// Stack of the thread a case runs on (the example scenarios run on a main thread
+/// this small).
+const SIM_STACK: usize = 256 * 1024;
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 256,
@@ -1046,7 +1050,10 @@ proptest! {
         // case that proptest shrinks, not the end of the test binary.
         fork: true,
         timeout: 20_000,
-        max_shrink_iters: 2_000,
+        // Shrinking re-runs cases that may take a second each (a zero-time loop runs
+        // to its 2.5 M events): bounded, so that a failure is reported in a minute.
+        max_shrink_iters: 1_000,
+        max_shrink_time: 45_000,
         ..ProptestConfig::default()
     })]
 
@@ -1062,11 +1069,24 @@ proptest! {
         // The simulated instant of each progress report (every 2^20 events): two equal
         // ones in a row are 2^20 events at one instant, past `max_events_per_instant`
         // when it is below that.
-        let reports = std::cell::RefCell::new(Vec::new());
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            faultline::model::run_with_progress(&spec, &|f| reports.borrow_mut().push(f))
-        }));
-        let reports = reports.into_inner();
+        //
+        // The run gets a small stack (`SIM_STACK`): the model's stack use must not grow
+        // with the input (a backlog drained by recursion overflows any stack once it is
+        // long enough; with this one, at the sizes a short case reaches).
+        let (result, reports) = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(SIM_STACK)
+                .spawn_scoped(s, || {
+                    let reports = std::cell::RefCell::new(Vec::new());
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        faultline::model::run_with_progress(&spec, &|f| reports.borrow_mut().push(f))
+                    }));
+                    (result, reports.into_inner())
+                })
+                .unwrap()
+                .join()
+                .unwrap()
+        });
         if spec.limits.max_events_per_instant < 1 << 20
             && let Some(w) = reports.windows(2).find(|w| w[0] == w[1])
         {
