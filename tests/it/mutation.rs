@@ -9,8 +9,8 @@
 //! on every machine and every run), writes it to a temporary file and runs
 //! `faultline run FILE --json` (sometimes `check`, sometimes `run --out DIR`), shortened
 //! with `--set` to 5 simulated seconds and 2 M events unless the mutation is about the
-//! run's length or its limits. Each case has a wall-clock timeout and an address-space
-//! limit. The cases run on two threads.
+//! run's length or its limits. Each case has a wall-clock timeout, an address-space
+//! limit and a 1 MiB stack. The cases run on two threads.
 //!
 //! `FAULTLINE_MUTATIONS=N` sets the number of cases (default below),
 //! `FAULTLINE_MUTATION_SEED=S` the base seed, `FAULTLINE_MUTATION_LOG=FILE` writes one
@@ -35,6 +35,10 @@ const CASE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Address space of one case, in KiB (`ulimit -v`): an allocation beyond it aborts the
 /// process, which the test reports as out of memory.
 const ADDRESS_SPACE_KIB: u64 = 4_000_000;
+/// Stack of one case, in KiB (`ulimit -s`): the example scenarios, reports included, run
+/// in it; a recursion whose depth grows with the input overflows it at the sizes a
+/// 5 s run reaches.
+const STACK_KIB: u64 = 1024;
 const WORKERS: usize = 2;
 
 struct Rng(u64);
@@ -267,7 +271,7 @@ fn names(v: &Value) -> Vec<String> {
 /// than not, but push the model to its corners.
 fn mutate(v: &mut Value, rng: &mut Rng, gentle_only: bool) -> Option<(String, String)> {
     for _ in 0..20 {
-        let kind = if !gentle_only && rng.chance(50) { rng.below(11) } else { 11 + rng.below(9) };
+        let kind = if !gentle_only && rng.chance(50) { rng.below(11) } else { 11 + rng.below(12) };
         let done = match kind {
             // A number changed to an extreme, a boundary, or a string.
             0 => {
@@ -682,6 +686,49 @@ fn gentle(v: &mut Value, rng: &mut Rng, kind: usize) -> Option<(String, String)>
             a.push(json!({"name": name, "target": target, "arrival": {"poisson": {"rate": rate}}}));
             Some((format!("traffic to {target} at {rate}/s"), "/workload/-".into()))
         }
+        // Closed users who think for no time: a refusal at once is a zero-time loop
+        // that `max_events_per_instant` must stop.
+        8 => {
+            let ps = paths_where(v, |p, _| key_is(p, &["think"]));
+            if ps.is_empty() {
+                return None;
+            }
+            let p = rng.pick(&ps).clone();
+            *get_mut(v, &p)? = json!({"constant": "0ms"});
+            Some(("think 0ms".into(), pointer(&p)))
+        }
+        // A queue timeout on a service: work dropped at dequeue, answered at once.
+        9 => {
+            let ps = paths_where(v, |p, n| {
+                n.is_object() && p.len() == 2 && matches!(&p[0], Tok::Key(k) if k == "services")
+            });
+            if ps.is_empty() {
+                return None;
+            }
+            let p = rng.pick(&ps).clone();
+            let t = *rng.pick(&["1ns", "1ms", "5ms"]);
+            let svc = get_mut(v, &p)?.as_object_mut()?;
+            let q = svc.entry("queue").or_insert_with(|| json!({}));
+            q.as_object_mut()?.insert("timeout".into(), json!(t));
+            Some((format!("queue timeout {t}"), pointer(&p)))
+        }
+        // Retries or redeliveries without end in sight, or none at all.
+        10 => {
+            let ps = paths_where(v, |p, n| {
+                n.is_object()
+                    && (key_is(p, &["retry"])
+                        || matches!(p.get(p.len().wrapping_sub(2)), Some(Tok::Key(k)) if k == "subscribers"))
+            });
+            if ps.is_empty() {
+                return None;
+            }
+            let p = rng.pick(&ps).clone();
+            let n = *rng.pick(&[1u64, 65_535, 65_536, 1_000_000]);
+            let o = get_mut(v, &p)?.as_object_mut()?;
+            o.insert("max_attempts".into(), json!(n));
+            o.shift_remove("backoff");
+            Some((format!("max_attempts {n}, no backoff"), pointer(&p)))
+        }
         // A fault added: a crash, an abort, a topic outage, a partition.
         _ => {
             let ns = names(v);
@@ -841,7 +888,7 @@ fn run_case(case: &Case, work: &Path) -> Outcome {
     std::fs::write(&file, &case.text).unwrap();
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
-        .arg(format!("ulimit -v {ADDRESS_SPACE_KIB}; exec \"$0\" \"$@\""))
+        .arg(format!("ulimit -v {ADDRESS_SPACE_KIB}; ulimit -s {STACK_KIB}; exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_faultline"))
         .args(args(case, &file, &out_dir))
         .stdin(Stdio::null())
