@@ -1039,9 +1039,10 @@ fn last_case_path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("props-last-case.json")
 }
 
-/// Stack of the thread a case runs on (the example scenarios run on a main thread
-/// this small).
-const SIM_STACK: usize = 256 * 1024;
+/// Stack of the thread a case runs on. The example scenarios run on a main thread this
+/// small, and so did 600 generated cases; a backlog of about 4,000 messages drained by
+/// recursion overflows it.
+const SIM_STACK: usize = 128 * 1024;
 
 proptest! {
     #![proptest_config(ProptestConfig {
