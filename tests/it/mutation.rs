@@ -26,8 +26,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// Cases by default: about a minute on two cores under the `ci` profile.
-const DEFAULT_CASES: usize = 2000;
+/// Cases by default: 20 s on two idle cores under the `ci` profile, about a minute on busy
+/// ones (2000 took 21 to 46 s, 10,000 took 100 to 150 s).
+const DEFAULT_CASES: usize = 3000;
 const DEFAULT_SEED: u64 = 0x5eed_fa17_11ae;
 /// Wall-clock time one case may take (a run is at most 5 simulated seconds and 2 M
 /// events, a few tenths of a second when all is well).
