@@ -8,6 +8,7 @@ mod determinism;
 mod golden;
 mod mechanisms;
 mod messaging;
+mod mutation;
 mod props;
 mod reports;
 mod robustness;
