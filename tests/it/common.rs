@@ -54,9 +54,12 @@ pub fn assert_invariants(spec: &Spec, out: &RunOutput) {
         // Every ended call made at least one attempt, except those refused on the
         // caller's side before any went out (breaker open, bulkhead full, no replica to
         // pick, which ends as unavailable).
+        // A call whose every try was refused locally and whose deadline passed during
+        // a backoff ends `timeout` without an attempt, so timeouts count here too.
         let local = f.outcomes.failed[Cause::CircuitOpen as usize]
             + f.outcomes.failed[Cause::BulkheadFull as usize]
-            + f.outcomes.failed[Cause::Unavailable as usize];
+            + f.outcomes.failed[Cause::Unavailable as usize]
+            + f.outcomes.failed[Cause::Timeout as usize];
         assert!(f.attempts + local >= f.outcomes.ended(), "edge {}: attempts below ended calls", e.name);
     }
 }
