@@ -1115,8 +1115,20 @@ impl<'s> World<'s> {
                 self.compact_queue();
             }
             if self.sched.processed() > max_events {
+                // A zero-time loop that reaches the event limit before the per-instant one
+                // is named as such.
+                let stuck = if self.instant_events >= 100_000 {
+                    format!(
+                        " (the last {} events all happened at this instant, the last of them {}: \
+                         a loop that takes no simulated time?)",
+                        self.instant_events,
+                        self.describe(ev)
+                    )
+                } else {
+                    String::new()
+                };
                 self.failure = Some(RunError::Limit(format!(
-                    "the run reached its event limit ({max_events} events) at {:.3} s of simulated time; \
+                    "the run reached its event limit ({max_events} events) at {:.3} s of simulated time{stuck}; \
                      raise /limits/max_events or shorten /duration",
                     self.sched.now() as f64 / 1e9
                 )));
