@@ -312,38 +312,9 @@ impl<'t> Scanner<'t> {
             self.value(child, Some(key_at))?;
             let k = self.path.pop().unwrap_or_default();
             self.ws();
-            match self.peek() {
-                Some(b',') => {
-                    let comma = self.pos;
-                    self.pos += 1;
-                    self.ws();
-                    if self.peek() == Some(b'}') {
-                        return self.fail(
-                            comma,
-                            depth,
-                            format!(
-                                "trailing comma after the last member of {} (JSON allows none): remove it",
-                                self.name(depth, "object")
-                            ),
-                        );
-                    }
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                None => return self.cut(open, depth, "object", '}'),
-                Some(_) => {
-                    return self.fail(
-                        self.pos,
-                        depth,
-                        format!(
-                            "expected `,` or `}}` after the member \"{k}\" of {}, found {}: is a comma missing?",
-                            self.name(depth, "object"),
-                            self.found(self.pos)
-                        ),
-                    );
-                }
+            let what = format!("the member \"{k}\"");
+            if self.separator(open, depth, b'}', "object", "member", &what)? {
+                return Ok(());
             }
         }
     }
@@ -372,40 +343,57 @@ impl<'t> Scanner<'t> {
             self.value(child, None)?;
             self.path.pop();
             self.ws();
-            match self.peek() {
-                Some(b',') => {
-                    let comma = self.pos;
-                    self.pos += 1;
-                    self.ws();
-                    if self.peek() == Some(b']') {
-                        return self.fail(
-                            comma,
-                            depth,
-                            format!(
-                                "trailing comma after the last item of {} (JSON allows none): remove it",
-                                self.name(depth, "array")
-                            ),
-                        );
-                    }
-                }
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                None => return self.cut(open, depth, "array", ']'),
-                Some(_) => {
+            if self.separator(open, depth, b']', "array", "item", &format!("item {i}"))? {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+
+    /// After a member or item of the container opened at `open`: a `,` (and then
+    /// not the closing bracket: JSON allows no trailing comma) or the closing bracket,
+    /// which it consumes and reports as `true`.
+    fn separator(
+        &mut self,
+        open: usize,
+        depth: usize,
+        close: u8,
+        kind: &str,
+        part: &str,
+        what: &str,
+    ) -> Res<bool> {
+        match self.peek() {
+            Some(b',') => {
+                let comma = self.pos;
+                self.pos += 1;
+                self.ws();
+                if self.peek() == Some(close) {
                     return self.fail(
-                        self.pos,
+                        comma,
                         depth,
                         format!(
-                            "expected `,` or `]` after item {i} of {}, found {}: is a comma missing?",
-                            self.name(depth, "array"),
-                            self.found(self.pos)
+                            "trailing comma after the last {part} of {} (JSON allows none): remove it",
+                            self.name(depth, kind)
                         ),
                     );
                 }
+                Ok(false)
             }
-            i += 1;
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            None => self.cut(open, depth, kind, close as char),
+            Some(_) => self.fail(
+                self.pos,
+                depth,
+                format!(
+                    "expected `,` or `{}` after {what} of {}, found {}: is a comma missing?",
+                    close as char,
+                    self.name(depth, kind),
+                    self.found(self.pos)
+                ),
+            ),
         }
     }
 
