@@ -148,6 +148,19 @@ pub struct Limits {
     pub max_memory_mib: u64,
 }
 
+impl Limits {
+    /// The keys of the scenario's `limits` object, in the order of the format page.
+    pub const KEYS: [&'static str; 7] = [
+        "max_events",
+        "max_in_flight",
+        "max_executions",
+        "max_backlog",
+        "max_events_per_instant",
+        "max_series_points",
+        "max_memory_mib",
+    ];
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

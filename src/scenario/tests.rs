@@ -1412,15 +1412,7 @@ fn limits_are_carried_and_zero_rejected() {
     let d = Limits::default();
     assert_eq!((spec.limits.max_events, spec.limits.max_memory_mib), (d.max_events, d.max_memory_mib));
     assert_eq!((spec.limits.max_executions, spec.limits.max_backlog), (d.max_executions, d.max_backlog));
-    for key in [
-        "max_events",
-        "max_in_flight",
-        "max_executions",
-        "max_backlog",
-        "max_events_per_instant",
-        "max_series_points",
-        "max_memory_mib",
-    ] {
+    for key in crate::spec::Limits::KEYS {
         let err = load_with(&[&format!("/limits/{key}=0")]).unwrap_err();
         assert_eq!(err.problems.len(), 1, "{err}");
         assert_eq!(err.problems[0].path, format!("/limits/{key}"));

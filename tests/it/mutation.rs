@@ -428,16 +428,8 @@ fn mutate(v: &mut Value, rng: &mut Rng, gentle_only: bool) -> Option<(String, St
             }
             // A limit set to an extreme.
             9 => {
-                let keys = [
-                    "max_events",
-                    "max_in_flight",
-                    "max_executions",
-                    "max_backlog",
-                    "max_events_per_instant",
-                    "max_series_points",
-                    "max_memory_mib",
-                    "bogus",
-                ];
+                let mut keys = faultline::spec::Limits::KEYS.to_vec();
+                keys.push("bogus");
                 let k = *rng.pick(&keys);
                 let text = *rng.pick(NUMBERS);
                 let n: Value = serde_json::from_str(text).unwrap_or(Value::String(text.into()));

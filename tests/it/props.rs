@@ -672,15 +672,7 @@ fn world() -> impl Strategy<Value = World> {
         )
 }
 
-const LIMIT_KEYS: [&str; 7] = [
-    "max_events",
-    "max_in_flight",
-    "max_executions",
-    "max_backlog",
-    "max_events_per_instant",
-    "max_series_points",
-    "max_memory_mib",
-];
+const LIMIT_KEYS: [&str; 7] = faultline::spec::Limits::KEYS;
 
 /// The scenario of a generated world, valid by construction: every reference is
 /// reduced modulo what exists, calls go to larger service indices, saga steps follow
