@@ -1078,7 +1078,8 @@ proptest! {
         // A crash (stack overflow, abort on allocation failure) or a hang is a failing
         // case that proptest shrinks, not the end of the test binary.
         fork: true,
-        timeout: 20_000,
+        // A minute: generous against a loaded CI machine, still finite for a hang.
+        timeout: 60_000,
         // Shrinking re-runs cases that may take a second each (a zero-time loop runs
         // to its 2.5 M events): bounded, so that a failure is reported in a minute or
         // two. By count, not by `max_shrink_time`: in forked mode the parent replays
