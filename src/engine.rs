@@ -36,53 +36,30 @@ pub fn rng_stream(seed: u64, name: &str) -> Rng {
     r
 }
 
-/// An event and its place in the order: `(time, seq)` packed in one `u128`, time in the
-/// high half, so that one integer comparison orders the queue.
+/// A key: `(time, seq)` in two `u64` halves, compared as a pair (8-byte alignment keeps
+/// an entry at 32 bytes for the model's events, where a `u128` would pad it to 48).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+struct Key {
+    time: Nanos,
+    seq: u64,
+}
+
+/// A scheduled event in a lane.
 #[derive(Clone, Copy)]
 struct Entry<E> {
-    key: u128,
+    key: Key,
     ev: E,
 }
 
-#[inline]
-fn key(time: Nanos, seq: u64) -> u128 {
-    ((time as u128) << 64) | seq as u128
-}
-
-#[inline]
-fn key_time(key: u128) -> Nanos {
-    (key >> 64) as Nanos
-}
-
-/// What the heap holds: an event, or the front of a lane (see [`Scheduler`]).
-#[derive(Clone, Copy)]
-enum Queued<E> {
-    Event(E),
-    Lane(u32),
-}
-
-/// A heap entry. The key is kept as two `u64` halves (8-byte alignment keeps the
-/// entry at 32 bytes for the model's events, where a `u128` field would pad it to 48).
+/// An event in the heap.
 struct HeapEntry<E> {
-    hi: u64,
-    lo: u64,
-    slot: Queued<E>,
-}
-
-impl<E> HeapEntry<E> {
-    #[inline]
-    fn new(key: u128, slot: Queued<E>) -> Self {
-        HeapEntry { hi: (key >> 64) as u64, lo: key as u64, slot }
-    }
-    #[inline]
-    fn key(&self) -> u128 {
-        ((self.hi as u128) << 64) | self.lo as u128
-    }
+    key: Key,
+    ev: E,
 }
 
 impl<E> PartialEq for HeapEntry<E> {
     fn eq(&self, o: &Self) -> bool {
-        (self.hi, self.lo) == (o.hi, o.lo)
+        self.key == o.key
     }
 }
 impl<E> Eq for HeapEntry<E> {}
@@ -95,37 +72,52 @@ impl<E> Ord for HeapEntry<E> {
     // Reversed: BinaryHeap is a max-heap and we want the earliest first.
     #[inline]
     fn cmp(&self, o: &Self) -> Ordering {
-        (o.hi, o.lo).cmp(&(self.hi, self.lo))
+        o.key.cmp(&self.key)
     }
 }
 
-/// A FIFO of events scheduled a fixed delay ahead, and whether its front is in the heap.
-struct Lane<E> {
-    q: VecDeque<Entry<E>>,
-    /// The heap holds a `Queued::Lane` entry for this lane (keyed by the front it had when
-    /// it was pushed; dropping stale events may since have moved the front later).
-    armed: bool,
+/// The front of a non-empty lane, in the heap of fronts (earliest first).
+#[derive(PartialEq, Eq)]
+struct Front {
+    key: Key,
+    lane: u32,
+}
+
+impl PartialOrd for Front {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Front {
+    #[inline]
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.key.cmp(&self.key)
+    }
 }
 
 /// The event queue and the clock.
 ///
 /// Besides the heap, the queue has *lanes*: FIFO queues for events that are always
 /// scheduled the same delay ahead (a policy's timeout, say). Such events arrive in time
-/// order, so a lane keeps them sorted for free, and only each lane's front sits in the
-/// heap: a run with a 1 s timeout at 10,000 calls per second would otherwise carry
-/// 10,000 pending timeouts in the heap and pay for them on every pop, and a scenario
-/// with many distinct timeouts pays one heap entry per lane, not a scan of the lanes.
-/// Lanes change nothing in the order: every pop takes the smallest `(time, seq)`.
+/// order, so a lane keeps them sorted for free, and the main heap stays small: a run
+/// with a 1 s timeout at 10,000 calls per second would otherwise carry 10,000 pending
+/// timeouts in the heap and pay for them on every pop. Each non-empty lane's front sits
+/// in a second, small heap of fronts (one entry per lane), so choosing the next event
+/// costs one comparison of the two heaps' tops however many lanes there are, and taking
+/// a lane's event costs O(log lanes). Lanes change nothing in the order: every pop takes
+/// the smallest `(time, seq)`.
 ///
 /// Events that can no longer do anything (the timeout of an attempt that was answered)
 /// can be dropped with [`Scheduler::compact`], so that memory follows live work.
 pub struct Scheduler<E> {
     heap: BinaryHeap<HeapEntry<E>>,
-    lanes: Vec<Lane<E>>,
+    lanes: Vec<VecDeque<Entry<E>>>,
+    /// One entry per non-empty lane: its front's key.
+    fronts: BinaryHeap<Front>,
     now: Nanos,
     seq: u64,
     processed: u64,
-    /// Events pending in the heap and the lanes (lane markers not counted).
+    /// Events pending in the heap and the lanes.
     pending: usize,
 }
 
@@ -140,6 +132,7 @@ impl<E: Copy> Scheduler<E> {
         Scheduler {
             heap: BinaryHeap::with_capacity(1024),
             lanes: Vec::new(),
+            fronts: BinaryHeap::new(),
             now: 0,
             seq: 0,
             processed: 0,
@@ -149,15 +142,15 @@ impl<E: Copy> Scheduler<E> {
 
     /// Adds a lane for events scheduled a fixed delay ahead; returns its index.
     pub fn add_lane(&mut self) -> u32 {
-        self.lanes.push(Lane { q: VecDeque::new(), armed: false });
+        self.lanes.push(VecDeque::new());
         (self.lanes.len() - 1) as u32
     }
 
     #[inline]
-    fn next_key(&mut self, time: Nanos) -> u128 {
+    fn next_key(&mut self, time: Nanos) -> Key {
         self.seq += 1;
         self.pending += 1;
-        key(time, self.seq)
+        Key { time, seq: self.seq }
     }
 
     /// Schedules `ev` after `delay` in `lane`. The caller promises that every event of
@@ -166,16 +159,15 @@ impl<E: Copy> Scheduler<E> {
     #[inline]
     pub fn after_in_lane(&mut self, lane: u32, delay: Nanos, ev: E) {
         let time = self.now.saturating_add(delay);
-        let k = self.next_key(time);
-        let l = &mut self.lanes[lane as usize];
-        if l.q.back().is_none_or(|b| b.key <= k) {
-            l.q.push_back(Entry { key: k, ev });
-            if !l.armed {
-                l.armed = true;
-                self.heap.push(HeapEntry::new(k, Queued::Lane(lane)));
+        let key = self.next_key(time);
+        let q = &mut self.lanes[lane as usize];
+        match q.back() {
+            None => {
+                q.push_back(Entry { key, ev });
+                self.fronts.push(Front { key, lane });
             }
-        } else {
-            self.heap.push(HeapEntry::new(k, Queued::Event(ev)));
+            Some(b) if b.key <= key => q.push_back(Entry { key, ev }),
+            Some(_) => self.heap.push(HeapEntry { key, ev }),
         }
     }
 
@@ -198,8 +190,8 @@ impl<E: Copy> Scheduler<E> {
     #[inline]
     pub fn at(&mut self, at: Nanos, ev: E) {
         let time = at.max(self.now);
-        let k = self.next_key(time);
-        self.heap.push(HeapEntry::new(k, Queued::Event(ev)));
+        let key = self.next_key(time);
+        self.heap.push(HeapEntry { key, ev });
     }
 
     /// Schedules `ev` after `delay`.
@@ -208,59 +200,46 @@ impl<E: Copy> Scheduler<E> {
         self.at(self.now.saturating_add(delay), ev)
     }
 
-    /// Makes the heap's top a real event or the true front of its lane: a lane marker
-    /// whose front was dropped by `compact` is moved to the lane's new front.
+    /// Whether the next event is a lane's front rather than the heap's top.
     #[inline(always)]
-    fn settle(&mut self) {
-        while let Some(top) = self.heap.peek() {
-            let Queued::Lane(l) = top.slot else { return };
-            let marker = top.key();
-            let lane = &mut self.lanes[l as usize];
-            match lane.q.front() {
-                Some(f) if f.key == marker => return,
-                Some(f) => {
-                    let k = f.key;
-                    self.heap.pop();
-                    self.heap.push(HeapEntry::new(k, Queued::Lane(l)));
-                }
-                None => {
-                    lane.armed = false;
-                    self.heap.pop();
-                }
-            }
+    fn next_is_lane(&self) -> Option<bool> {
+        match (self.heap.peek(), self.fronts.peek()) {
+            (None, None) => None,
+            (Some(_), None) => Some(false),
+            (None, Some(_)) => Some(true),
+            (Some(h), Some(f)) => Some(f.key < h.key),
         }
     }
 
     /// The time of the next event, if any.
     #[inline(always)]
-    pub fn peek_time(&mut self) -> Option<Nanos> {
-        self.settle();
-        self.heap.peek().map(|e| key_time(e.key()))
+    pub fn peek_time(&self) -> Option<Nanos> {
+        match self.next_is_lane()? {
+            true => self.fronts.peek().map(|f| f.key.time),
+            false => self.heap.peek().map(|e| e.key.time),
+        }
     }
 
     /// Takes the next event and advances the clock to it.
     #[inline(always)]
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
-        self.settle();
-        let top = self.heap.pop()?;
-        let (k, ev) = match top.slot {
-            Queued::Event(ev) => (top.key(), ev),
-            Queued::Lane(l) => {
-                let lane = &mut self.lanes[l as usize];
-                let e = lane.q.pop_front().expect("a settled lane marker has a front");
-                match lane.q.front() {
-                    Some(f) => self.heap.push(HeapEntry::new(f.key, Queued::Lane(l))),
-                    None => lane.armed = false,
-                }
-                (e.key, e.ev)
+        let (key, ev) = if self.next_is_lane()? {
+            let f = self.fronts.pop().expect("checked above");
+            let q = &mut self.lanes[f.lane as usize];
+            let e = q.pop_front().expect("a lane in the fronts heap has a front");
+            if let Some(next) = q.front() {
+                self.fronts.push(Front { key: next.key, lane: f.lane });
             }
+            (e.key, e.ev)
+        } else {
+            let e = self.heap.pop().expect("checked above");
+            (e.key, e.ev)
         };
-        let time = key_time(k);
-        debug_assert!(time >= self.now, "time went backwards");
-        self.now = time;
+        debug_assert!(key.time >= self.now, "time went backwards");
+        self.now = key.time;
         self.processed += 1;
         self.pending -= 1;
-        Some((time, ev))
+        Some((key.time, ev))
     }
 
     /// Drops every pending event for which `keep` is false. The caller promises that
@@ -269,19 +248,19 @@ impl<E: Copy> Scheduler<E> {
     pub fn compact(&mut self, mut keep: impl FnMut(&E) -> bool) {
         let before = self.pending;
         let mut dropped = 0;
-        for lane in &mut self.lanes {
-            let n = lane.q.len();
-            lane.q.retain(|e| keep(&e.ev));
-            dropped += n - lane.q.len();
-            lane.q.shrink_to(lane.q.len().max(16) * 2);
+        self.fronts.clear();
+        for (i, q) in self.lanes.iter_mut().enumerate() {
+            let n = q.len();
+            q.retain(|e| keep(&e.ev));
+            dropped += n - q.len();
+            q.shrink_to(q.len().max(16) * 2);
+            if let Some(f) = q.front() {
+                self.fronts.push(Front { key: f.key, lane: i as u32 });
+            }
         }
-        let heap = std::mem::take(&mut self.heap);
-        let mut v = heap.into_vec();
+        let mut v = std::mem::take(&mut self.heap).into_vec();
         let n = v.len();
-        v.retain(|e| match &e.slot {
-            Queued::Event(ev) => keep(ev),
-            Queued::Lane(_) => true,
-        });
+        v.retain(|e| keep(&e.ev));
         dropped += n - v.len();
         self.heap = BinaryHeap::from(v);
         self.pending = before - dropped;

@@ -2389,9 +2389,24 @@ impl<'s> World<'s> {
                 (None, None) => {}
             }
         }
-        self.answer(e.origin, outcome, e.endpoint, e.counted);
-        if e.running {
-            self.free_worker(e.replica, e.endpoint);
+        match e.origin {
+            // An execution that ran to its end answers its consumer at once, after giving
+            // its worker back (so the partition's next message finds it free, as it would
+            // in a real consumer): that answer can start the next message, which only
+            // arrives and waits for an event of its own, so nothing recurses. Answers
+            // that come straight out of an arrival go through `answer`, as events.
+            Origin::Consumer { group, part, epoch } => {
+                if e.running {
+                    self.free_worker(e.replica, e.endpoint);
+                }
+                self.consumer_done(group, part, epoch, outcome);
+            }
+            Origin::Attempt(_) => {
+                self.answer(e.origin, outcome, e.endpoint, e.counted);
+                if e.running {
+                    self.free_worker(e.replica, e.endpoint);
+                }
+            }
         }
     }
 
