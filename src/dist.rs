@@ -5,7 +5,7 @@
 //! ziggurat samplers, which are both fast and exactly reproducible for a given seed on a
 //! given platform.
 
-use crate::engine::Rng;
+use crate::rng::Rng;
 use crate::spec::Nanos;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1, StandardNormal};
@@ -177,7 +177,7 @@ fn inverse_piecewise(points: &[(f64, f64)], u: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::rng_stream;
+    use crate::rng::rng_stream;
 
     fn mean_of(d: &Dist, n: usize) -> f64 {
         let mut rng = rng_stream(7, "test/dist");

@@ -1,40 +1,15 @@
-//! The engine: one clock, one event queue, seeded random streams, arenas.
+//! The engine: one clock and one event queue.
 //!
 //! The engine knows nothing of services. Time is an integer count of nanoseconds;
 //! events are ordered by `(time, sequence number)`, the sequence being the order of
 //! scheduling, so ties break by insertion order and never by memory address or hash
 //! order (NeXosim keys its scheduler by `(time, counter)`, SimPy by `(time, priority,
 //! id)`). Model code gets `now` and `schedule`, never a wall clock.
-//!
-//! Random streams are ChaCha8, seeded with the scenario seed and placed on the stream
-//! `fnv1a64(name)`: every purpose (`arrivals/shoppers`, `latency/payment.charge`) has
-//! its own stream, so adding a service or a variant does not shift anybody else's draws
-//! (common random numbers).
+//! (Random streams live in `rng`, arenas in `arena`.)
 
-use crate::spec::Nanos;
-use rand::SeedableRng;
+use crate::time::Nanos;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
-
-pub type Rng = rand_chacha::ChaCha8Rng;
-
-/// FNV-1a, 64 bits: a fixed function, unlike `DefaultHasher`, whose output may change
-/// between Rust releases.
-pub fn fnv1a64(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.as_bytes() {
-        h ^= *b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// The random stream of one purpose.
-pub fn rng_stream(seed: u64, name: &str) -> Rng {
-    let mut r = Rng::seed_from_u64(seed);
-    r.set_stream(fnv1a64(name));
-    r
-}
 
 /// A key: `(time, seq)` in two `u64` halves, compared as a pair (8-byte alignment keeps
 /// an entry at 32 bytes for the model's events, where a `u128` would pad it to 48).
@@ -267,101 +242,10 @@ impl<E: Copy> Scheduler<E> {
     }
 }
 
-/// A generation-checked id into an [`Arena`]: a stale id (the slot was freed and
-/// reused) is detected instead of touching the wrong object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Id {
-    pub index: u32,
-    pub generation: u32,
-}
-
-struct Slot<T> {
-    generation: u32,
-    value: Option<T>,
-}
-
-/// A vector of slots with a free list; ids carry the slot's generation.
-pub struct Arena<T> {
-    slots: Vec<Slot<T>>,
-    free: Vec<u32>,
-    live: usize,
-}
-
-impl<T> Default for Arena<T> {
-    fn default() -> Self {
-        Arena { slots: Vec::new(), free: Vec::new(), live: 0 }
-    }
-}
-
-impl<T> Arena<T> {
-    pub fn insert(&mut self, value: T) -> Id {
-        self.live += 1;
-        if let Some(index) = self.free.pop() {
-            let s = &mut self.slots[index as usize];
-            s.generation = s.generation.wrapping_add(1);
-            s.value = Some(value);
-            Id { index, generation: s.generation }
-        } else {
-            let index = self.slots.len() as u32;
-            self.slots.push(Slot { generation: 0, value: Some(value) });
-            Id { index, generation: 0 }
-        }
-    }
-
-    #[inline]
-    pub fn get(&self, id: Id) -> Option<&T> {
-        let s = self.slots.get(id.index as usize)?;
-        if s.generation == id.generation { s.value.as_ref() } else { None }
-    }
-
-    #[inline]
-    pub fn get_mut(&mut self, id: Id) -> Option<&mut T> {
-        let s = self.slots.get_mut(id.index as usize)?;
-        if s.generation == id.generation { s.value.as_mut() } else { None }
-    }
-
-    /// Removes and returns the value; `None` if the id is stale.
-    pub fn remove(&mut self, id: Id) -> Option<T> {
-        let s = self.slots.get_mut(id.index as usize)?;
-        if s.generation != id.generation {
-            return None;
-        }
-        let v = s.value.take()?;
-        self.free.push(id.index);
-        self.live -= 1;
-        Some(v)
-    }
-
-    pub fn contains(&self, id: Id) -> bool {
-        self.get(id).is_some()
-    }
-
-    /// Live values.
-    pub fn len(&self) -> usize {
-        self.live
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.live == 0
-    }
-
-    /// Slots ever allocated (the high-water mark of live values).
-    pub fn capacity_used(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// Live values in slot order (deterministic).
-    pub fn iter(&self) -> impl Iterator<Item = (Id, &T)> {
-        self.slots.iter().enumerate().filter_map(|(i, s)| {
-            s.value.as_ref().map(|v| (Id { index: i as u32, generation: s.generation }, v))
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng as _;
+    use crate::rng::rng_stream;
     use rand::RngExt;
 
     #[test]
@@ -440,40 +324,4 @@ mod tests {
             assert_eq!(s.pop(), None);
         }
     }
-
-    #[test]
-    fn stale_ids_are_detected() {
-        let mut a = Arena::default();
-        let x = a.insert(1);
-        assert_eq!(a.remove(x), Some(1));
-        let y = a.insert(2);
-        assert_eq!(x.index, y.index);
-        assert!(a.get(x).is_none());
-        assert_eq!(a.get(y), Some(&2));
-        assert_eq!(a.remove(x), None);
-        assert_eq!(a.len(), 1);
-    }
-
-    #[test]
-    fn fnv_is_the_published_function() {
-        // Test vectors of FNV-1a 64.
-        assert_eq!(fnv1a64(""), 0xcbf29ce484222325);
-        assert_eq!(fnv1a64("a"), 0xaf63dc4c8601ec8c);
-        assert_eq!(fnv1a64("foobar"), 0x85944171f73967e8);
-    }
-
-    /// Golden draws: if a dependency update changes the numbers a seeded stream yields,
-    /// this fails, and every committed report would move with it.
-    #[test]
-    fn seeded_streams_are_pinned() {
-        let mut r = rng_stream(1, "arrivals/shoppers");
-        let v: Vec<u64> = (0..3).map(|_| r.next_u64()).collect();
-        let mut r2 = rng_stream(1, "arrivals/shoppers");
-        assert_eq!(v, (0..3).map(|_| r2.next_u64()).collect::<Vec<_>>());
-        let mut other = rng_stream(1, "arrivals/browsers");
-        assert_ne!(v[0], other.next_u64());
-        assert_eq!(v, GOLDEN_DRAWS.to_vec(), "seeded draws moved: {v:?}");
-    }
-
-    const GOLDEN_DRAWS: [u64; 3] = [11904937257384365279, 3466630373267531923, 7005716336061560250];
 }

@@ -2,9 +2,10 @@
 //!
 //! Layers, one direction: `scenario` (parse, validate, resolve names to ids) → `spec`
 //! (the resolved scenario) → `model` (the simulated world and its event handlers, with
-//! the `policy` state machines) → `engine` (clock, queue, random streams) → `metrics` →
+//! the `policy` state machines) → `engine` (clock, queue), `arena`, `rng` (random streams), `time` → `metrics` →
 //! `report` → the CLI in `main.rs`. See ARCHITECTURE.md.
 
+pub mod arena;
 pub mod charts;
 pub mod compare;
 pub mod dist;
@@ -14,5 +15,7 @@ pub mod metrics;
 pub mod model;
 pub mod policy;
 pub mod report;
+pub mod rng;
 pub mod scenario;
 pub mod spec;
+pub mod time;

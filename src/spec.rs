@@ -10,10 +10,7 @@
 
 use crate::dist::Dist;
 
-/// Simulated time and durations, in nanoseconds.
-pub type Nanos = u64;
-
-pub const NS_PER_S: Nanos = 1_000_000_000;
+pub use crate::time::{NS_PER_S, Nanos};
 
 pub type ServiceId = u32;
 pub type EndpointId = u32;

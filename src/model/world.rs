@@ -1,14 +1,21 @@
 //! The world: replicas, executions, calls and attempts, and the handlers of every event.
 
 use super::arrivals::RateFn;
+use crate::arena::{Arena, Id};
 use crate::dist::Dist;
-use crate::engine::{Arena, Id, Rng, Scheduler, rng_stream};
+
+type CallId = Id<Call>;
+type AttId = Id<Attempt>;
+type ExecId = Id<Exec>;
+type SagaRunId = Id<SagaRun>;
+use crate::engine::Scheduler;
 use crate::metrics::{LatencyHist, Outcome, Outcomes, Scope, Series};
 use crate::policy::backoff::retry_wait;
 use crate::policy::breaker::{CircuitBreaker, is_legal};
 use crate::policy::budget::RetryBudgetState;
 use crate::policy::health::HealthState;
 use crate::policy::outlier::OutlierDetector;
+use crate::rng::{Rng, rng_stream};
 use crate::spec::*;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
@@ -164,42 +171,42 @@ enum Ev {
     },
     /// An attempt's request reaches the callee replica.
     AttemptArrive {
-        att: Id,
+        att: AttId,
     },
     /// An execution finished its own latency or a `work` step.
     ExecWake {
-        exec: Id,
+        exec: ExecId,
     },
     /// An attempt's answer reaches its caller (or a local refusal: breaker, bulkhead,
     /// no replica).
     Response {
-        att: Id,
+        att: AttId,
         outcome: Outcome,
     },
     /// An attempt's per-try timeout.
     AttemptTimeout {
-        att: Id,
+        att: AttId,
     },
     /// A bulkhead waiter's `max_wait` ran out.
     BulkheadExpire {
-        att: Id,
+        att: AttId,
     },
     /// A bulkhead waiter got its permit: send it.
     Admit {
-        att: Id,
+        att: AttId,
     },
     /// A call's backoff ended: send the next attempt.
     RetryFire {
-        call: Id,
+        call: CallId,
     },
     /// A call's hedging delay ended: send another attempt if no answer came.
     HedgeFire {
-        call: Id,
+        call: CallId,
         try_no: u32,
     },
     /// A call's overall deadline.
     CallDeadline {
-        call: Id,
+        call: CallId,
     },
     FaultStart {
         fault: u32,
@@ -235,7 +242,7 @@ enum Ev {
     },
     /// A saga's retriable step or persistent compensation is tried again.
     SagaRetry {
-        saga: Id,
+        saga: SagaRunId,
         epoch: u16,
     },
     /// A health probe of one replica.
@@ -258,10 +265,10 @@ enum Parent {
     /// A workload's request; `user` is the closed-loop user, or `u32::MAX`.
     Root { wl: u32, user: u32 },
     /// A synchronous step of an execution.
-    Exec { exec: Id },
+    Exec { exec: ExecId },
     /// A saga's action (`comp` false) or compensation of step `step`; `epoch` is the
     /// saga's when the call was made (a resumed durable saga ignores older answers).
-    Saga { saga: Id, step: u16, comp: bool, epoch: u16 },
+    Saga { saga: SagaRunId, step: u16, comp: bool, epoch: u16 },
 }
 
 /// Most attempts of one call outstanding at once (the first plus hedges).
@@ -284,7 +291,7 @@ struct Call {
     tries: u32,
     hedges: u32,
     prev_wait: Nanos,
-    live: [Id; MAX_LIVE],
+    live: [AttId; MAX_LIVE],
     n_live: u8,
     /// A retry is scheduled (no attempt is live meanwhile).
     backing_off: bool,
@@ -293,7 +300,7 @@ struct Call {
 }
 
 impl Call {
-    fn remove_live(&mut self, att: Id) {
+    fn remove_live(&mut self, att: AttId) {
         let n = self.n_live as usize;
         if let Some(i) = self.live[..n].iter().position(|a| *a == att) {
             self.live[i] = self.live[n - 1];
@@ -313,7 +320,7 @@ enum AttState {
 }
 
 struct Attempt {
-    call: Id,
+    call: CallId,
     endpoint: EndpointId,
     replica: ReplicaId,
     /// Index of the caller's replica within its service (0 for a workload's client).
@@ -333,7 +340,7 @@ struct Attempt {
     /// Counted in its caller's outstanding attempts for the replica (until released).
     outstanding: bool,
     /// The execution serving it, once it reached a replica.
-    exec: Option<Id>,
+    exec: Option<ExecId>,
     entity: u32,
     /// For a saga's action or compensation: which saga step's effect it carries.
     effect: Option<EffectTag>,
@@ -348,7 +355,7 @@ const STEP_OWN: u16 = u16::MAX;
 #[derive(Clone, Copy, Debug)]
 enum Origin {
     /// A call's attempt (a synchronous request).
-    Attempt(Id),
+    Attempt(AttId),
     /// A consumer handling a message of a group's partition; `epoch` is the partition's,
     /// so that the answer of a consumer that has since lost the partition is ignored.
     Consumer { group: u32, part: u32, epoch: u32 },
@@ -374,7 +381,7 @@ struct ReplicaState {
     /// Executions waiting for a worker. Cancelled ones stay in place (their id is stale)
     /// until they reach the head or the queue is compacted: removing from the middle
     /// would cost the queue's length per cancellation.
-    queue: VecDeque<Id>,
+    queue: VecDeque<ExecId>,
     /// Stale ids in `queue`; the live length is `queue.len() - stale`.
     stale: u32,
     /// Crashed (or killed by its liveness probe) and not yet restarted.
@@ -432,7 +439,7 @@ struct ClientSlot {
     budget: Option<RetryBudgetState>,
     outlier: Option<OutlierDetector>,
     bulk_in_use: u32,
-    bulk_waiting: VecDeque<Id>,
+    bulk_waiting: VecDeque<AttId>,
     /// `bulk_waiting`'s length at which the waiters that gave up are dropped.
     bulk_compact_at: usize,
     /// Breaker figures at the end of warm-up: (opened, open ns).
@@ -1193,13 +1200,13 @@ impl<'s> World<'s> {
     /// An event in words, for the message of a run that stopped on it.
     fn describe(&self, ev: Ev) -> String {
         let spec = self.spec;
-        let call_target = |call: Id| {
+        let call_target = |call: CallId| {
             self.calls
                 .get(call)
                 .map(|c| format!("on the call to {}", spec.endpoints[c.target as usize].name))
                 .unwrap_or_default()
         };
-        let att_target = |att: Id| {
+        let att_target = |att: AttId| {
             self.attempts
                 .get(att)
                 .map(|a| format!("of {}", spec.endpoints[a.endpoint as usize].name))
@@ -1469,7 +1476,7 @@ impl<'s> World<'s> {
             tries: 0,
             hedges: 0,
             prev_wait: 0,
-            live: [Id { index: 0, generation: 0 }; MAX_LIVE],
+            live: [AttId::NONE; MAX_LIVE],
             n_live: 0,
             backing_off: false,
             entity,
@@ -1494,7 +1501,7 @@ impl<'s> World<'s> {
     }
 
     /// Sends the next try of a call (the first or a retry), and arms its hedge timer.
-    fn send_try(&mut self, call_id: Id) {
+    fn send_try(&mut self, call_id: CallId) {
         let Some(call) = self.calls.get_mut(call_id) else { return };
         call.tries = call.tries.saturating_add(1);
         call.backing_off = false;
@@ -1522,7 +1529,7 @@ impl<'s> World<'s> {
 
     /// Creates an attempt of the call and sends it through the breaker, the bulkhead
     /// and the balancer (resilience4j's order: Retry(CircuitBreaker(Bulkhead(call)))).
-    fn send_attempt(&mut self, call_id: Id) {
+    fn send_attempt(&mut self, call_id: CallId) {
         let now = self.sched.now();
         let Some(call) = self.calls.get(call_id) else { return };
         let (client, caller_slot, net, endpoint, policy, entity, parent) =
@@ -1604,7 +1611,7 @@ impl<'s> World<'s> {
 
     /// Refuses an attempt without sending it; the answer is delivered as an event so
     /// that no handler re-enters the one that made the call.
-    fn fail_local(&mut self, att: Id, cause: Cause) {
+    fn fail_local(&mut self, att: AttId, cause: Cause) {
         if let Some(a) = self.attempts.get_mut(att) {
             a.state = AttState::Local;
         }
@@ -1612,7 +1619,7 @@ impl<'s> World<'s> {
     }
 
     /// Picks a replica and puts the attempt on the wire.
-    fn dispatch(&mut self, att: Id) {
+    fn dispatch(&mut self, att: AttId) {
         let now = self.sched.now();
         let Some(a) = self.attempts.get(att) else { return };
         let (client, caller_slot, net, call_id) = (a.client, a.caller_slot, a.net, a.call);
@@ -1743,7 +1750,7 @@ impl<'s> World<'s> {
     /// Gives back what a finished (or abandoned) attempt held on the client side: its
     /// outstanding count, its bulkhead permit (admitting the next waiter), its breaker
     /// permission when no result is recorded.
-    fn release_attempt(&mut self, att: Id, breaker_result: Option<(bool, Nanos)>) {
+    fn release_attempt(&mut self, att: AttId, breaker_result: Option<(bool, Nanos)>) {
         let now = self.sched.now();
         let Some(a) = self.attempts.get_mut(att) else { return };
         let (client, caller_slot, replica, state) = (a.client, a.caller_slot, a.replica, a.state);
@@ -1770,8 +1777,9 @@ impl<'s> World<'s> {
         if had_permit {
             slot.bulk_in_use -= 1;
             let na_policy_bulkhead = self
-                .calls
-                .get(self.attempts.get(att).map(|a| a.call).unwrap_or(att))
+                .attempts
+                .get(att)
+                .and_then(|a| self.calls.get(a.call))
                 .and_then(|c| c.policy)
                 .and_then(|p| self.spec.policies[p as usize].bulkhead.as_ref())
                 .map(|b| b.max_concurrent);
@@ -1799,7 +1807,7 @@ impl<'s> World<'s> {
         }
     }
 
-    fn on_bulkhead_expire(&mut self, att: Id) {
+    fn on_bulkhead_expire(&mut self, att: AttId) {
         let Some(a) = self.attempts.get(att) else { return };
         if a.state != AttState::Waiting || a.done {
             return;
@@ -1808,7 +1816,7 @@ impl<'s> World<'s> {
         self.fail_local(att, Cause::BulkheadFull);
     }
 
-    fn on_timeout(&mut self, att: Id) {
+    fn on_timeout(&mut self, att: AttId) {
         let now = self.sched.now();
         let Some(a) = self.attempts.get_mut(att) else { return };
         if a.done || a.state != AttState::Sent {
@@ -1822,7 +1830,7 @@ impl<'s> World<'s> {
         self.attempt_result(call, att, Outcome::Failed(Cause::Timeout));
     }
 
-    fn on_response(&mut self, att: Id, outcome: Outcome) {
+    fn on_response(&mut self, att: AttId, outcome: Outcome) {
         let now = self.sched.now();
         let Some(a) = self.attempts.get(att) else { return };
         if a.done {
@@ -1858,7 +1866,7 @@ impl<'s> World<'s> {
 
     /// With `cancel_on_timeout`, an abandoned attempt's work is dropped by the callee
     /// (the deadline was propagated), queued or running.
-    fn cancel_if_asked(&mut self, att: Id, call: Id) {
+    fn cancel_if_asked(&mut self, att: AttId, call: CallId) {
         let policy = self.calls.get(call).and_then(|c| c.policy);
         let Some(p) = policy else { return };
         if !self.spec.policies[p as usize].cancel_on_timeout {
@@ -1871,7 +1879,7 @@ impl<'s> World<'s> {
     }
 
     /// One attempt of a call answered (or failed locally, or timed out).
-    fn attempt_result(&mut self, call_id: Id, att: Id, outcome: Outcome) {
+    fn attempt_result(&mut self, call_id: CallId, att: AttId, outcome: Outcome) {
         let Some(call) = self.calls.get_mut(call_id) else { return };
         call.remove_live(att);
         let policy = call.policy.map(|p| &self.spec.policies[p as usize]);
@@ -1926,7 +1934,7 @@ impl<'s> World<'s> {
 
     /// The caller stops waiting for every attempt still out (a winner answered, the
     /// deadline passed, or the call gave up).
-    fn abandon_live(&mut self, call_id: Id) {
+    fn abandon_live(&mut self, call_id: CallId) {
         let Some(call) = self.calls.get_mut(call_id) else { return };
         let n = call.n_live as usize;
         let live = call.live;
@@ -1946,7 +1954,7 @@ impl<'s> World<'s> {
         }
     }
 
-    fn on_retry_fire(&mut self, call_id: Id) {
+    fn on_retry_fire(&mut self, call_id: CallId) {
         let Some(c) = self.calls.get(call_id) else { return };
         if !c.backing_off {
             return;
@@ -1967,7 +1975,7 @@ impl<'s> World<'s> {
         }
     }
 
-    fn on_hedge_fire(&mut self, call_id: Id, try_no: u32) {
+    fn on_hedge_fire(&mut self, call_id: CallId, try_no: u32) {
         let Some(call) = self.calls.get_mut(call_id) else { return };
         let Some(h) = call.policy.and_then(|p| self.spec.policies[p as usize].hedge.as_ref()) else { return };
         if call.tries != try_no || call.n_live == 0 || call.hedges >= h.max_extra {
@@ -1999,11 +2007,11 @@ impl<'s> World<'s> {
         }
     }
 
-    fn on_deadline(&mut self, call_id: Id) {
+    fn on_deadline(&mut self, call_id: CallId) {
         if !self.calls.contains(call_id) {
             return;
         }
-        let live: Vec<Id> = {
+        let live: Vec<AttId> = {
             let c = self.calls.get(call_id).expect("checked");
             c.live[..c.n_live as usize].to_vec()
         };
@@ -2023,7 +2031,7 @@ impl<'s> World<'s> {
         self.complete_call(call_id, Outcome::Failed(Cause::Timeout));
     }
 
-    fn complete_call(&mut self, call_id: Id, outcome: Outcome) {
+    fn complete_call(&mut self, call_id: CallId, outcome: Outcome) {
         let Some(call) = self.calls.remove(call_id) else {
             self.violations.push(format!("call {call_id:?} ended twice"));
             return;
@@ -2046,7 +2054,7 @@ impl<'s> World<'s> {
 
     // ---- executions --------------------------------------------------------------
 
-    fn attempt_arrive(&mut self, att: Id) {
+    fn attempt_arrive(&mut self, att: AttId) {
         let Some(a) = self.attempts.get(att) else { return };
         // The caller may have given up already: the request still arrives and is
         // served, since the callee cannot know.
@@ -2126,7 +2134,7 @@ impl<'s> World<'s> {
     }
 
     #[inline]
-    fn link_exec(&mut self, origin: Origin, exec: Id) {
+    fn link_exec(&mut self, origin: Origin, exec: ExecId) {
         if let Origin::Attempt(att) = origin
             && let Some(a) = self.attempts.get_mut(att)
         {
@@ -2187,7 +2195,7 @@ impl<'s> World<'s> {
     }
 
     /// Gives a worker to an execution (it was just admitted or taken from the queue).
-    fn start_exec(&mut self, id: Id) {
+    fn start_exec(&mut self, id: ExecId) {
         let now = self.sched.now();
         let Some(e) = self.execs.get_mut(id) else { return };
         let r = &mut self.replicas[e.replica as usize];
@@ -2222,7 +2230,7 @@ impl<'s> World<'s> {
         self.sched.after(d, Ev::ExecWake { exec: id });
     }
 
-    fn exec_wake(&mut self, id: Id) {
+    fn exec_wake(&mut self, id: ExecId) {
         let Some(e) = self.execs.get_mut(id) else { return };
         let endpoint = e.endpoint;
         if e.step == STEP_OWN {
@@ -2244,7 +2252,7 @@ impl<'s> World<'s> {
     }
 
     /// Runs steps from the current one until one has to wait, or the end.
-    fn run_steps(&mut self, id: Id) {
+    fn run_steps(&mut self, id: ExecId) {
         let Some(e) = self.execs.get_mut(id) else { return };
         let (endpoint, replica) = (e.endpoint, e.replica);
         let ep = &mut self.eps[endpoint as usize];
@@ -2278,7 +2286,7 @@ impl<'s> World<'s> {
         }
     }
 
-    fn start_site_call(&mut self, exec: Id, site_ix: u32) {
+    fn start_site_call(&mut self, exec: ExecId, site_ix: u32) {
         let Some(e) = self.execs.get(exec) else { return };
         let caller_slot = self.spec.replicas[e.replica as usize].index;
         let (endpoint, entity) = (e.endpoint, e.entity);
@@ -2303,7 +2311,7 @@ impl<'s> World<'s> {
         );
     }
 
-    fn child_done(&mut self, id: Id, outcome: Outcome, optional: bool) {
+    fn child_done(&mut self, id: ExecId, outcome: Outcome, optional: bool) {
         let Some(e) = self.execs.get_mut(id) else {
             // The execution already ended (another required branch failed first, its
             // replica crashed, or it was cancelled).
@@ -2373,7 +2381,7 @@ impl<'s> World<'s> {
         }
     }
 
-    fn finish_exec(&mut self, id: Id, outcome: Outcome) {
+    fn finish_exec(&mut self, id: ExecId, outcome: Outcome) {
         let Some(e) = self.execs.remove(id) else { return };
         self.record_exec_end(e.endpoint, e.counted, e.arrived, outcome);
         if outcome.is_ok()
@@ -2411,7 +2419,7 @@ impl<'s> World<'s> {
     }
 
     /// The callee drops an execution whose caller gave up (`cancel_on_timeout`).
-    fn cancel_exec(&mut self, id: Id) {
+    fn cancel_exec(&mut self, id: ExecId) {
         let Some(e) = self.execs.remove(id) else { return };
         self.record_exec_end(e.endpoint, e.counted, e.arrived, Outcome::Failed(Cause::Timeout));
         match e.origin {
@@ -2450,7 +2458,7 @@ impl<'s> World<'s> {
     }
 
     /// Sends an execution's answer back to the attempt's caller.
-    fn respond(&mut self, att: Id, outcome: Outcome, endpoint: EndpointId, counted: bool) {
+    fn respond(&mut self, att: AttId, outcome: Outcome, endpoint: EndpointId, counted: bool) {
         let Some(a) = self.attempts.get_mut(att) else { return };
         a.exec = None;
         if a.done {
@@ -2563,7 +2571,7 @@ impl<'s> World<'s> {
         // the failures of its executions below reach nobody who still counts on them.
         self.sagas_on_crash(replica);
         self.consumers_on_crash(replica);
-        let victims: Vec<Id> =
+        let victims: Vec<ExecId> =
             self.execs.iter().filter(|(_, e)| e.replica == replica).map(|(id, _)| id).collect();
         for id in victims {
             let Some(e) = self.execs.remove(id) else { continue };

@@ -22,7 +22,7 @@
 //! saturates; the power is taken in `f64` and clamped to `max` before it is converted,
 //! so no multiplier or retry number can overflow.
 
-use crate::engine::Rng;
+use crate::rng::Rng;
 use crate::spec::{Backoff, Jitter, Nanos};
 use rand::RngExt;
 
@@ -90,7 +90,7 @@ fn decorrelated_bounds(backoff: &Backoff) -> (Nanos, Nanos) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::rng_stream;
+    use crate::rng::rng_stream;
     use crate::spec::NS_PER_S;
 
     const MS: Nanos = 1_000_000;

@@ -9,7 +9,7 @@
 //!
 //! *Invariant*: nothing here reads a clock, schedules an event or draws from a random
 //! stream of its own. The caller passes `now` (integer nanoseconds) and, where a draw is
-//! needed, its own [`Rng`](crate::engine::Rng); the same inputs always give the same
+//! needed, its own [`Rng`](crate::rng::Rng); the same inputs always give the same
 //! outputs. No input the resolved spec allows makes any of these panic.
 
 pub mod backoff;

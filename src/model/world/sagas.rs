@@ -19,13 +19,13 @@ use super::*;
 /// The saga step an attempt's execution acts on.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct EffectTag {
-    saga: Id,
+    saga: SagaRunId,
     step: u16,
     comp: bool,
 }
 
 impl EffectTag {
-    pub(super) fn new(saga: Id, step: u16, comp: bool) -> Self {
+    pub(super) fn new(saga: SagaRunId, step: u16, comp: bool) -> Self {
         EffectTag { saga, step, comp }
     }
 }
@@ -97,7 +97,7 @@ pub(super) struct SagaRun {
     epoch: u16,
     paused: bool,
     /// Attempts carrying this saga's effects that may still execute.
-    attempts: Vec<Id>,
+    attempts: Vec<AttId>,
     /// `attempts`' length at which the ones that are gone are forgotten.
     attempts_prune_at: usize,
 }
@@ -156,7 +156,7 @@ impl World<'_> {
     }
 
     /// Makes the call the saga is at: the current action, or the current compensation.
-    fn saga_issue(&mut self, id: Id) {
+    fn saga_issue(&mut self, id: SagaRunId) {
         let Some(s) = self.sagas.get(id) else { return };
         if s.paused {
             return;
@@ -202,7 +202,7 @@ impl World<'_> {
     }
 
     /// Remembers an attempt that carries this saga's effect (to judge a late effect).
-    pub(super) fn saga_track_attempt(&mut self, tag: EffectTag, att: Id) {
+    pub(super) fn saga_track_attempt(&mut self, tag: EffectTag, att: AttId) {
         if let Some(s) = self.sagas.get_mut(tag.saga) {
             // Keep the list short: forget attempts that are gone, each time the list has
             // doubled since the last time (a saga retrying against hour-long actions keeps
@@ -242,7 +242,14 @@ impl World<'_> {
         }
     }
 
-    pub(super) fn saga_call_done(&mut self, id: Id, step: u16, comp: bool, epoch: u16, outcome: Outcome) {
+    pub(super) fn saga_call_done(
+        &mut self,
+        id: SagaRunId,
+        step: u16,
+        comp: bool,
+        epoch: u16,
+        outcome: Outcome,
+    ) {
         let now = self.sched.now();
         let Some(s) = self.sagas.get_mut(id) else { return };
         if s.epoch != epoch || s.paused {
@@ -311,17 +318,17 @@ impl World<'_> {
     }
 
     /// Whether the saga still waits for a call made in `epoch`.
-    pub(super) fn saga_waits(&self, id: Id, epoch: u16) -> bool {
+    pub(super) fn saga_waits(&self, id: SagaRunId, epoch: u16) -> bool {
         self.sagas.get(id).is_some_and(|s| s.epoch == epoch && !s.paused)
     }
 
-    pub(super) fn saga_retry(&mut self, id: Id, epoch: u16) {
+    pub(super) fn saga_retry(&mut self, id: SagaRunId, epoch: u16) {
         if self.sagas.get(id).is_some_and(|s| s.epoch == epoch && !s.paused) {
             self.saga_issue(id);
         }
     }
 
-    fn end_saga(&mut self, id: Id, outcome: SagaOutcome) {
+    fn end_saga(&mut self, id: SagaRunId, outcome: SagaOutcome) {
         let now = self.sched.now();
         let Some(s) = self.sagas.remove(id) else { return };
         let st = &mut self.saga_state[s.def as usize];
@@ -387,7 +394,8 @@ impl World<'_> {
     /// The orchestrator replica died: durable sagas pause until it restarts, the others
     /// are abandoned with whatever effects they had.
     pub(super) fn sagas_on_crash(&mut self, replica: ReplicaId) {
-        let on: Vec<Id> = self.sagas.iter().filter(|(_, s)| s.replica == replica).map(|(id, _)| id).collect();
+        let on: Vec<SagaRunId> =
+            self.sagas.iter().filter(|(_, s)| s.replica == replica).map(|(id, _)| id).collect();
         for id in on {
             let Some(s) = self.sagas.get_mut(id) else { continue };
             if self.spec.sagas[s.def as usize].durable {
@@ -402,7 +410,7 @@ impl World<'_> {
     /// The orchestrator replica is back: durable sagas resume from their log by running
     /// the step in hand again (at least once: it may take effect twice).
     pub(super) fn sagas_on_restart(&mut self, replica: ReplicaId) {
-        let on: Vec<Id> =
+        let on: Vec<SagaRunId> =
             self.sagas.iter().filter(|(_, s)| s.replica == replica && s.paused).map(|(id, _)| id).collect();
         for id in on {
             if let Some(s) = self.sagas.get_mut(id) {

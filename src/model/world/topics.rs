@@ -179,7 +179,7 @@ impl World<'_> {
     }
 
     /// A publish step of an execution.
-    pub(super) fn publish_step(&mut self, exec: Id, topic: u32, outbox: bool) {
+    pub(super) fn publish_step(&mut self, exec: ExecId, topic: u32, outbox: bool) {
         let now = self.sched.now();
         let Some(e) = self.execs.get(exec) else { return };
         let (entity, counted) = (e.entity, now >= self.warmup);
