@@ -12,7 +12,14 @@
 //! dead-lettered or dropped), so a rewind after a crash does not raise it (Kafka's
 //! `records-lag`, counted from the committed offset, would).
 
-use super::*;
+use super::World;
+use super::event::{Ev, ExecId, Origin};
+use super::output::{GroupFigures, RunError, TopicFigures};
+use crate::metrics::Outcome;
+use crate::rng::{Rng, rng_stream};
+use crate::spec::{Cause, Group, KeyMode, Nanos, OnExhausted, ReplicaId, Spec};
+use rand::RngExt;
+use std::collections::VecDeque;
 
 #[derive(Clone, Copy, Debug)]
 struct Msg {
@@ -51,7 +58,7 @@ struct Consumer {
     epoch: u32,
 }
 
-pub(super) struct TopicState {
+struct TopicState {
     outbox: VecDeque<Msg>,
     relay_scheduled: bool,
     outage: u32,
@@ -61,10 +68,10 @@ pub(super) struct TopicState {
     published: u64,
     publish_failed: u64,
     /// Published and publish_failed this interval.
-    pub(super) interval: [u64; 2],
+    interval: [u64; 2],
 }
 
-pub(super) struct GroupState {
+struct GroupState {
     topic: u32,
     def: usize,
     parts: Vec<Part>,
@@ -72,25 +79,97 @@ pub(super) struct GroupState {
     lag: u64,
     fig: GroupFigures,
     /// Delivered, redelivered, dead-lettered this interval.
-    pub(super) interval: [u64; 3],
+    interval: [u64; 3],
 }
 
-impl GroupState {
-    pub(super) fn lag(&self) -> u64 {
-        self.lag
+/// The topics room: topics, their consumer groups, and the backlog counter.
+///
+/// *Invariants*: per consumer group, delivered + dead-lettered + dropped + in flight =
+/// published (checked in `figures`); `backlog` equals the messages in partitions and
+/// outboxes (`backlog_recount`), bounded by `limits.max_backlog`.
+pub(super) struct Topics {
+    topic: Vec<TopicState>,
+    group: Vec<GroupState>,
+    /// Messages waiting in topic partitions (one per group) and outboxes.
+    backlog: u64,
+}
+
+impl Topics {
+    pub(super) fn new(spec: &Spec) -> Topics {
+        let (topic, group) = build(spec);
+        Topics { topic, group, backlog: 0 }
+    }
+
+    /// Messages now in partitions and outboxes, counted afresh (the invariant behind
+    /// `backlog`).
+    pub(super) fn check_backlog(&self, violations: &mut Vec<String>) {
+        let parts: usize = self.group.iter().flat_map(|g| g.parts.iter()).map(|p| p.queue.len()).sum();
+        let outboxes: usize = self.topic.iter().map(|t| t.outbox.len()).sum();
+        let backlog = (parts + outboxes) as u64;
+        if backlog != self.backlog {
+            violations.push(format!("backlog counted {} but {backlog} messages wait", self.backlog));
+        }
+    }
+
+    /// `topic/group`, for messages.
+    pub(super) fn group_name(&self, spec: &Spec, g: u32) -> String {
+        let gs = &self.group[g as usize];
+        let t = &spec.topics[gs.topic as usize];
+        format!("`{}/{}`", t.name, t.groups[gs.def].name)
+    }
+
+    /// Pushes this interval's columns (per topic: published, publish_failed; then per
+    /// group in topic order: delivered, redelivered, dead-lettered, lag) and starts the
+    /// next interval.
+    pub(super) fn flush_interval(&mut self, push: &mut impl FnMut(f64)) {
+        for t in self.topic.iter_mut() {
+            push(t.interval[0] as f64);
+            push(t.interval[1] as f64);
+            t.interval = [0; 2];
+        }
+        for t in &self.topic {
+            for &g in &t.groups {
+                let g = &mut self.group[g as usize];
+                push(g.interval[0] as f64);
+                push(g.interval[1] as f64);
+                push(g.interval[2] as f64);
+                push(g.lag as f64);
+                g.interval = [0; 3];
+            }
+        }
+    }
+
+    /// Figures per topic; checks that each group's messages add up.
+    pub(super) fn figures(&mut self, spec: &Spec, violations: &mut Vec<String>) -> Vec<TopicFigures> {
+        let mut out = Vec::new();
+        for (t, ts) in self.topic.iter().enumerate() {
+            let mut groups = Vec::new();
+            for &g in &ts.groups {
+                let gs = &mut self.group[g as usize];
+                let mut f = std::mem::take(&mut gs.fig);
+                f.in_flight = gs
+                    .parts
+                    .iter()
+                    .flat_map(|p| p.queue.iter())
+                    .filter(|e| e.msg.counted && !e.finished)
+                    .count() as u64;
+                let ended = f.delivered + f.dead_lettered + f.dropped + f.in_flight;
+                if ended != ts.published {
+                    violations.push(format!(
+                        "topic {} group {}: delivered + dead-lettered + dropped + in flight = {ended}, \
+                         published {}",
+                        spec.topics[t].name, spec.topics[t].groups[gs.def].name, ts.published
+                    ));
+                }
+                groups.push(f);
+            }
+            out.push(TopicFigures { published: ts.published, publish_failed: ts.publish_failed, groups });
+        }
+        out
     }
 }
 
-impl TopicState {
-    pub(super) fn groups_len(&self) -> usize {
-        self.groups.len()
-    }
-    pub(super) fn group_at(&self, k: usize) -> u32 {
-        self.groups[k]
-    }
-}
-
-pub(super) fn build(spec: &Spec) -> (Vec<TopicState>, Vec<GroupState>) {
+fn build(spec: &Spec) -> (Vec<TopicState>, Vec<GroupState>) {
     let mut topics = Vec::new();
     let mut groups = Vec::new();
     for (t, topic) in spec.topics.iter().enumerate() {
@@ -130,48 +209,33 @@ pub(super) fn build(spec: &Spec) -> (Vec<TopicState>, Vec<GroupState>) {
 }
 
 impl World<'_> {
-    /// Messages now in partitions and outboxes, counted afresh (the invariant behind
-    /// `backlog`).
-    pub(super) fn backlog_recount(&self) -> u64 {
-        let parts: usize = self.groups.iter().flat_map(|g| g.parts.iter()).map(|p| p.queue.len()).sum();
-        let outboxes: usize = self.topics.iter().map(|t| t.outbox.len()).sum();
-        (parts + outboxes) as u64
-    }
-
-    /// `topic/group`, for messages.
-    pub(super) fn group_name(&self, g: u32) -> String {
-        let gs = &self.groups[g as usize];
-        let t = &self.spec.topics[gs.topic as usize];
-        format!("`{}/{}`", t.name, t.groups[gs.def].name)
-    }
-
     /// Counts messages entering a partition or an outbox against `limits.max_backlog`.
     fn grow_backlog(&mut self, n: u64) {
-        self.backlog += n;
+        self.topics.backlog += n;
         let max = self.spec.limits.max_backlog;
-        if self.backlog > max && self.failure.is_none() {
+        if self.topics.backlog > max && self.failure.is_none() {
             self.failure = Some(RunError::Limit(format!(
                 "{} messages were waiting at once in topic partitions and outboxes at {:.3} s of \
                  simulated time (the limit, counted once per consumer group); the consumers cannot \
                  keep up (add consumers or partitions, or make the handler faster), or raise \
                  /limits/max_backlog",
-                self.backlog,
+                self.topics.backlog,
                 self.sched.now() as f64 / 1e9
             )));
         }
     }
 
     fn group_def(&self, g: u32) -> &Group {
-        let gs = &self.groups[g as usize];
+        let gs = &self.topics.group[g as usize];
         &self.spec.topics[gs.topic as usize].groups[gs.def]
     }
 
     /// Assigns partitions and starts the commit clocks at the beginning of the run.
     pub(super) fn start_groups(&mut self) {
-        for g in 0..self.groups.len() as u32 {
+        for g in 0..self.topics.group.len() as u32 {
             self.sched.at(0, Ev::Rebalance { group: g });
             if let Some(iv) = self.group_def(g).commit_interval_ns {
-                for c in 0..self.groups[g as usize].consumers.len() as u32 {
+                for c in 0..self.topics.group[g as usize].consumers.len() as u32 {
                     self.sched.at(iv, Ev::CommitTick { group: g, consumer: c, epoch: 0 });
                 }
             }
@@ -181,14 +245,14 @@ impl World<'_> {
     /// A publish step of an execution.
     pub(super) fn publish_step(&mut self, exec: ExecId, topic: u32, outbox: bool) {
         let now = self.sched.now();
-        let Some(e) = self.execs.get(exec) else { return };
-        let (entity, counted) = (e.entity, now >= self.warmup);
+        let Some(entity) = self.servers.exec_entity(exec) else { return };
+        let counted = self.rec.counted(now);
         let msg = Msg { published_at: now, counted, entity };
         if outbox {
             // Written with the endpoint's own data, in its transaction; the relay
             // publishes it once the broker is reachable.
             self.grow_backlog(1);
-            let t = &mut self.topics[topic as usize];
+            let t = &mut self.topics.topic[topic as usize];
             t.outbox.push_back(msg);
             if !t.relay_scheduled {
                 t.relay_scheduled = true;
@@ -198,7 +262,7 @@ impl World<'_> {
             self.sched.after(0, Ev::ExecWake { exec });
             return;
         }
-        let t = &mut self.topics[topic as usize];
+        let t = &mut self.topics.topic[topic as usize];
         if t.outage > 0 {
             // The dual write: the endpoint's work before this step is done, the event
             // is lost, and the request fails.
@@ -210,7 +274,7 @@ impl World<'_> {
         }
         self.append(topic, msg);
         let d = match &self.spec.topics[topic as usize].latency {
-            Some(dist) => dist.sample(&mut self.topics[topic as usize].rng),
+            Some(dist) => dist.sample(&mut self.topics.topic[topic as usize].rng),
             None => 0,
         };
         // The worker waits for the broker's acknowledgement.
@@ -218,14 +282,14 @@ impl World<'_> {
     }
 
     pub(super) fn relay_tick(&mut self, topic: u32) {
-        let t = &mut self.topics[topic as usize];
+        let t = &mut self.topics.topic[topic as usize];
         t.relay_scheduled = false;
         if t.outbox.is_empty() {
             return;
         }
         if t.outage == 0 {
             let pending: Vec<Msg> = t.outbox.drain(..).collect();
-            self.backlog -= pending.len() as u64;
+            self.topics.backlog -= pending.len() as u64;
             for m in pending {
                 // The event keeps the time it was written: its latency to the consumers
                 // includes the time it waited in the outbox.
@@ -241,7 +305,7 @@ impl World<'_> {
     /// The broker accepted a message: every group gets it on the key's partition.
     fn append(&mut self, topic: u32, msg: Msg) {
         let spec_t = &self.spec.topics[topic as usize];
-        let t = &mut self.topics[topic as usize];
+        let t = &mut self.topics.topic[topic as usize];
         let n = spec_t.partitions;
         let part = match spec_t.key {
             KeyMode::Random => t.rng.random_range(0..n),
@@ -257,8 +321,8 @@ impl World<'_> {
             t.published += 1;
         }
         for k in 0..t.groups.len() {
-            let g = self.topics[topic as usize].groups[k];
-            let gs = &mut self.groups[g as usize];
+            let g = self.topics.topic[topic as usize].groups[k];
+            let gs = &mut self.topics.group[g as usize];
             gs.parts[part as usize].queue.push_back(Entry {
                 msg,
                 succeeded: false,
@@ -267,7 +331,7 @@ impl World<'_> {
                 attempts: 0,
             });
             gs.lag += 1;
-            if self.sched.now() >= self.warmup {
+            if self.rec.counted(self.sched.now()) {
                 gs.fig.max_lag = gs.fig.max_lag.max(gs.lag);
             }
             self.grow_backlog(1);
@@ -278,8 +342,8 @@ impl World<'_> {
     /// Hands the partition's next message to its consumer, if it can take one.
     fn kick(&mut self, g: u32, p: u32) {
         let now = self.sched.now();
-        let gs = &mut self.groups[g as usize];
-        if self.topics[gs.topic as usize].outage > 0 {
+        let gs = &mut self.topics.group[g as usize];
+        if self.topics.topic[gs.topic as usize].outage > 0 {
             return;
         }
         let part = &mut gs.parts[p as usize];
@@ -315,7 +379,7 @@ impl World<'_> {
         let d = self.group_def(g);
         let (max_attempts, backoff, on_exhausted, idempotent) =
             (d.max_attempts, d.backoff, d.on_exhausted, d.idempotent);
-        let gs = &mut self.groups[g as usize];
+        let gs = &mut self.topics.group[g as usize];
         let part = &mut gs.parts[p as usize];
         if part.epoch != epoch || !part.busy || part.cursor >= part.queue.len() {
             return;
@@ -378,7 +442,7 @@ impl World<'_> {
     /// the partition over if a rebalance asked for it, and take the next one.
     fn advance(&mut self, g: u32, p: u32) {
         let per_message = self.group_def(g).commit_interval_ns.is_none();
-        let gs = &mut self.groups[g as usize];
+        let gs = &mut self.topics.group[g as usize];
         let part = &mut gs.parts[p as usize];
         part.queue[part.cursor].attempts = 0;
         part.cursor += 1;
@@ -392,12 +456,12 @@ impl World<'_> {
             part.owner = Some(next);
             part.epoch = part.epoch.wrapping_add(1);
         }
-        self.backlog -= left;
+        self.topics.backlog -= left;
         self.kick(g, p);
     }
 
     pub(super) fn consumer_retry(&mut self, g: u32, p: u32, epoch: u32) {
-        let part = &mut self.groups[g as usize].parts[p as usize];
+        let part = &mut self.topics.group[g as usize].parts[p as usize];
         if part.epoch == epoch && part.busy {
             part.busy = false;
             self.kick(g, p);
@@ -407,7 +471,7 @@ impl World<'_> {
     /// Reassigns the partitions among the live consumers (partition p to the
     /// (p mod live)-th live consumer; consumers beyond the partition count idle).
     pub(super) fn rebalance(&mut self, g: u32) {
-        let gs = &mut self.groups[g as usize];
+        let gs = &mut self.topics.group[g as usize];
         let mut left = 0;
         let live: Vec<u32> =
             gs.consumers.iter().enumerate().filter(|(_, c)| c.alive).map(|(i, _)| i as u32).collect();
@@ -434,15 +498,15 @@ impl World<'_> {
                 }
             }
         }
-        self.backlog -= left;
-        for p in 0..self.groups[g as usize].parts.len() as u32 {
+        self.topics.backlog -= left;
+        for p in 0..self.topics.group[g as usize].parts.len() as u32 {
             self.kick(g, p);
         }
     }
 
     pub(super) fn commit_tick(&mut self, g: u32, consumer: u32, epoch: u32) {
         let Some(iv) = self.group_def(g).commit_interval_ns else { return };
-        let gs = &mut self.groups[g as usize];
+        let gs = &mut self.topics.group[g as usize];
         let c = &gs.consumers[consumer as usize];
         if !c.alive || c.epoch != epoch {
             return;
@@ -451,16 +515,16 @@ impl World<'_> {
         for part in gs.parts.iter_mut().filter(|p| p.owner == Some(consumer)) {
             left += commit(part);
         }
-        self.backlog -= left;
+        self.topics.backlog -= left;
         self.sched.after(iv, Ev::CommitTick { group: g, consumer, epoch });
     }
 
     /// The consumers on a crashed replica die; their partitions move after the
     /// session timeout.
     pub(super) fn consumers_on_crash(&mut self, replica: ReplicaId) {
-        for g in 0..self.groups.len() as u32 {
+        for g in 0..self.topics.group.len() as u32 {
             let timeout = self.group_def(g).session_timeout_ns;
-            let gs = &mut self.groups[g as usize];
+            let gs = &mut self.topics.group[g as usize];
             let mut any = false;
             for (i, c) in gs.consumers.iter_mut().enumerate() {
                 if c.replica == replica && c.alive {
@@ -482,9 +546,9 @@ impl World<'_> {
 
     /// The consumers on a restarted replica rejoin their groups.
     pub(super) fn consumers_on_restart(&mut self, replica: ReplicaId) {
-        for g in 0..self.groups.len() as u32 {
+        for g in 0..self.topics.group.len() as u32 {
             let iv = self.group_def(g).commit_interval_ns;
-            let gs = &mut self.groups[g as usize];
+            let gs = &mut self.topics.group[g as usize];
             let mut any = false;
             let mut ticks = Vec::new();
             for (i, c) in gs.consumers.iter_mut().enumerate() {
@@ -507,50 +571,21 @@ impl World<'_> {
     }
 
     pub(super) fn outage_start(&mut self, topic: u32) {
-        self.topics[topic as usize].outage += 1;
+        self.topics.topic[topic as usize].outage += 1;
     }
 
     pub(super) fn outage_end(&mut self, topic: u32) {
-        let t = &mut self.topics[topic as usize];
+        let t = &mut self.topics.topic[topic as usize];
         t.outage = t.outage.saturating_sub(1);
         if t.outage > 0 {
             return;
         }
-        for k in 0..self.topics[topic as usize].groups.len() {
-            let g = self.topics[topic as usize].groups[k];
-            for p in 0..self.groups[g as usize].parts.len() as u32 {
+        for k in 0..self.topics.topic[topic as usize].groups.len() {
+            let g = self.topics.topic[topic as usize].groups[k];
+            for p in 0..self.topics.group[g as usize].parts.len() as u32 {
                 self.kick(g, p);
             }
         }
-    }
-
-    /// Figures per topic; checks that each group's messages add up.
-    pub(super) fn topic_figures(&mut self) -> Vec<TopicFigures> {
-        let mut out = Vec::new();
-        for (t, ts) in self.topics.iter().enumerate() {
-            let mut groups = Vec::new();
-            for &g in &ts.groups {
-                let gs = &mut self.groups[g as usize];
-                let mut f = std::mem::take(&mut gs.fig);
-                f.in_flight = gs
-                    .parts
-                    .iter()
-                    .flat_map(|p| p.queue.iter())
-                    .filter(|e| e.msg.counted && !e.finished)
-                    .count() as u64;
-                let ended = f.delivered + f.dead_lettered + f.dropped + f.in_flight;
-                if ended != ts.published {
-                    self.violations.push(format!(
-                        "topic {} group {}: delivered + dead-lettered + dropped + in flight = {ended}, \
-                         published {}",
-                        self.spec.topics[t].name, self.spec.topics[t].groups[gs.def].name, ts.published
-                    ));
-                }
-                groups.push(f);
-            }
-            out.push(TopicFigures { published: ts.published, publish_failed: ts.publish_failed, groups });
-        }
-        out
     }
 }
 

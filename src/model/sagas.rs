@@ -14,7 +14,16 @@
 //! complete are `orphaned`, counted when the saga ends, or later when a late action
 //! finally executes.
 
-use super::*;
+use super::World;
+use super::calls::CallTo;
+use super::clients::Clients;
+use super::event::{AttId, Ev, Parent, SagaRunId};
+use super::network::Network;
+use super::output::SagaFigures;
+use super::record::Recorder;
+use crate::arena::Arena;
+use crate::metrics::Outcome;
+use crate::spec::{Cause, CompensationPolicy, EdgeId, EndpointId, NS_PER_S, Nanos, ReplicaId, SagaId, Spec};
 
 /// The saga step an attempt's execution acts on.
 #[derive(Clone, Copy, Debug)]
@@ -32,27 +41,140 @@ impl EffectTag {
 
 /// One call target of a saga step, compiled at start.
 #[derive(Clone, Copy)]
-pub(super) struct SagaSite {
-    pub(super) endpoint: EndpointId,
-    pub(super) edge: EdgeId,
-    pub(super) client: u32,
-    pub(super) net: u32,
+struct SagaSite {
+    endpoint: EndpointId,
+    edge: EdgeId,
+    client: u32,
+    net: u32,
 }
 
 /// Per saga definition: compiled call sites, the round robin over orchestrator
 /// replicas, figures and the interval tallies of the time series.
-pub(super) struct SagaDefState {
+struct SagaDefState {
     steps: Vec<(SagaSite, Option<SagaSite>)>,
     rr: u32,
-    pub(super) fig: SagaFigures,
+    fig: SagaFigures,
     /// Started, completed, compensated, compensation_failed, abandoned this interval.
-    pub(super) interval: [u64; 5],
-    pub(super) live: u64,
+    interval: [u64; 5],
+    live: u64,
 }
 
-impl SagaDefState {
-    pub(super) fn new(steps: Vec<(SagaSite, Option<SagaSite>)>) -> Self {
-        SagaDefState { steps, rr: 0, fig: SagaFigures::default(), interval: [0; 5], live: 0 }
+/// The sagas room: the running sagas and, per definition, its compiled steps and
+/// figures.
+///
+/// *Invariant*: per saga, completed + compensated + compensation_failed + abandoned +
+/// in flight = started (checked in `figures`).
+pub(super) struct Sagas {
+    runs: Arena<SagaRun>,
+    defs: Vec<SagaDefState>,
+}
+
+impl Sagas {
+    /// Compiles every saga's steps: one client block and network path per step's
+    /// action and compensation, from the orchestrator.
+    pub(super) fn new(spec: &Spec, clients: &mut Clients, net: &mut Network) -> Sagas {
+        let defs = spec
+            .sagas
+            .iter()
+            .map(|sg| {
+                let orch = sg.orchestrator;
+                let mut site = |ep: EndpointId, edge: EdgeId, clients: &mut Clients| {
+                    let tsvc = spec.endpoints[ep as usize].service;
+                    let client = clients.client_for(spec, Some(orch), 0, tsvc, sg.policy, edge);
+                    SagaSite { endpoint: ep, edge, client, net: net.path_for(spec, orch, tsvc) }
+                };
+                let steps = sg
+                    .steps
+                    .iter()
+                    .map(|st| {
+                        let action = site(st.action, st.action_edge, clients);
+                        let comp = match (st.compensation, st.compensation_edge) {
+                            (Some(c), Some(e)) => Some(site(c, e, clients)),
+                            _ => None,
+                        };
+                        (action, comp)
+                    })
+                    .collect();
+                SagaDefState { steps, rr: 0, fig: SagaFigures::default(), interval: [0; 5], live: 0 }
+            })
+            .collect();
+        Sagas { runs: Arena::default(), defs }
+    }
+
+    /// Whether the scenario has sagas at all (effects are tracked only then).
+    #[inline]
+    pub(super) fn any(&self) -> bool {
+        !self.defs.is_empty()
+    }
+
+    /// Sagas running now.
+    pub(super) fn running(&self) -> u64 {
+        self.runs.len() as u64
+    }
+
+    /// The definition of a running saga (for messages).
+    pub(super) fn def_of(&self, id: SagaRunId) -> Option<u32> {
+        self.runs.get(id).map(|s| s.def)
+    }
+
+    /// Whether the saga still waits for a call made in `epoch`.
+    pub(super) fn waits(&self, id: SagaRunId, epoch: u16) -> bool {
+        self.runs.get(id).is_some_and(|s| s.epoch == epoch && !s.paused)
+    }
+
+    /// Pushes this interval's columns (per saga: the five counters, then in flight) and
+    /// starts the next interval.
+    pub(super) fn flush_interval(&mut self, push: &mut impl FnMut(f64)) {
+        for st in self.defs.iter_mut() {
+            for k in 0..5 {
+                push(st.interval[k] as f64);
+            }
+            push(st.live as f64);
+            st.interval = [0; 5];
+        }
+    }
+
+    /// An action of an ended saga took effect.
+    pub(super) fn late_effect(&mut self, late: LateEffect) {
+        if !late.counted {
+            return;
+        }
+        let f = &mut self.defs[late.def as usize].fig;
+        match (late.comp, late.completed) {
+            (false, true) => f.duplicate_effects += 1,
+            (false, false) => f.orphaned += 1,
+            (true, false) if late.standing => f.orphaned = f.orphaned.saturating_sub(1),
+            (true, _) => {}
+        }
+    }
+
+    /// Figures per saga (the sagas still running are in flight, also for their
+    /// workloads); checks that the outcomes add up.
+    pub(super) fn figures(
+        &mut self,
+        spec: &Spec,
+        rec: &mut Recorder,
+        violations: &mut Vec<String>,
+    ) -> Vec<SagaFigures> {
+        for (_, s) in self.runs.iter() {
+            if s.counted {
+                self.defs[s.def as usize].fig.in_flight += 1;
+                rec.still_in_flight(s.wl);
+            }
+        }
+        let mut out = Vec::new();
+        for (i, st) in self.defs.iter_mut().enumerate() {
+            let f = std::mem::take(&mut st.fig);
+            let sum = f.completed + f.compensated + f.compensation_failed + f.abandoned + f.in_flight;
+            if sum != f.started {
+                violations.push(format!(
+                    "saga {}: outcomes add up to {sum}, not to the {} started",
+                    spec.sagas[i].name, f.started
+                ));
+            }
+            out.push(f);
+        }
+        out
     }
 }
 
@@ -102,12 +224,6 @@ pub(super) struct SagaRun {
     attempts_prune_at: usize,
 }
 
-impl SagaRun {
-    pub(super) fn def(&self) -> u32 {
-        self.def
-    }
-}
-
 /// Bit of step `i` (sagas have at most 64 steps; the resolver bounds them).
 fn bit(i: u16) -> u64 {
     1u64 << (i.min(63))
@@ -118,11 +234,11 @@ impl World<'_> {
         let now = self.sched.now();
         let sg = &self.spec.sagas[def as usize];
         let svc = &self.spec.services[sg.orchestrator as usize];
-        let st = &mut self.saga_state[def as usize];
+        let st = &mut self.sagas.defs[def as usize];
         let replica = svc.first_replica + st.rr % svc.replicas;
         st.rr = st.rr.wrapping_add(1);
-        let counted = now >= self.warmup;
-        if self.replicas[replica as usize].down {
+        let counted = self.rec.counted(now);
+        if self.servers.is_down(replica) {
             // Refused: the saga never starts.
             return self.finish_root(wl, user, now, counted, Outcome::Failed(Cause::Unavailable));
         }
@@ -131,7 +247,7 @@ impl World<'_> {
         if counted {
             st.fig.started += 1;
         }
-        let id = self.sagas.insert(SagaRun {
+        let id = self.sagas.runs.insert(SagaRun {
             def,
             replica,
             wl,
@@ -157,7 +273,7 @@ impl World<'_> {
 
     /// Makes the call the saga is at: the current action, or the current compensation.
     fn saga_issue(&mut self, id: SagaRunId) {
-        let Some(s) = self.sagas.get(id) else { return };
+        let Some(s) = self.sagas.runs.get(id) else { return };
         if s.paused {
             return;
         }
@@ -182,34 +298,33 @@ impl World<'_> {
                 }
             },
         };
-        let (action, compensation) = self.saga_state[def].steps[step as usize];
+        let (action, compensation) = self.sagas.defs[def].steps[step as usize];
         let Some(site) = (if comp { compensation } else { Some(action) }) else {
             return;
         };
         let caller_slot = self.spec.replicas[s.replica as usize].index;
         let (epoch, entity, policy) = (s.epoch, s.entity, self.spec.sagas[def].policy);
-        self.start_call(
-            Parent::Saga { saga: id, step, comp, epoch },
-            site.endpoint,
-            site.edge,
-            site.client,
+        let to = CallTo {
+            target: site.endpoint,
+            edge: site.edge,
+            client: site.client,
             policy,
-            false,
-            site.net,
+            optional: false,
+            net: site.net,
             caller_slot,
-            entity,
-        );
+        };
+        self.start_call(Parent::Saga { saga: id, step, comp, epoch }, to, entity);
     }
 
     /// Remembers an attempt that carries this saga's effect (to judge a late effect).
     pub(super) fn saga_track_attempt(&mut self, tag: EffectTag, att: AttId) {
-        if let Some(s) = self.sagas.get_mut(tag.saga) {
+        if let Some(s) = self.sagas.runs.get_mut(tag.saga) {
             // Keep the list short: forget attempts that are gone, each time the list has
             // doubled since the last time (a saga retrying against hour-long actions keeps
             // many alive; pruning on every push would cost the list's length each time).
             if s.attempts.len() >= s.attempts_prune_at {
-                let attempts = &self.attempts;
-                s.attempts.retain(|a| attempts.contains(*a));
+                let calls = &self.calls;
+                s.attempts.retain(|a| calls.attempt_exists(*a));
                 s.attempts_prune_at = (s.attempts.len() * 2).max(8);
             }
             s.attempts.push(att);
@@ -218,7 +333,7 @@ impl World<'_> {
 
     /// An action or compensation executed successfully at its callee.
     pub(super) fn saga_effect(&mut self, tag: EffectTag) {
-        match self.sagas.get_mut(tag.saga) {
+        match self.sagas.runs.get_mut(tag.saga) {
             Some(s) => {
                 let b = bit(tag.step);
                 if tag.comp {
@@ -229,7 +344,7 @@ impl World<'_> {
                     if s.effect & b != 0 && s.undone & b == 0 {
                         let (def, counted) = (s.def, s.counted);
                         if counted {
-                            self.saga_state[def as usize].fig.duplicate_effects += 1;
+                            self.sagas.defs[def as usize].fig.duplicate_effects += 1;
                         }
                     }
                     s.effect |= b;
@@ -251,7 +366,7 @@ impl World<'_> {
         outcome: Outcome,
     ) {
         let now = self.sched.now();
-        let Some(s) = self.sagas.get_mut(id) else { return };
+        let Some(s) = self.sagas.runs.get_mut(id) else { return };
         if s.epoch != epoch || s.paused {
             return;
         }
@@ -317,21 +432,16 @@ impl World<'_> {
         let _ = now;
     }
 
-    /// Whether the saga still waits for a call made in `epoch`.
-    pub(super) fn saga_waits(&self, id: SagaRunId, epoch: u16) -> bool {
-        self.sagas.get(id).is_some_and(|s| s.epoch == epoch && !s.paused)
-    }
-
     pub(super) fn saga_retry(&mut self, id: SagaRunId, epoch: u16) {
-        if self.sagas.get(id).is_some_and(|s| s.epoch == epoch && !s.paused) {
+        if self.sagas.waits(id, epoch) {
             self.saga_issue(id);
         }
     }
 
     fn end_saga(&mut self, id: SagaRunId, outcome: SagaOutcome) {
         let now = self.sched.now();
-        let Some(s) = self.sagas.remove(id) else { return };
-        let st = &mut self.saga_state[s.def as usize];
+        let Some(s) = self.sagas.runs.remove(id) else { return };
+        let st = &mut self.sagas.defs[s.def as usize];
         st.live -= 1;
         st.interval[1 + outcome as usize] += 1;
         let standing =
@@ -351,13 +461,10 @@ impl World<'_> {
         // Attempts of this saga that may still execute: an action that takes effect
         // from now on is orphaned if the saga did not complete (nothing will undo it),
         // a duplicate if it did.
-        for att in s.attempts {
-            if let Some(a) = self.attempts.get_mut(att)
-                && let Some(tag) = a.effect
-            {
-                a.effect = None;
+        for &att in &s.attempts {
+            self.calls.mark_late(att, |tag| {
                 let b = bit(tag.step);
-                a.late = Some(LateEffect {
+                LateEffect {
                     def: s.def,
                     comp: tag.comp,
                     completed: outcome == SagaOutcome::Completed,
@@ -365,8 +472,8 @@ impl World<'_> {
                     // counted as orphaned when the saga ended.
                     standing: s.effect & b != 0 && s.undone & b == 0,
                     counted: s.counted,
-                });
-            }
+                }
+            });
         }
         let wl_outcome = match outcome {
             SagaOutcome::Completed => Outcome::OK,
@@ -377,27 +484,13 @@ impl World<'_> {
         self.finish_root(s.wl, s.user, s.started, s.counted, wl_outcome);
     }
 
-    /// An action of an ended saga took effect.
-    pub(super) fn saga_late_effect(&mut self, late: LateEffect) {
-        if !late.counted {
-            return;
-        }
-        let f = &mut self.saga_state[late.def as usize].fig;
-        match (late.comp, late.completed) {
-            (false, true) => f.duplicate_effects += 1,
-            (false, false) => f.orphaned += 1,
-            (true, false) if late.standing => f.orphaned = f.orphaned.saturating_sub(1),
-            (true, _) => {}
-        }
-    }
-
     /// The orchestrator replica died: durable sagas pause until it restarts, the others
     /// are abandoned with whatever effects they had.
     pub(super) fn sagas_on_crash(&mut self, replica: ReplicaId) {
         let on: Vec<SagaRunId> =
-            self.sagas.iter().filter(|(_, s)| s.replica == replica).map(|(id, _)| id).collect();
+            self.sagas.runs.iter().filter(|(_, s)| s.replica == replica).map(|(id, _)| id).collect();
         for id in on {
-            let Some(s) = self.sagas.get_mut(id) else { continue };
+            let Some(s) = self.sagas.runs.get_mut(id) else { continue };
             if self.spec.sagas[s.def as usize].durable {
                 s.paused = true;
                 s.epoch = s.epoch.wrapping_add(1);
@@ -410,37 +503,19 @@ impl World<'_> {
     /// The orchestrator replica is back: durable sagas resume from their log by running
     /// the step in hand again (at least once: it may take effect twice).
     pub(super) fn sagas_on_restart(&mut self, replica: ReplicaId) {
-        let on: Vec<SagaRunId> =
-            self.sagas.iter().filter(|(_, s)| s.replica == replica && s.paused).map(|(id, _)| id).collect();
+        let on: Vec<SagaRunId> = self
+            .sagas
+            .runs
+            .iter()
+            .filter(|(_, s)| s.replica == replica && s.paused)
+            .map(|(id, _)| id)
+            .collect();
         for id in on {
-            if let Some(s) = self.sagas.get_mut(id) {
+            if let Some(s) = self.sagas.runs.get_mut(id) {
                 s.paused = false;
             }
             self.saga_issue(id);
         }
-    }
-
-    /// Figures per saga, and the workloads' in-flight count of sagas still running.
-    pub(super) fn saga_figures(&mut self) -> Vec<SagaFigures> {
-        for (_, s) in self.sagas.iter() {
-            if s.counted {
-                self.saga_state[s.def as usize].fig.in_flight += 1;
-                self.fig.workloads[s.wl as usize].in_flight += 1;
-            }
-        }
-        let mut out = Vec::new();
-        for (i, st) in self.saga_state.iter_mut().enumerate() {
-            let f = std::mem::take(&mut st.fig);
-            let sum = f.completed + f.compensated + f.compensation_failed + f.abandoned + f.in_flight;
-            if sum != f.started {
-                self.violations.push(format!(
-                    "saga {}: outcomes add up to {sum}, not to the {} started",
-                    self.spec.sagas[i].name, f.started
-                ));
-            }
-            out.push(f);
-        }
-        out
     }
 }
 

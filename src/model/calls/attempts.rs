@@ -1,0 +1,357 @@
+//! An attempt's life: through the breaker and the bulkhead, to a replica picked by the
+//! balancer, over the network, and back (or lost, or timed out); what it held is given
+//! back once. Attempts of saga steps carry the saga's effect tag (the ground truth of
+//! what took effect at the callee).
+
+use super::{Call, MAX_LIVE};
+use crate::metrics::Outcome;
+use crate::model::World;
+use crate::model::clients::Bulkhead;
+use crate::model::event::{AttId, CallId, Ev, ExecId, Parent};
+use crate::model::network::NO_NET;
+use crate::model::sagas::{EffectTag, LateEffect};
+use crate::spec::{Cause, EndpointId, Nanos, ReplicaId};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(in crate::model) enum AttState {
+    /// Waiting for a bulkhead permit.
+    Waiting,
+    /// On its way or being served.
+    Sent,
+    /// Refused locally (breaker, bulkhead, no replica); its Response is scheduled.
+    Local,
+}
+
+pub(in crate::model) struct Attempt {
+    pub(super) call: CallId,
+    endpoint: EndpointId,
+    pub(super) replica: ReplicaId,
+    /// Index of the caller's replica within its service (0 for a workload's client).
+    pub(super) caller_slot: u32,
+    pub(super) client: u32,
+    net: u32,
+    pub(super) state: AttState,
+    pub(super) sent_at: Nanos,
+    /// The caller stopped waiting (answered, timed out, or abandoned).
+    pub(super) done: bool,
+    /// An answer may still come back (false once the request or the answer was lost).
+    pub(super) may_respond: bool,
+    /// Holds a bulkhead permit.
+    permit: bool,
+    /// Took a breaker permission (its result must be recorded or released).
+    breaker: bool,
+    /// Counted in its caller's outstanding attempts for the replica (until released).
+    outstanding: bool,
+    /// The execution serving it, once it reached a replica.
+    exec: Option<ExecId>,
+    entity: u32,
+    /// For a saga's action or compensation: which saga step's effect it carries.
+    effect: Option<EffectTag>,
+    /// The same, once its saga has ended.
+    late: Option<LateEffect>,
+}
+
+impl super::Calls {
+    /// Whether the attempt still exists (a saga forgets the ones that are gone).
+    pub(in crate::model) fn attempt_exists(&self, att: AttId) -> bool {
+        self.attempts.contains(att)
+    }
+
+    /// The endpoint an attempt goes to, if it still exists (for messages).
+    pub(in crate::model) fn attempt_target(&self, att: AttId) -> Option<EndpointId> {
+        self.attempts.get(att).map(|a| a.endpoint)
+    }
+
+    /// The saga effect an attempt carries: its tag while its saga runs, or how its saga
+    /// ended.
+    pub(in crate::model) fn effect_of(&self, att: AttId) -> (Option<EffectTag>, Option<LateEffect>) {
+        self.attempts.get(att).map_or((None, None), |a| (a.effect, a.late))
+    }
+
+    /// The saga of an attempt's effect ended: from now on its effect is judged by `late`.
+    pub(in crate::model) fn mark_late(&mut self, att: AttId, late: impl FnOnce(EffectTag) -> LateEffect) {
+        if let Some(a) = self.attempts.get_mut(att)
+            && let Some(tag) = a.effect.take()
+        {
+            a.late = Some(late(tag));
+        }
+    }
+
+    /// The execution serving an attempt, once it reached a replica.
+    pub(in crate::model) fn set_exec(&mut self, att: AttId, exec: ExecId) {
+        if let Some(a) = self.attempts.get_mut(att) {
+            a.exec = Some(exec);
+        }
+    }
+
+    /// The callee dropped the attempt's work (cancelled): nothing will answer it.
+    pub(in crate::model) fn forget(&mut self, att: AttId) {
+        self.attempts.remove(att);
+    }
+}
+
+impl World<'_> {
+    /// Creates an attempt of the call and sends it through the breaker, the bulkhead
+    /// and the balancer (resilience4j's order: Retry(CircuitBreaker(Bulkhead(call)))).
+    pub(super) fn send_attempt(&mut self, call_id: CallId) {
+        let now = self.sched.now();
+        let Some(call) = self.calls.calls.get(call_id) else { return };
+        let Call { client, caller_slot, net, target: endpoint, policy, entity, parent, .. } = *call;
+        let effect = match parent {
+            Parent::Saga { saga, step, comp, .. } => Some(EffectTag::new(saga, step, comp)),
+            _ => None,
+        };
+        let att = self.calls.attempts.insert(Attempt {
+            call: call_id,
+            endpoint,
+            replica: 0,
+            caller_slot,
+            client,
+            net,
+            state: AttState::Waiting,
+            sent_at: now,
+            done: false,
+            may_respond: true,
+            permit: false,
+            breaker: false,
+            outstanding: false,
+            exec: None,
+            entity,
+            effect,
+            late: None,
+        });
+        if let Some(tag) = effect {
+            self.saga_track_attempt(tag, att);
+        }
+        if let Some(c) = self.calls.calls.get_mut(call_id)
+            && (c.n_live as usize) < MAX_LIVE
+        {
+            c.live[c.n_live as usize] = att;
+            c.n_live += 1;
+        }
+        let Some(p) = policy else {
+            return self.dispatch(att);
+        };
+        let pol = &self.spec.policies[p as usize];
+        match self.clients.breaker_acquire(client, caller_slot, now) {
+            Some(false) => return self.fail_local(att, Cause::CircuitOpen),
+            Some(true) => {
+                if let Some(a) = self.calls.attempts.get_mut(att) {
+                    a.breaker = true;
+                }
+            }
+            None => {}
+        }
+        if let Some(bh) = &pol.bulkhead {
+            let attempts = &self.calls.attempts;
+            let wanted = |w: AttId| attempts.get(w).is_some_and(|a| !a.done && a.state == AttState::Waiting);
+            match self.clients.bulkhead_enter(
+                client,
+                caller_slot,
+                bh.max_concurrent,
+                bh.max_wait_ns,
+                att,
+                wanted,
+            ) {
+                Bulkhead::Permit => {
+                    if let Some(a) = self.calls.attempts.get_mut(att) {
+                        a.permit = true;
+                    }
+                }
+                Bulkhead::Full => return self.fail_local(att, Cause::BulkheadFull),
+                Bulkhead::Wait => {
+                    if let Some(w) = bh.max_wait_ns {
+                        self.sched.after(w, Ev::BulkheadExpire { att });
+                    }
+                    return;
+                }
+            }
+        }
+        self.dispatch(att);
+    }
+
+    /// Refuses an attempt without sending it; the answer is delivered as an event so
+    /// that no handler re-enters the one that made the call.
+    fn fail_local(&mut self, att: AttId, cause: Cause) {
+        if let Some(a) = self.calls.attempts.get_mut(att) {
+            a.state = AttState::Local;
+        }
+        self.sched.after(0, Ev::Response { att, outcome: Outcome::Failed(cause) });
+    }
+
+    /// Picks a replica and puts the attempt on the wire (a bulkhead waiter that got
+    /// its permit comes here through `Ev::Admit`).
+    pub(in crate::model) fn dispatch(&mut self, att: AttId) {
+        let now = self.sched.now();
+        let Some(a) = self.calls.attempts.get(att) else { return };
+        let (client, caller_slot, net, call_id) = (a.client, a.caller_slot, a.net, a.call);
+        let health = &self.health;
+        let Some(replica) = self.clients.pick(client, caller_slot, now, |r| health.ready(r)) else {
+            return self.fail_local(att, Cause::Unavailable);
+        };
+        let Some(call) = self.calls.calls.get(call_id) else { return };
+        let (edge, counted, policy) = (call.edge, call.counted, call.policy);
+        self.rec.edge_attempt(edge, counted);
+        let a = self.calls.attempts.get_mut(att).expect("attempt checked above");
+        a.replica = replica;
+        a.outstanding = true;
+        a.state = AttState::Sent;
+        a.sent_at = now;
+        if let Some(p) = policy
+            && let Some(t) = self.spec.policies[p as usize].timeout_ns
+        {
+            self.sched.after_in_lane(self.calls.lanes[p as usize].timeout, t, Ev::AttemptTimeout { att });
+        }
+        if net == NO_NET {
+            // A workload's client has no network hop: the request is at the replica now.
+            self.attempt_arrive(att);
+        } else if let Some(d) = self.net.delay(net) {
+            self.sched.after(d, Ev::AttemptArrive { att });
+        } else if let Some(a) = self.calls.attempts.get_mut(att) {
+            // Lost: the caller learns of it only through its timeout.
+            a.may_respond = false;
+        }
+    }
+
+    /// An attempt's request reaches its replica. The caller may have given up already:
+    /// the request still arrives and is served, since the callee cannot know.
+    pub(in crate::model) fn attempt_arrive(&mut self, att: AttId) {
+        let Some(a) = self.calls.attempts.get(att) else { return };
+        let (replica, endpoint, entity) = (a.replica, a.endpoint, a.entity);
+        self.arrive(crate::model::event::Origin::Attempt(att), endpoint, replica, entity);
+    }
+
+    /// Gives back what a finished (or abandoned) attempt held on the client side: its
+    /// outstanding count, its breaker permission (recording `breaker_result` if given)
+    /// and its bulkhead permit, admitting the next waiter.
+    pub(super) fn release_attempt(&mut self, att: AttId, breaker_result: Option<(bool, Nanos)>) {
+        let now = self.sched.now();
+        let Some(a) = self.calls.attempts.get_mut(att) else { return };
+        let (client, caller_slot, replica, call) = (a.client, a.caller_slot, a.replica, a.call);
+        let had_permit = std::mem::replace(&mut a.permit, false);
+        let had_breaker = std::mem::replace(&mut a.breaker, false);
+        let was_outstanding = std::mem::replace(&mut a.outstanding, false);
+        self.clients.release(
+            client,
+            caller_slot,
+            now,
+            was_outstanding.then_some(replica),
+            had_breaker.then_some(breaker_result),
+        );
+        if !had_permit {
+            return;
+        }
+        let max_concurrent = self
+            .calls
+            .calls
+            .get(call)
+            .and_then(|c| c.policy)
+            .and_then(|p| self.spec.policies[p as usize].bulkhead.as_ref())
+            .map(|b| b.max_concurrent);
+        let attempts = &mut self.calls.attempts;
+        let wanted = |w: AttId| attempts.get(w).is_some_and(|a| !a.done && a.state == AttState::Waiting);
+        if let Some((next, in_use)) = self.clients.bulkhead_release(client, caller_slot, wanted) {
+            if let Some(na) = self.calls.attempts.get_mut(next) {
+                na.permit = true;
+            }
+            if max_concurrent.is_some_and(|m| in_use > m) {
+                self.violations.push("a bulkhead admitted more than max_concurrent".into());
+            }
+            // Sent from its own event, so that a chain of waiters answered at once
+            // cannot recurse through this function.
+            self.sched.after(0, Ev::Admit { att: next });
+        }
+    }
+
+    pub(in crate::model) fn on_bulkhead_expire(&mut self, att: AttId) {
+        let Some(a) = self.calls.attempts.get(att) else { return };
+        if a.state != AttState::Waiting || a.done {
+            return;
+        }
+        // `fail_local` makes it `Local`: the admission skips it when it reaches the head.
+        self.fail_local(att, Cause::BulkheadFull);
+    }
+
+    pub(in crate::model) fn on_timeout(&mut self, att: AttId) {
+        let now = self.sched.now();
+        let Some(a) = self.calls.attempts.get_mut(att) else { return };
+        if a.done || a.state != AttState::Sent {
+            return;
+        }
+        a.done = true;
+        let (call, replica, client, slot, sent_at) = (a.call, a.replica, a.client, a.caller_slot, a.sent_at);
+        self.release_attempt(att, Some((true, now - sent_at)));
+        self.clients.outlier_result(client, slot, replica, now, true);
+        self.cancel_if_asked(att, call);
+        self.attempt_result(call, att, Outcome::Failed(Cause::Timeout));
+    }
+
+    pub(in crate::model) fn on_response(&mut self, att: AttId, outcome: Outcome) {
+        let now = self.sched.now();
+        let Some(a) = self.calls.attempts.get(att) else { return };
+        if a.done {
+            // The caller had stopped waiting: the callee's work was wasted.
+            self.calls.attempts.remove(att);
+            return;
+        }
+        let (call, replica, client, slot, sent_at, state) =
+            (a.call, a.replica, a.client, a.caller_slot, a.sent_at, a.state);
+        let failure = matches!(
+            outcome,
+            Outcome::Failed(Cause::Timeout | Cause::Error | Cause::Unavailable | Cause::Rejected)
+        );
+        if state == AttState::Sent {
+            self.release_attempt(att, Some((failure, now - sent_at)));
+            self.clients.outlier_result(client, slot, replica, now, failure);
+        } else {
+            self.release_attempt(att, None);
+        }
+        self.calls.attempts.remove(att);
+        self.attempt_result(call, att, outcome);
+    }
+
+    /// With `cancel_on_timeout`, an abandoned attempt's work is dropped by the callee
+    /// (the deadline was propagated), queued or running.
+    pub(super) fn cancel_if_asked(&mut self, att: AttId, call: CallId) {
+        let policy = self.calls.calls.get(call).and_then(|c| c.policy);
+        let Some(p) = policy else { return };
+        if !self.spec.policies[p as usize].cancel_on_timeout {
+            return;
+        }
+        let Some(exec) = self.calls.attempts.get(att).and_then(|a| a.exec) else { return };
+        self.cancel_exec(exec);
+    }
+
+    /// Sends an execution's answer back to the attempt's caller.
+    pub(in crate::model) fn respond(
+        &mut self,
+        att: AttId,
+        outcome: Outcome,
+        endpoint: EndpointId,
+        counted: bool,
+    ) {
+        let Some(a) = self.calls.attempts.get_mut(att) else { return };
+        a.exec = None;
+        if a.done {
+            // Nobody is waiting: count the wasted work and free the attempt now,
+            // rather than carry the answer over the network for nothing.
+            self.rec.abandoned(endpoint, counted);
+            self.calls.attempts.remove(att);
+            return;
+        }
+        let net = a.net;
+        if net == NO_NET {
+            self.on_response(att, outcome);
+            return;
+        }
+        match self.net.delay(net) {
+            Some(d) => self.sched.after(d, Ev::Response { att, outcome }),
+            None => {
+                // The answer is lost; the caller's timeout will free the attempt.
+                if let Some(a) = self.calls.attempts.get_mut(att) {
+                    a.may_respond = false;
+                }
+            }
+        }
+    }
+}

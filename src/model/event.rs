@@ -1,0 +1,136 @@
+//! The vocabulary the rooms share: the events the dispatcher routes, who waits for a
+//! call (`Parent`) or an execution (`Origin`), and the typed ids of the arenas.
+
+use crate::arena::Id;
+use crate::metrics::Outcome;
+use crate::spec::ReplicaId;
+
+pub(super) type CallId = Id<super::calls::Call>;
+pub(super) type AttId = Id<super::calls::Attempt>;
+pub(super) type ExecId = Id<super::servers::Exec>;
+pub(super) type SagaRunId = Id<super::sagas::SagaRun>;
+
+/// Every event of the model. Each variant is handled by one room (see `World::handle`).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Ev {
+    /// The next arrival of an open workload.
+    Arrival {
+        wl: u32,
+    },
+    /// A closed workload's user sends its next request.
+    UserSend {
+        wl: u32,
+        user: u32,
+    },
+    /// An attempt's request reaches the callee replica.
+    AttemptArrive {
+        att: AttId,
+    },
+    /// An execution finished its own latency or a `work` step.
+    ExecWake {
+        exec: ExecId,
+    },
+    /// An attempt's answer reaches its caller (or a local refusal: breaker, bulkhead,
+    /// no replica).
+    Response {
+        att: AttId,
+        outcome: Outcome,
+    },
+    /// An attempt's per-try timeout.
+    AttemptTimeout {
+        att: AttId,
+    },
+    /// A bulkhead waiter's `max_wait` ran out.
+    BulkheadExpire {
+        att: AttId,
+    },
+    /// A bulkhead waiter got its permit: send it.
+    Admit {
+        att: AttId,
+    },
+    /// A call's backoff ended: send the next attempt.
+    RetryFire {
+        call: CallId,
+    },
+    /// A call's hedging delay ended: send another attempt if no answer came.
+    HedgeFire {
+        call: CallId,
+        try_no: u32,
+    },
+    /// A call's overall deadline.
+    CallDeadline {
+        call: CallId,
+    },
+    FaultStart {
+        fault: u32,
+    },
+    FaultEnd {
+        fault: u32,
+    },
+    /// A crashed (or liveness-killed) replica comes back, if it is still in the
+    /// downtime `epoch` this restart was scheduled for.
+    Restart {
+        replica: ReplicaId,
+        epoch: u32,
+    },
+    /// A topic's outbox relay wakes up.
+    RelayTick {
+        topic: u32,
+    },
+    /// A failed message's backoff ended: deliver it again.
+    ConsumerRetry {
+        group: u32,
+        part: u32,
+        epoch: u32,
+    },
+    /// A group reassigns its partitions among its live consumers.
+    Rebalance {
+        group: u32,
+    },
+    /// A consumer commits its offsets (Kafka's auto-commit).
+    CommitTick {
+        group: u32,
+        consumer: u32,
+        epoch: u32,
+    },
+    /// A saga's retriable step or persistent compensation is tried again.
+    SagaRetry {
+        saga: SagaRunId,
+        epoch: u16,
+    },
+    /// A health probe of one replica.
+    Probe {
+        replica: ReplicaId,
+    },
+    /// A handler's answer reaches its consumer. Delivered as an event, never inline, so
+    /// that a backlog whose handler fails at once is drained one event at a time rather
+    /// than by a recursion as deep as the backlog (`kick → arrive → answer → kick`).
+    ConsumerAnswer {
+        group: u32,
+        part: u32,
+        epoch: u32,
+        outcome: Outcome,
+    },
+}
+
+/// Who made a call, and gets its outcome.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Parent {
+    /// A workload's request; `user` is the closed-loop user, or `u32::MAX`.
+    Root { wl: u32, user: u32 },
+    /// A synchronous step of an execution.
+    Exec { exec: ExecId },
+    /// A saga's action (`comp` false) or compensation of step `step`; `epoch` is the
+    /// saga's when the call was made (a resumed durable saga ignores older answers).
+    Saga { saga: SagaRunId, step: u16, comp: bool, epoch: u16 },
+}
+
+/// Who is waiting for an execution's answer.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Origin {
+    /// A call's attempt (a synchronous request).
+    Attempt(AttId),
+    /// A consumer handling a message of a group's partition; `epoch` is the partition's,
+    /// so that the answer of a consumer that has since lost the partition is ignored.
+    Consumer { group: u32, part: u32, epoch: u32 },
+}

@@ -1,0 +1,96 @@
+//! The health room: Kubernetes-style probes of each replica. A readiness probe takes a
+//! replica out of the balancers' choice while it fails; a liveness probe kills it and
+//! starts it again. Probes are served outside the worker pool, as health endpoints
+//! usually are. (Outlier ejection, Envoy's passive health check, is per caller: it
+//! lives with the balancer in the clients room.)
+//!
+//! *Invariant*: a replica is `ready` exactly when its probe last decided so (or it has
+//! no probe); one liveness restart at a time.
+
+use super::World;
+use super::event::Ev;
+use crate::policy::health::HealthState;
+use crate::spec::{Probe, ReplicaId, Spec};
+
+struct ReplicaHealth {
+    /// Health as its readiness probe last decided (balancers skip unhealthy replicas).
+    ready: bool,
+    /// A liveness restart is scheduled; probes take no further action until it happens.
+    liveness_restarting: bool,
+    state: Option<HealthState>,
+}
+
+pub(super) struct Health {
+    replicas: Vec<ReplicaHealth>,
+}
+
+impl Health {
+    pub(super) fn new(spec: &Spec) -> Health {
+        let replicas = spec
+            .replicas
+            .iter()
+            .map(|r| {
+                let hc = spec.services[r.service as usize].health_check.as_ref();
+                ReplicaHealth {
+                    ready: true,
+                    liveness_restarting: false,
+                    state: hc.map(|h| HealthState::new(h.unhealthy_after, h.healthy_after)),
+                }
+            })
+            .collect();
+        Health { replicas }
+    }
+
+    /// Whether balancers may pick the replica.
+    #[inline]
+    pub(super) fn ready(&self, replica: ReplicaId) -> bool {
+        self.replicas[replica as usize].ready
+    }
+
+    pub(super) fn on_restart(&mut self, replica: ReplicaId) {
+        self.replicas[replica as usize].liveness_restarting = false;
+    }
+}
+
+impl World<'_> {
+    /// The first probe of every replica with a health check.
+    pub(super) fn schedule_probes(&mut self) {
+        for (r, spec_r) in self.spec.replicas.iter().enumerate() {
+            if let Some(hc) = &self.spec.services[spec_r.service as usize].health_check {
+                self.sched.at(hc.interval_ns, Ev::Probe { replica: r as u32 });
+            }
+        }
+    }
+
+    /// A health probe: it fails when the replica is down, or (with `depends_on`) when a
+    /// dependency has no live replica or is cut off by a partition.
+    pub(super) fn probe(&mut self, replica: ReplicaId) {
+        let svc_id = self.spec.replicas[replica as usize].service;
+        let Some(hc) = &self.spec.services[svc_id as usize].health_check else { return };
+        let mut ok = !self.servers.is_down(replica);
+        for &dep in &hc.depends_on {
+            if !self.servers.any_up(self.spec, dep) || self.faults.partitioned(self.spec, svc_id, dep) {
+                ok = false;
+            }
+        }
+        let (probe, restart_after, interval) = (hc.probe, hc.restart_after_ns, hc.interval_ns);
+        let r = &mut self.health.replicas[replica as usize];
+        if let Some(h) = &mut r.state
+            && let Some(healthy) = h.on_probe(ok)
+        {
+            match probe {
+                Probe::Readiness => r.ready = healthy,
+                Probe::Liveness => {
+                    if !healthy && !r.liveness_restarting {
+                        // Kubernetes kills the container and starts it again.
+                        r.liveness_restarting = true;
+                        r.state = Some(HealthState::new(hc.unhealthy_after, hc.healthy_after));
+                        let epoch = self.kill(replica);
+                        self.sched.after(restart_after, Ev::Restart { replica, epoch });
+                    }
+                }
+            }
+        }
+        self.sched.after(interval, Ev::Probe { replica });
+    }
+}

@@ -1,0 +1,134 @@
+//! What a run hands back: its figures, in scenario order, or the limit it hit.
+
+use crate::metrics::{LatencyHist, Outcomes, Series};
+
+/// A run that could not finish.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunError {
+    /// A bound of `limits` was reached; the message names it and how to raise it.
+    Limit(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Limit(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Everything a run measured.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// Simulated seconds measured (duration less warm-up).
+    pub window_s: f64,
+    pub events: u64,
+    pub workloads: Vec<WorkloadFigures>,
+    pub endpoints: Vec<EndpointFigures>,
+    pub edges: Vec<EdgeFigures>,
+    pub services: Vec<ServiceFigures>,
+    /// Per saga, in `Spec::sagas` order.
+    pub sagas: Vec<SagaFigures>,
+    /// Per topic, in `Spec::topics` order.
+    pub topics: Vec<TopicFigures>,
+    pub series: Series,
+    /// Broken invariants (always empty unless the model has a bug).
+    pub violations: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct WorkloadFigures {
+    pub offered: u64,
+    pub outcomes: Outcomes,
+    pub in_flight: u64,
+    pub latency: LatencyHist,
+}
+
+#[derive(Debug, Default)]
+pub struct EndpointFigures {
+    /// Executions that reached a replica (rejected ones included).
+    pub requests: u64,
+    pub outcomes: Outcomes,
+    pub latency: LatencyHist,
+    /// Share of the service's worker time that this endpoint's executions held.
+    pub utilization: f64,
+    /// Longest queue one of its requests found on arrival (itself included).
+    pub queue_max: u64,
+    /// Executions that finished after their caller had stopped waiting: wasted work.
+    pub abandoned: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct EdgeFigures {
+    pub calls: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    pub hedges: u64,
+    pub outcomes: Outcomes,
+    pub latency: LatencyHist,
+    /// Times the caller replicas' breakers opened, and their time open summed over
+    /// those replicas, in the measured window.
+    pub breaker_opened: u64,
+    pub breaker_open_s: f64,
+}
+
+/// Outcomes of the sagas started in the measured window. `completed + compensated +
+/// compensation_failed + abandoned + in_flight == started`.
+#[derive(Debug, Default)]
+pub struct SagaFigures {
+    pub started: u64,
+    pub completed: u64,
+    pub compensated: u64,
+    pub compensation_failed: u64,
+    pub abandoned: u64,
+    pub in_flight: u64,
+    /// Action effects that nothing undid, in sagas that ended without completing.
+    pub orphaned: u64,
+    /// Actions that took effect more than once in one saga (a retry after a timeout
+    /// whose first attempt also executed, a durable saga re-running its step).
+    pub duplicate_effects: u64,
+    /// Start to outcome, every saga that ended.
+    pub latency: LatencyHist,
+    /// Start to outcome per outcome: completed, compensated, compensation_failed,
+    /// abandoned.
+    pub latency_by_outcome: [LatencyHist; 4],
+}
+
+/// A topic's figures over the measured window.
+#[derive(Debug, Default)]
+pub struct TopicFigures {
+    /// Messages the broker accepted (from publish steps and outbox relays).
+    pub published: u64,
+    /// Publish steps the broker refused (unreachable).
+    pub publish_failed: u64,
+    /// Per consumer group, in `Topic::groups` order.
+    pub groups: Vec<GroupFigures>,
+}
+
+#[derive(Debug, Default)]
+pub struct GroupFigures {
+    /// Distinct messages handled successfully.
+    pub delivered: u64,
+    /// Deliveries after a message's first.
+    pub redelivered: u64,
+    /// Successful handlings after a message's first success.
+    pub duplicates: u64,
+    /// Duplicates on a handler that is not idempotent: inconsistencies.
+    pub inconsistent: u64,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+    /// Largest lag seen, summed over partitions.
+    pub max_lag: u64,
+    /// Messages still waiting or in hand at the end.
+    pub in_flight: u64,
+    /// Publish to first successful handling.
+    pub latency: LatencyHist,
+}
+
+#[derive(Debug, Default)]
+pub struct ServiceFigures {
+    pub utilization: f64,
+    pub queue_max: u64,
+}

@@ -1,0 +1,517 @@
+//! The recording room: every figure a run reports, streamed as it happens.
+//!
+//! The other rooms tell the recorder what happened (`offered`, `exec_end`,
+//! `call_end`, ...) with whether it counts (it started after warm-up); the recorder
+//! keeps the summary histograms and counters, the per-interval tallies of the time
+//! series, and the time integrals of busy workers (utilisation). It closes intervals
+//! when the clock passes their end and takes the warm-up snapshot of the integrals.
+//!
+//! *Invariants*: memory is proportional to the topology and the number of intervals,
+//! never to the number of requests; the series' columns are pushed in exactly the order
+//! `layout` declares them (workloads, endpoints, calls, services, sagas, topics,
+//! groups, each in scenario order).
+
+use super::World;
+use super::output::{EdgeFigures, EndpointFigures, RunError, RunOutput, ServiceFigures, WorkloadFigures};
+use crate::metrics::{LatencyHist, Outcome, Outcomes, Scope, Series};
+use crate::spec::{Cause, Nanos, Spec};
+
+/// The integral over time of a piecewise-constant count (busy workers), kept lazily.
+#[derive(Clone, Copy, Default)]
+struct Area {
+    level: u32,
+    acc: f64,
+    last: Nanos,
+}
+
+impl Area {
+    #[inline]
+    fn step(&mut self, now: Nanos, delta: i32) {
+        self.acc += self.level as f64 * (now - self.last) as f64;
+        self.last = now;
+        self.level = self.level.wrapping_add_signed(delta);
+    }
+    fn at(&self, t: Nanos) -> f64 {
+        self.acc + self.level as f64 * t.saturating_sub(self.last) as f64
+    }
+}
+
+/// A workload's figures of the interval in hand.
+struct WlInterval {
+    hist: LatencyHist,
+    outcomes: Outcomes,
+    offered: u64,
+}
+
+/// Per-interval counters of endpoints.
+#[derive(Default, Clone)]
+struct Tally {
+    requests: u64,
+    outcomes: Outcomes,
+}
+
+/// Per-interval counters of call edges.
+#[derive(Default, Clone, Copy)]
+struct EdgeTally {
+    calls: u64,
+    attempts: u64,
+    retries: u64,
+    hedges: u64,
+    failed: u64,
+}
+
+pub(super) struct Recorder {
+    warmup: Nanos,
+    end: Nanos,
+    interval_ns: Nanos,
+    workloads: Vec<WorkloadFigures>,
+    endpoints: Vec<EndpointFigures>,
+    edges: Vec<EdgeFigures>,
+    service_queue_max: Vec<u64>,
+    wl_interval: Vec<WlInterval>,
+    ep_tally: Vec<Tally>,
+    edge_tally: Vec<EdgeTally>,
+    ep_busy: Vec<Area>,
+    svc_busy: Vec<Area>,
+    /// Executions waiting for a worker, per service.
+    svc_queued: Vec<u64>,
+    series: Series,
+    next_boundary: Nanos,
+    interval_start: Nanos,
+    warm_snap: Option<(Vec<f64>, Vec<f64>)>,
+    interval_snap: (Vec<f64>, Vec<f64>),
+}
+
+impl Recorder {
+    pub(super) fn new(spec: &Spec) -> Recorder {
+        let (n_eps, n_svcs) = (spec.endpoints.len(), spec.services.len());
+        Recorder {
+            warmup: spec.warmup_ns,
+            end: spec.duration_ns,
+            interval_ns: spec.interval_ns,
+            workloads: spec.workloads.iter().map(|_| WorkloadFigures::default()).collect(),
+            endpoints: spec.endpoints.iter().map(|_| EndpointFigures::default()).collect(),
+            edges: spec.edges.iter().map(|_| EdgeFigures::default()).collect(),
+            service_queue_max: vec![0; n_svcs],
+            wl_interval: spec
+                .workloads
+                .iter()
+                .map(|_| WlInterval {
+                    hist: LatencyHist::with_sigfig(2),
+                    outcomes: Outcomes::default(),
+                    offered: 0,
+                })
+                .collect(),
+            ep_tally: vec![Tally::default(); n_eps],
+            edge_tally: vec![EdgeTally::default(); spec.edges.len()],
+            ep_busy: vec![Area::default(); n_eps],
+            svc_busy: vec![Area::default(); n_svcs],
+            svc_queued: vec![0; n_svcs],
+            series: layout(spec),
+            next_boundary: spec.interval_ns.min(spec.duration_ns),
+            interval_start: 0,
+            warm_snap: None,
+            interval_snap: (vec![0.0; n_eps], vec![0.0; n_svcs]),
+        }
+    }
+
+    /// Whether what starts now is measured (warm-up is over).
+    #[inline]
+    pub(super) fn counted(&self, now: Nanos) -> bool {
+        now >= self.warmup
+    }
+
+    /// Whether an interval ends, or warm-up does, at or before `t`.
+    #[inline]
+    pub(super) fn due(&self, t: Nanos) -> bool {
+        t >= self.next_boundary || (t >= self.warmup && self.warm_snap.is_none())
+    }
+
+    // ---- workloads ---------------------------------------------------------------
+
+    #[inline]
+    pub(super) fn offered(&mut self, wl: u32, counted: bool) {
+        self.wl_interval[wl as usize].offered += 1;
+        if counted {
+            self.workloads[wl as usize].offered += 1;
+        }
+    }
+
+    #[inline]
+    pub(super) fn root_end(&mut self, wl: u32, counted: bool, latency: Nanos, outcome: Outcome) {
+        let iv = &mut self.wl_interval[wl as usize];
+        iv.outcomes.record(outcome);
+        iv.hist.record(latency);
+        if counted {
+            let f = &mut self.workloads[wl as usize];
+            f.outcomes.record(outcome);
+            f.latency.record(latency);
+        }
+    }
+
+    /// A measured request of workload `wl` is still running at the end.
+    pub(super) fn still_in_flight(&mut self, wl: u32) {
+        self.workloads[wl as usize].in_flight += 1;
+    }
+
+    // ---- endpoints and services --------------------------------------------------
+
+    #[inline]
+    pub(super) fn ep_request(&mut self, ep: u32, counted: bool) {
+        if counted {
+            self.endpoints[ep as usize].requests += 1;
+        }
+        self.ep_tally[ep as usize].requests += 1;
+    }
+
+    /// An execution ended (or was refused) after `latency` at the replica.
+    #[inline]
+    pub(super) fn exec_end(&mut self, ep: u32, counted: bool, latency: Nanos, outcome: Outcome) {
+        self.ep_tally[ep as usize].outcomes.record(outcome);
+        if counted {
+            let f = &mut self.endpoints[ep as usize];
+            f.outcomes.record(outcome);
+            f.latency.record(latency);
+        }
+    }
+
+    /// An execution of endpoint `ep` of service `svc` joined a queue now `qlen` long.
+    #[inline]
+    pub(super) fn queued(&mut self, ep: u32, svc: u32, qlen: u64, counted: bool) {
+        self.svc_queued[svc as usize] += 1;
+        if counted {
+            let f = &mut self.endpoints[ep as usize];
+            f.queue_max = f.queue_max.max(qlen);
+            let m = &mut self.service_queue_max[svc as usize];
+            *m = (*m).max(qlen);
+        }
+    }
+
+    /// `n` executions left service `svc`'s queues.
+    #[inline]
+    pub(super) fn dequeued(&mut self, svc: u32, n: u64) {
+        self.svc_queued[svc as usize] -= n;
+    }
+
+    /// An execution finished after its caller had stopped waiting.
+    pub(super) fn abandoned(&mut self, ep: u32, counted: bool) {
+        if counted {
+            self.endpoints[ep as usize].abandoned += 1;
+        }
+    }
+
+    /// A worker of service `svc` is taken (`delta` 1) or given back (-1) by endpoint `ep`.
+    #[inline]
+    pub(super) fn workers(&mut self, now: Nanos, ep: u32, svc: u32, delta: i32) {
+        self.svc_busy[svc as usize].step(now, delta);
+        self.ep_busy[ep as usize].step(now, delta);
+    }
+
+    // ---- call edges --------------------------------------------------------------
+
+    #[inline]
+    pub(super) fn edge_call(&mut self, edge: u32, counted: bool) {
+        if counted {
+            self.edges[edge as usize].calls += 1;
+        }
+        self.edge_tally[edge as usize].calls += 1;
+    }
+
+    #[inline]
+    pub(super) fn edge_attempt(&mut self, edge: u32, counted: bool) {
+        if counted {
+            self.edges[edge as usize].attempts += 1;
+        }
+        self.edge_tally[edge as usize].attempts += 1;
+    }
+
+    pub(super) fn edge_retry(&mut self, edge: u32, counted: bool) {
+        if counted {
+            self.edges[edge as usize].retries += 1;
+        }
+        self.edge_tally[edge as usize].retries += 1;
+    }
+
+    pub(super) fn edge_hedge(&mut self, edge: u32, counted: bool) {
+        if counted {
+            self.edges[edge as usize].hedges += 1;
+        }
+        self.edge_tally[edge as usize].hedges += 1;
+    }
+
+    #[inline]
+    pub(super) fn call_end(&mut self, edge: u32, counted: bool, latency: Nanos, outcome: Outcome) {
+        if counted {
+            let e = &mut self.edges[edge as usize];
+            e.outcomes.record(outcome);
+            e.latency.record(latency);
+        }
+        if !outcome.is_ok() {
+            self.edge_tally[edge as usize].failed += 1;
+        }
+    }
+}
+
+/// Column order of the time series: workloads, endpoints, calls, services, sagas,
+/// topics, groups, each in scenario order. `flush_interval` pushes values in exactly
+/// this order.
+pub(super) fn layout(spec: &Spec) -> Series {
+    let mut s = Series { interval_ns: spec.interval_ns, ..Default::default() };
+    for wl in &spec.workloads {
+        for m in ["offered", "ok", "degraded"] {
+            s.add_column(Scope::Workload, &wl.name, m);
+        }
+        for c in Cause::ALL {
+            s.add_column(Scope::Workload, &wl.name, &format!("failed_{}", c.name()));
+        }
+        for m in ["p50_ms", "p99_ms", "in_flight"] {
+            s.add_column(Scope::Workload, &wl.name, m);
+        }
+    }
+    for ep in &spec.endpoints {
+        for m in ["requests", "ok", "failed", "utilization"] {
+            s.add_column(Scope::Endpoint, &ep.name, m);
+        }
+    }
+    for e in &spec.edges {
+        for m in ["calls", "attempts", "retries", "hedges", "failed", "breaker_state"] {
+            s.add_column(Scope::Call, &e.name, m);
+        }
+    }
+    for sv in &spec.services {
+        for m in ["busy", "queue_len", "utilization", "replicas_up"] {
+            s.add_column(Scope::Service, &sv.name, m);
+        }
+    }
+    for sg in &spec.sagas {
+        for m in ["started", "completed", "compensated", "compensation_failed", "abandoned", "in_flight"] {
+            s.add_column(Scope::Saga, &sg.name, m);
+        }
+    }
+    for t in &spec.topics {
+        for m in ["published", "publish_failed"] {
+            s.add_column(Scope::Topic, &t.name, m);
+        }
+    }
+    for t in &spec.topics {
+        for g in &t.groups {
+            let name = format!("{}/{}", t.name, g.name);
+            for m in ["delivered", "redelivered", "dead_lettered", "lag"] {
+                s.add_column(Scope::Topic, &name, m);
+            }
+        }
+    }
+    s
+}
+
+/// Checks, before anything is allocated, that the run's histograms and time series fit
+/// the `limits` on series cells and on memory.
+pub(super) fn preflight(spec: &Spec) -> Result<(), RunError> {
+    let columns = layout(spec).columns.len() as u64;
+    let intervals = spec.duration_ns.div_ceil(spec.interval_ns.max(1));
+    let cells = columns.saturating_mul(intervals);
+    let max_cells = spec.limits.max_series_points;
+    if cells > max_cells {
+        return Err(RunError::Limit(format!(
+            "the time series would hold {cells} values ({columns} columns × {intervals} intervals of {} s), \
+             over /limits/max_series_points = {max_cells}; lengthen /interval, shorten /duration, \
+             or raise the limit",
+            spec.interval_ns as f64 / 1e9
+        )));
+    }
+    // One summary histogram per workload, endpoint, call edge, saga (and one per saga
+    // outcome) and consumer group, plus a coarse one per workload for the series.
+    let fine = LatencyHist::footprint_bytes(3);
+    let coarse = LatencyHist::footprint_bytes(2);
+    let groups: u64 = spec.topics.iter().map(|t| t.groups.len() as u64).sum();
+    let n_fine = spec.workloads.len() as u64
+        + spec.endpoints.len() as u64
+        + spec.edges.len() as u64
+        + 5 * spec.sagas.len() as u64
+        + groups;
+    let hist_bytes = n_fine * fine + spec.workloads.len() as u64 * coarse;
+    // Each client slot keeps an outstanding count per target replica.
+    let replicas = spec.replicas.len() as u64;
+    let series_bytes = cells * 8 + intervals * 8;
+    let total = hist_bytes + series_bytes + replicas * replicas.min(4096) * 4;
+    let mib = total.div_ceil(1 << 20);
+    let max_mib = spec.limits.max_memory_mib;
+    if mib > max_mib {
+        return Err(RunError::Limit(format!(
+            "the run would need about {mib} MiB for its figures before it starts ({n_fine} latency \
+             histograms of {} KiB each for {} workloads, {} endpoints, {} call edges, {} sagas and \
+             {groups} consumer groups; {} MiB of time series), over /limits/max_memory_mib = {max_mib}; \
+             simulate fewer of them in one scenario, or raise the limit",
+            fine / 1024,
+            spec.workloads.len(),
+            spec.endpoints.len(),
+            spec.edges.len(),
+            spec.sagas.len(),
+            series_bytes >> 20
+        )));
+    }
+    Ok(())
+}
+
+impl World<'_> {
+    /// Closes every interval that ends at or before `t`, and takes the warm-up snapshot
+    /// once the clock reaches the end of warm-up. Called before the first event at or
+    /// after either instant, so no event at or after it has been processed yet: the
+    /// state still holds as it was at that instant.
+    pub(super) fn advance_to(&mut self, t: Nanos) {
+        loop {
+            let b = self.rec.next_boundary;
+            if self.rec.warm_snap.is_none() && self.rec.warmup <= b.min(t) {
+                self.snapshot_warmup();
+            }
+            if b > t || self.rec.interval_start >= self.rec.end {
+                break;
+            }
+            self.flush_interval(b);
+            self.rec.interval_start = b;
+            self.rec.next_boundary = b.saturating_add(self.rec.interval_ns).min(self.rec.end);
+            if b >= self.rec.end {
+                break;
+            }
+        }
+    }
+
+    fn snapshot_warmup(&mut self) {
+        let w = self.rec.warmup;
+        let eps = self.rec.ep_busy.iter().map(|a| a.at(w)).collect();
+        let svcs = self.rec.svc_busy.iter().map(|a| a.at(w)).collect();
+        self.rec.warm_snap = Some((eps, svcs));
+        self.clients.snapshot_warmup(w);
+    }
+
+    fn flush_interval(&mut self, b: Nanos) {
+        let spec = self.spec;
+        let rec = &mut self.rec;
+        let width = (b - rec.interval_start) as f64;
+        rec.series.ends.push(b);
+        let mut col = 0;
+        let cols = &mut rec.series.columns;
+        let mut push = |v: f64| {
+            cols[col].values.push(v);
+            col += 1;
+        };
+        for (wl, iv) in rec.wl_interval.iter_mut().enumerate() {
+            push(iv.offered as f64);
+            push(iv.outcomes.ok as f64);
+            push(iv.outcomes.degraded as f64);
+            for c in Cause::ALL {
+                push(iv.outcomes.failed[c as usize] as f64);
+            }
+            push(iv.hist.quantile_ms(0.5).unwrap_or(f64::NAN));
+            push(iv.hist.quantile_ms(0.99).unwrap_or(f64::NAN));
+            push(self.work.in_flight(wl as u32) as f64);
+            iv.offered = 0;
+            iv.outcomes = Outcomes::default();
+            iv.hist.reset();
+        }
+        for (i, busy) in rec.ep_busy.iter().enumerate() {
+            let t = &mut rec.ep_tally[i];
+            push(t.requests as f64);
+            push(t.outcomes.ok as f64);
+            push(t.outcomes.failed_total() as f64);
+            let svc = &spec.services[spec.endpoints[i].service as usize];
+            let cap = (svc.replicas as f64) * (svc.concurrency as f64) * width;
+            let area = busy.at(b);
+            push(if cap > 0.0 { (area - rec.interval_snap.0[i]) / cap } else { 0.0 });
+            rec.interval_snap.0[i] = area;
+            *t = Tally::default();
+        }
+        for (i, t) in rec.edge_tally.iter_mut().enumerate() {
+            push(t.calls as f64);
+            push(t.attempts as f64);
+            push(t.retries as f64);
+            push(t.hedges as f64);
+            push(t.failed as f64);
+            push(self.clients.edge_breaker_code(i));
+            *t = EdgeTally::default();
+        }
+        for (i, busy) in rec.svc_busy.iter().enumerate() {
+            let spec_svc = &spec.services[i];
+            push(busy.level as f64);
+            push(rec.svc_queued[i] as f64);
+            let cap = (spec_svc.replicas as f64) * (spec_svc.concurrency as f64) * width;
+            let area = busy.at(b);
+            push(if cap > 0.0 { (area - rec.interval_snap.1[i]) / cap } else { 0.0 });
+            rec.interval_snap.1[i] = area;
+            push(self.servers.replicas_up(spec, i as u32) as f64);
+        }
+        self.sagas.flush_interval(&mut push);
+        self.topics.flush_interval(&mut push);
+        debug_assert_eq!(col, rec.series.columns.len());
+    }
+
+    /// The run's figures, once the clock reached the end; checks the invariants.
+    pub(super) fn finish(mut self) -> RunOutput {
+        let spec = self.spec;
+        let end = self.rec.end;
+        let window_ns = end.saturating_sub(self.rec.warmup) as f64;
+        let warm = self
+            .rec
+            .warm_snap
+            .clone()
+            .unwrap_or_else(|| (vec![0.0; self.rec.ep_busy.len()], vec![0.0; self.rec.svc_busy.len()]));
+        for (i, busy) in self.rec.ep_busy.iter().enumerate() {
+            let svc = &spec.services[spec.endpoints[i].service as usize];
+            let cap = svc.replicas as f64 * svc.concurrency as f64 * window_ns;
+            let area = busy.at(end) - warm.0[i];
+            self.rec.endpoints[i].utilization = if cap > 0.0 { area / cap } else { 0.0 };
+        }
+        let mut services = Vec::new();
+        for (i, busy) in self.rec.svc_busy.iter().enumerate() {
+            let s = &spec.services[i];
+            let cap = s.replicas as f64 * s.concurrency as f64 * window_ns;
+            let area = busy.at(end) - warm.1[i];
+            services.push(ServiceFigures {
+                utilization: if cap > 0.0 { area / cap } else { 0.0 },
+                queue_max: self.rec.service_queue_max[i],
+            });
+        }
+        for (i, e) in self.rec.edges.iter_mut().enumerate() {
+            let (opened, open_ns) = self.clients.edge_breaker_figures(i, end, &mut self.violations);
+            e.breaker_opened = opened;
+            e.breaker_open_s = open_ns as f64 / 1e9;
+        }
+        for wl in self.calls.measured_roots() {
+            self.rec.still_in_flight(wl);
+        }
+        let sagas = self.sagas.figures(spec, &mut self.rec, &mut self.violations);
+        let topics = self.topics.figures(spec, &mut self.violations);
+        self.check_invariants();
+        RunOutput {
+            window_s: window_ns / 1e9,
+            events: self.sched.processed(),
+            workloads: self.rec.workloads,
+            endpoints: self.rec.endpoints,
+            edges: self.rec.edges,
+            services,
+            sagas,
+            topics,
+            series: self.rec.series,
+            violations: self.violations,
+        }
+    }
+
+    /// The figures' own invariant: every measured request ended once or is in flight.
+    pub(super) fn check_figures(&mut self) {
+        for (i, f) in self.rec.workloads.iter().enumerate() {
+            if f.offered != f.outcomes.ended() + f.in_flight {
+                self.violations.push(format!(
+                    "workload {}: offered {} != ok {} + failed {} + in flight {}",
+                    self.spec.workloads[i].name,
+                    f.offered,
+                    f.outcomes.ok,
+                    f.outcomes.failed_total(),
+                    f.in_flight
+                ));
+            }
+            if f.outcomes.ok + f.outcomes.failed_total() != f.latency.count() {
+                self.violations.push(format!("workload {i}: latency count differs from ended"));
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! An execution's program: the endpoint's own latency (and its error and decline
+//! draws), then its steps in order — `work`, a synchronous `call` (one target, or a
+//! weighted route), `parallel` calls that all must answer, `publish` to a topic. A
+//! failed required call ends the execution (`error`, or `declined` if the callee
+//! declined); an optional one degrades it.
+
+use super::STEP_OWN;
+use crate::dist::Dist;
+use crate::metrics::Outcome;
+use crate::model::World;
+use crate::model::calls::CallTo;
+use crate::model::clients::Clients;
+use crate::model::event::{Ev, ExecId, Parent};
+use crate::model::network::Network;
+use crate::spec::{CallSite, Cause, EdgeId, Endpoint, EndpointId, PolicyId, Spec, Step};
+use rand::RngExt;
+
+/// A compiled step: call sites are flattened into `Servers::sites`.
+#[derive(Clone, Copy)]
+pub(super) enum MStep {
+    Publish { topic: u32, outbox: bool },
+    Work(u32),
+    Call(u32),
+    Parallel { first: u32, len: u32 },
+}
+
+pub(super) struct Site {
+    targets: Vec<SiteTarget>,
+    policy: Option<PolicyId>,
+    optional: bool,
+}
+
+#[derive(Clone, Copy)]
+struct SiteTarget {
+    endpoint: EndpointId,
+    cum_weight: f64,
+    edge: EdgeId,
+    /// Client-state block for (caller service, target service, policy).
+    client: u32,
+    net: u32,
+}
+
+/// Compiles an endpoint's steps, appending its call sites to `sites`.
+pub(super) fn compile(
+    spec: &Spec,
+    ep: &Endpoint,
+    sites: &mut Vec<Site>,
+    clients: &mut Clients,
+    net: &mut Network,
+) -> (Vec<MStep>, Vec<Dist>) {
+    let caller = ep.service;
+    let mut steps = Vec::new();
+    let mut work = Vec::new();
+    let mut compile_site = |cs: &CallSite, sites: &mut Vec<Site>| {
+        let targets = cs
+            .targets
+            .iter()
+            .map(|t| {
+                let tsvc = spec.endpoints[t.endpoint as usize].service;
+                let client = clients.client_for(spec, Some(caller), 0, tsvc, cs.policy, t.edge);
+                SiteTarget {
+                    endpoint: t.endpoint,
+                    cum_weight: t.cum_weight,
+                    edge: t.edge,
+                    client,
+                    net: net.path_for(spec, caller, tsvc),
+                }
+            })
+            .collect();
+        sites.push(Site { targets, policy: cs.policy, optional: cs.optional });
+        (sites.len() - 1) as u32
+    };
+    for st in &ep.steps {
+        match st {
+            Step::Work(d) => {
+                steps.push(MStep::Work(work.len() as u32));
+                work.push(d.clone());
+            }
+            Step::Call(cs) => {
+                let i = compile_site(cs, sites);
+                steps.push(MStep::Call(i));
+            }
+            Step::Publish { topic, outbox } => steps.push(MStep::Publish { topic: *topic, outbox: *outbox }),
+            Step::Parallel(branches) => {
+                let first = sites.len() as u32;
+                for b in branches {
+                    compile_site(b, sites);
+                }
+                steps.push(MStep::Parallel { first, len: branches.len() as u32 });
+            }
+        }
+    }
+    (steps, work)
+}
+
+impl World<'_> {
+    /// An execution finished its own latency or a `work` step (or a publish step was
+    /// acknowledged).
+    pub(in crate::model) fn exec_wake(&mut self, id: ExecId) {
+        let Some(e) = self.servers.execs.get_mut(id) else { return };
+        let endpoint = e.endpoint;
+        if e.step == STEP_OWN {
+            let spec_ep = &self.spec.endpoints[endpoint as usize];
+            if spec_ep.error_p > 0.0 || spec_ep.decline_p > 0.0 {
+                let u: f64 = self.servers.eps[endpoint as usize].outcome_rng.random();
+                if u < spec_ep.error_p {
+                    return self.finish_exec(id, Outcome::Failed(Cause::Error));
+                }
+                if u < spec_ep.error_p + spec_ep.decline_p {
+                    return self.finish_exec(id, Outcome::Failed(Cause::Declined));
+                }
+            }
+            e.step = 0;
+        } else {
+            e.step += 1;
+        }
+        self.run_steps(id);
+    }
+
+    /// Runs steps from the current one until one has to wait, or the end.
+    fn run_steps(&mut self, id: ExecId) {
+        let servers = &mut self.servers;
+        let Some(e) = servers.execs.get_mut(id) else { return };
+        let (endpoint, replica) = (e.endpoint, e.replica);
+        let ep = &mut servers.eps[endpoint as usize];
+        let Some(&step) = ep.steps.get(e.step as usize) else {
+            let degraded = e.degraded;
+            return self.finish_exec(id, Outcome::Ok { degraded });
+        };
+        match step {
+            MStep::Publish { topic, outbox } => self.publish_step(id, topic, outbox),
+            MStep::Work(work_ix) => {
+                let mut d = ep.work[work_ix as usize].sample(&mut ep.work_rng);
+                if self.faults.any_on_executions() {
+                    d = self.faults.faulted_duration(self.spec, d, endpoint, replica, false);
+                }
+                self.sched.after(d, Ev::ExecWake { exec: id });
+            }
+            MStep::Call(site) => {
+                e.pending = 1;
+                self.start_site_call(id, site);
+            }
+            MStep::Parallel { first, len } => {
+                e.pending = len as u16;
+                for s in first..first + len {
+                    // A required branch may have failed at once and ended the execution.
+                    if !self.servers.execs.contains(id) {
+                        return;
+                    }
+                    self.start_site_call(id, s);
+                }
+            }
+        }
+    }
+
+    fn start_site_call(&mut self, exec: ExecId, site_ix: u32) {
+        let servers = &mut self.servers;
+        let Some(e) = servers.execs.get(exec) else { return };
+        let caller_slot = self.spec.replicas[e.replica as usize].index;
+        let (endpoint, entity) = (e.endpoint, e.entity);
+        let site = &servers.sites[site_ix as usize];
+        let t = if site.targets.len() == 1 {
+            site.targets[0]
+        } else {
+            let u: f64 = servers.eps[endpoint as usize].route_rng.random();
+            *site.targets.iter().find(|t| u < t.cum_weight).unwrap_or(&site.targets[site.targets.len() - 1])
+        };
+        let to = CallTo {
+            target: t.endpoint,
+            edge: t.edge,
+            client: t.client,
+            policy: site.policy,
+            optional: site.optional,
+            net: t.net,
+            caller_slot,
+        };
+        self.start_call(Parent::Exec { exec }, to, entity);
+    }
+
+    /// A call of the execution's current step ended.
+    pub(in crate::model) fn child_done(&mut self, id: ExecId, outcome: Outcome, optional: bool) {
+        let Some(e) = self.servers.execs.get_mut(id) else {
+            // The execution already ended (another required branch failed first, its
+            // replica crashed, or it was cancelled).
+            return;
+        };
+        e.pending -= 1;
+        match outcome {
+            Outcome::Ok { degraded } => e.degraded |= degraded,
+            Outcome::Failed(_) if optional => e.degraded = true,
+            Outcome::Failed(cause) => {
+                // A failed required step ends the execution at once: the service
+                // answers `declined` if the step was declined and `error` otherwise.
+                let c = if cause == Cause::Declined { Cause::Declined } else { Cause::Error };
+                return self.finish_exec(id, Outcome::Failed(c));
+            }
+        }
+        if e.pending == 0 {
+            e.step += 1;
+            self.run_steps(id);
+        }
+    }
+}
