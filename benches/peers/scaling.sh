@@ -29,12 +29,12 @@ trap 'rm -rf "$tmp"' EXIT
 
 for size in $sizes; do
   # mean service time in microseconds at 1e6 arrivals per second
-  mean_us=$(python3 -c "print(f'{float(\"$size\") / 1e6 * 1e6:g}')")
+  mean_us=$(python3 -c "print(round(float('$size')))")   # size / 1e6 per s, in us
   for r in $(seq "$runs"); do
     /usr/bin/time -f '{"wall": %e, "user": %U, "sys": %S, "rss_kb": %M}' -o "$tmp/time" \
       "$faultline" run "$scenario" --json \
       --set "/services/station/endpoints/serve/latency/exponential/mean=${mean_us}us" \
-      > "$tmp/out.json" 2> "$tmp/err"
+      > "$tmp/out.json" 2> "$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
     python3 - "$size" "$mean_us" "$tmp/out.json" "$tmp/time" "$tmp/err" >> "$tmp/rows" <<'EOF'
 import json, sys
 size, mean_us, out, tm, err = sys.argv[1:]
