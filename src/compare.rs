@@ -15,13 +15,11 @@
 //! depend on the number of threads.
 
 use crate::charts::{RunCharts, VariantRuns};
-use crate::html::seeds_label;
 use crate::model::{RunError, RunOutput};
-use crate::report::text_table;
+use crate::report::Summary;
 use crate::spec::Spec;
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
-use std::fmt::Write as _;
 
 /// One figure of one variant: the value per seed.
 #[derive(Clone, Debug)]
@@ -67,6 +65,24 @@ pub struct RunDigest {
     charts: RunCharts,
     events: u64,
     violations: Vec<String>,
+}
+
+/// One table of a comparison, as text cells: its heading, its header (`figure`, then
+/// per variant its name and, after the first, `Δ NAME`), and one row per figure.
+#[derive(Clone, Debug)]
+pub struct Cells {
+    pub heading: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// `seeds 1..5`, `seed 7`: the seeds a comparison ran, as its tables label them.
+pub fn seeds_label(seeds: &[u64]) -> String {
+    match (seeds.first(), seeds.last()) {
+        (Some(a), Some(b)) if seeds.len() > 1 => format!("seeds {a}..{b}"),
+        (Some(a), _) => format!("seed {a}"),
+        _ => "no seeds".into(),
+    }
 }
 
 /// A run of a comparison that failed.
@@ -153,15 +169,16 @@ impl Comparison {
     /// Reduces `out`, a run of variant `v`, to what the comparison keeps of it.
     pub fn digest(&self, v: usize, out: &RunOutput) -> RunDigest {
         let spec = &self.specs[v];
+        let summary = Summary::of(spec, out);
         let mut tables = Vec::new();
         for (wl, _) in &self.workload_tables {
-            tables.push(workload_figures(spec, out, wl));
+            tables.push(workload_figures(&summary, wl));
         }
         for (name, _) in &self.saga_tables {
-            tables.push(saga_figures_of(spec, out, name));
+            tables.push(saga_figures_of(&summary, name));
         }
         for ((topic, group), _) in &self.group_tables {
-            tables.push(group_figures_of(spec, out, topic, group));
+            tables.push(group_figures_of(&summary, topic, group));
         }
         RunDigest {
             tables,
@@ -200,9 +217,23 @@ impl Comparison {
         self.fold(v, d);
     }
 
-    /// Hands the chart data over, variant by variant.
-    pub fn into_variant_runs(self) -> Vec<VariantRuns> {
-        self.charts
+    /// The chart data, variant by variant.
+    pub fn variant_runs(&self) -> &[VariantRuns] {
+        &self.charts
+    }
+
+    /// Every table of the comparison as cells, in order: the workloads first
+    /// (`workload NAME`), then the sagas (`saga NAME`), then the consumer groups
+    /// (`consumer group TOPIC/GROUP`). The text, Markdown and HTML renderings lay these
+    /// out.
+    pub fn tables(&self) -> Vec<Cells> {
+        tables(self)
+            .into_iter()
+            .map(|(heading, per_variant)| {
+                let (header, rows) = table_rows(self, per_variant);
+                Cells { heading, header, rows }
+            })
+            .collect()
     }
 }
 
@@ -286,9 +317,8 @@ pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
 
 /// The key figures of workload `name` in one run; `NaN` when the variant has no such
 /// workload or the run no figures for it.
-fn workload_figures(spec: &Spec, out: &RunOutput, name: &str) -> Vec<Value1> {
-    let f = spec.workloads.iter().position(|w| w.name == name).and_then(|w| out.workloads.get(w));
-    let Some(f) = f else {
+fn workload_figures(s: &Summary, name: &str) -> Vec<Value1> {
+    let Some(f) = s.workloads.get(name) else {
         let names = [
             ("success", "%"),
             ("goodput", "req/s"),
@@ -301,20 +331,20 @@ fn workload_figures(spec: &Spec, out: &RunOutput, name: &str) -> Vec<Value1> {
         ];
         return names.into_iter().map(|(n, u)| (n, u, f64::NAN)).collect();
     };
-    let ended = f.outcomes.ended();
-    let q = |p: f64| f.latency.quantile_ms(p).unwrap_or(f64::NAN);
+    let ended = f.ok + f.failed.total();
+    let q = |p: fn(&crate::report::summary::Quantiles) -> f64| f.latency_ms.get(p).unwrap_or(f64::NAN);
     // Retries and hedges on every edge, per request this workload offered (the edges are
     // shared by all workloads; with one workload this is exact).
-    let offered_all: u64 = out.workloads.iter().map(|w| w.offered).sum();
-    let retries: u64 = out.edges.iter().map(|e| e.retries).sum();
-    let hedges: u64 = out.edges.iter().map(|e| e.hedges).sum();
-    let breaker_open: f64 = out.edges.iter().map(|e| e.breaker_open_s).sum();
+    let offered_all: u64 = s.workloads.all().map(|(_, w)| w.offered).sum();
+    let retries: u64 = s.calls.all().map(|(_, e)| e.retries).sum();
+    let hedges: u64 = s.calls.all().map(|(_, e)| e.hedges).sum();
+    let breaker_open: f64 = s.calls.all().map(|(_, e)| e.breaker.open_s).sum();
     vec![
-        ("success", "%", if ended > 0 { 100.0 * f.outcomes.ok as f64 / ended as f64 } else { f64::NAN }),
-        ("goodput", "req/s", f.outcomes.ok as f64 / out.window_s.max(1e-9)),
-        ("p50", "ms", q(0.5)),
-        ("p99", "ms", q(0.99)),
-        ("p99.9", "ms", q(0.999)),
+        ("success", "%", if ended > 0 { 100.0 * f.ok as f64 / ended as f64 } else { f64::NAN }),
+        ("goodput", "req/s", f.ok as f64 / s.window_s.max(1e-9)),
+        ("p50", "ms", q(|l| l.p50)),
+        ("p99", "ms", q(|l| l.p99)),
+        ("p99.9", "ms", q(|l| l.p999)),
         ("retries/request", "", if offered_all > 0 { retries as f64 / offered_all as f64 } else { 0.0 }),
         ("hedges/request", "", if offered_all > 0 { hedges as f64 / offered_all as f64 } else { 0.0 }),
         ("breaker open", "replica-s", breaker_open),
@@ -328,15 +358,9 @@ pub fn figures(c: &Comparison) -> &[(String, PerVariant)] {
 
 /// The key figures of the saga `name` in one run: each outcome as a share of the sagas
 /// started, and the orphaned effects per 1000 sagas started. `NaN` when the variant has
-/// no such saga, the run no figures for it, or no saga started.
-fn saga_figures_of(spec: &Spec, out: &RunOutput, name: &str) -> Vec<Value1> {
-    let f = spec
-        .sagas
-        .iter()
-        .position(|s| s.name == name)
-        .filter(|_| out.sagas.len() == spec.sagas.len())
-        .map(|i| &out.sagas[i])
-        .filter(|f| f.started > 0);
+/// no such saga or no saga started.
+fn saga_figures_of(s: &Summary, name: &str) -> Vec<Value1> {
+    let f = s.sagas.get(name).filter(|f| f.started > 0);
     let share = |n: Option<u64>, per: f64| match (n, f) {
         (Some(n), Some(f)) => per * n as f64 / f.started as f64,
         _ => f64::NAN,
@@ -351,25 +375,17 @@ fn saga_figures_of(spec: &Spec, out: &RunOutput, name: &str) -> Vec<Value1> {
 }
 
 /// The key figures of consumer group `group` of `topic` in one run; `NaN` when the
-/// variant has no such group or the run no figures for it.
-fn group_figures_of(spec: &Spec, out: &RunOutput, topic: &str, group: &str) -> Vec<Value1> {
-    let f = spec
-        .topics
-        .iter()
-        .position(|t| t.name == topic)
-        .filter(|_| out.topics.len() == spec.topics.len())
-        .and_then(|t| {
-            let g = spec.topics[t].groups.iter().position(|g| g.name == group)?;
-            let tf = &out.topics[t];
-            if tf.groups.len() == spec.topics[t].groups.len() { Some(&tf.groups[g]) } else { None }
-        });
+/// variant has no such group (a run without figures for it reads as zeros, as in its
+/// summary).
+fn group_figures_of(s: &Summary, topic: &str, group: &str) -> Vec<Value1> {
+    let f = s.topics.get(topic).and_then(|t| t.groups.get(group));
     let count = |n: Option<u64>| n.map_or(f64::NAN, |n| n as f64);
     vec![
         ("delivered", "messages", count(f.map(|f| f.delivered))),
         ("duplicates", "messages", count(f.map(|f| f.duplicates))),
         ("dead-lettered", "messages", count(f.map(|f| f.dead_lettered))),
         ("max lag", "messages", count(f.map(|f| f.max_lag))),
-        ("p99", "ms", f.and_then(|f| f.latency.quantile_ms(0.99)).unwrap_or(f64::NAN)),
+        ("p99", "ms", f.and_then(|f| f.latency_ms.get(|l| l.p99)).unwrap_or(f64::NAN)),
     ]
 }
 
@@ -454,76 +470,6 @@ pub fn table_rows(c: &Comparison, per_variant: &[Vec<Figure>]) -> (Vec<String>, 
         rows.push(row);
     }
     (header, rows)
-}
-
-/// The readable comparison printed to standard output.
-pub fn render_text(c: &Comparison) -> String {
-    let mut s = format!(
-        "{} · {} variants × {} seeds ({}) · mean ± 95% CI across seeds; Δ is paired with {}\n",
-        c.scenario,
-        c.variants.len(),
-        c.seeds.len(),
-        seeds_label(&c.seeds),
-        c.variants[0]
-    );
-    for (heading, per_variant) in tables(c) {
-        let (h, rows) = table_rows(c, per_variant);
-        let _ = write!(s, "\n{heading}\n{}", text_table(&h, &rows));
-    }
-    s
-}
-
-/// The comparison as Markdown tables (compare.md and pull requests).
-pub fn render_markdown(c: &Comparison) -> String {
-    let mut s = String::new();
-    for (heading, per_variant) in tables(c) {
-        let (h, rows) = table_rows(c, per_variant);
-        let _ = writeln!(
-            s,
-            "\n**{heading}** (mean ± 95% CI over {}; Δ paired with {})\n",
-            seeds_label(&c.seeds),
-            c.variants[0]
-        );
-        let _ = writeln!(s, "| {} |", h.join(" | "));
-        let _ = writeln!(s, "|{}|", h.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
-        for r in rows {
-            let _ = writeln!(s, "| {} |", r.join(" | "));
-        }
-    }
-    s
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// The comparison as HTML tables (for compare.html).
-pub fn render_html(c: &Comparison) -> String {
-    let mut s = String::new();
-    for (heading, per_variant) in tables(c) {
-        let (h, rows) = table_rows(c, per_variant);
-        let _ = write!(
-            s,
-            "<h3>{}</h3><p class=\"note\">mean ± 95% CI over {}; Δ is the paired difference to {}</p><table><tr>",
-            esc(&heading),
-            esc(&seeds_label(&c.seeds)),
-            esc(&c.variants[0])
-        );
-        for x in &h {
-            let _ = write!(s, "<th>{}</th>", esc(x));
-        }
-        s.push_str("</tr>");
-        for r in rows {
-            s.push_str("<tr>");
-            for (i, x) in r.iter().enumerate() {
-                let tag = if i == 0 { "th" } else { "td" };
-                let _ = write!(s, "<{tag}>{}</{tag}>", esc(x));
-            }
-            s.push_str("</tr>");
-        }
-        s.push_str("</table>");
-    }
-    s
 }
 
 /// Per variant, per figure: mean, ci95, per-seed values and the paired difference to
