@@ -13,6 +13,11 @@
 //! a bounded size, each chunk folded in index order before the next starts, so the
 //! floating-point sums are always added in the same order and the result does not
 //! depend on the number of threads.
+//!
+//! Each run's key figures are read from its [`Summary`], the same figures its
+//! summary JSON and report show. This module computes statistics and their cells
+//! ([`Comparison::tables`], [`to_json`]); the text table is laid out in
+//! `report`, the Markdown and HTML in `html`, the overlay charts in `charts`.
 
 use crate::charts::{RunCharts, VariantRuns};
 use crate::model::{RunError, RunOutput};
