@@ -175,6 +175,17 @@ fn publishers(spec: &Spec) -> Vec<Vec<(usize, String)>> {
 /// handler of each consumer group (the group's name). A saga workload's client points
 /// at the saga's orchestrator.
 pub fn topology_svg(spec: &Spec) -> String {
+    let (mut nodes, arrows) = graph(spec);
+    let Order { layers, pos, links } = order_layers(&nodes, &arrows);
+    let layout = Layout::of(&mut nodes, &arrows, &layers, &pos, &links);
+    draw(spec, &nodes, &arrows, &layout)
+}
+
+/// The boxes and arrows: a client per workload (layer 0), then services and topics
+/// layered by depth (1 + the longest chain of calls, publishes and deliveries from a
+/// client), and an arrow per call edge, saga start, publish and delivery, with a bend
+/// point (a dummy node) in each layer it skips.
+fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
     let n_wl = spec.workloads.len();
     let n_svc = spec.services.len();
     let n_topic = spec.topics.len();
@@ -337,7 +348,20 @@ pub fn topology_svg(spec: &Spec) -> String {
             }
         }
     }
+    (nodes, arrows)
+}
 
+/// The order of the boxes within their layers.
+struct Order {
+    /// Each layer's nodes, in drawing order (top to bottom).
+    layers: Vec<Vec<usize>>,
+    /// Each node's position in its layer.
+    pos: Vec<f64>,
+    /// The links between neighbouring layers that forward arrows follow.
+    links: Vec<(usize, usize)>,
+}
+
+fn order_layers(nodes: &[Node], arrows: &[Arrow]) -> Order {
     // Order each layer to keep arrows short and uncrossed: barycentre sweeps, ties kept
     // in file order.
     let n_layers = nodes.iter().map(|n| n.layer).max().unwrap_or(0) + 1;
@@ -386,100 +410,134 @@ pub fn topology_svg(spec: &Spec) -> String {
             set_pos(&layers, &mut pos);
         }
     }
+    Order { layers, pos, links }
+}
 
-    // Geometry.
-    let mut out_deg = vec![0usize; nodes.len()];
-    let mut in_deg = vec![0usize; nodes.len()];
-    for (a, b) in &links {
-        out_deg[*a] += 1;
-        in_deg[*b] += 1;
-    }
-    let layer_w: Vec<f64> = layers
-        .iter()
-        .map(|l| {
-            l.iter()
-                .map(|&n| {
-                    let nd = &nodes[n];
-                    match nd.kind {
-                        NodeKind::Dummy => 0.0,
-                        _ => {
-                            nd.lines
-                                .iter()
-                                .enumerate()
-                                .map(|(i, s)| {
-                                    s.chars().count() as f64 * if i == 0 { T_CHAR } else { T_SMALL_CHAR }
-                                })
-                                .fold(0.0, f64::max)
-                                .max(110.0)
-                                + 24.0
-                        }
-                    }
-                })
-                .fold(0.0, f64::max)
-        })
-        .collect();
-    // Each gap is wide enough for the labels of the arrows that leave the layer before it.
-    let mut gap_w = vec![90.0f64; n_layers];
-    for a in arrows.iter().filter(|a| !a.back) {
-        let l = nodes[a.path[0]].layer;
-        gap_w[l] = gap_w[l].max(a.label.chars().count() as f64 * T_SMALL_CHAR + 36.0);
-    }
-    let mut layer_x = vec![0f64; n_layers];
-    let mut x = 20.0;
-    for l in 0..n_layers {
-        layer_x[l] = x;
-        x += layer_w[l] + gap_w[l];
-    }
-    let width = (x - gap_w[n_layers - 1] + 20.0).max(200.0);
-    for (i, n) in nodes.iter_mut().enumerate() {
-        n.h = match n.kind {
-            NodeKind::Dummy => 18.0,
-            _ => (20.0 * out_deg[i].max(in_deg[i]) as f64 + 12.0).max(50.0),
-        };
-    }
-    let vgap = 26.0;
-    let layer_h: Vec<f64> = layers
-        .iter()
-        .map(|l| l.iter().map(|&n| nodes[n].h).sum::<f64>() + vgap * l.len().saturating_sub(1) as f64)
-        .collect();
-    let max_h = layer_h.iter().copied().fold(0.0, f64::max);
-    let has_back = arrows.iter().any(|a| a.back);
-    // Back arrows between the same two boxes share one arc; their labels stack under it.
-    let back_rank: Vec<usize> = (0..arrows.len())
-        .map(|i| {
-            let same = |a: &Arrow| a.back && a.path[..2] == arrows[i].path[..2];
-            if arrows[i].back { arrows[..i].iter().filter(|a| same(a)).count() } else { 0 }
-        })
-        .collect();
-    let extra_rows = back_rank.iter().copied().max().unwrap_or(0) as f64;
-    let height = max_h + 40.0 + if has_back { 40.0 + 18.0 * extra_rows } else { 0.0 };
-    for (l, members) in layers.iter().enumerate() {
-        let mut y = 20.0 + (max_h - layer_h[l]) / 2.0;
-        for &n in members {
-            nodes[n].y = y;
-            y += nodes[n].h + vgap;
+/// The pixel geometry of the drawing (node heights and `y` are set on the nodes).
+struct Layout {
+    /// Per layer: its left edge and its width (the widest box).
+    layer_x: Vec<f64>,
+    layer_w: Vec<f64>,
+    width: f64,
+    height: f64,
+    /// Height of the tallest layer (back arrows arc below it).
+    max_h: f64,
+    /// Per arrow: its rank among the back arrows between the same two boxes.
+    back_rank: Vec<usize>,
+    /// Per link: where it leaves its source box and enters its target box.
+    out_port: Vec<f64>,
+    in_port: Vec<f64>,
+}
+
+impl Layout {
+    fn of(
+        nodes: &mut [Node],
+        arrows: &[Arrow],
+        layers: &[Vec<usize>],
+        pos: &[f64],
+        links: &[(usize, usize)],
+    ) -> Layout {
+        let n_layers = layers.len();
+        // Geometry.
+        let mut out_deg = vec![0usize; nodes.len()];
+        let mut in_deg = vec![0usize; nodes.len()];
+        for (a, b) in links {
+            out_deg[*a] += 1;
+            in_deg[*b] += 1;
         }
+        let layer_w: Vec<f64> = layers
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .map(|&n| {
+                        let nd = &nodes[n];
+                        match nd.kind {
+                            NodeKind::Dummy => 0.0,
+                            _ => {
+                                nd.lines
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, s)| {
+                                        s.chars().count() as f64 * if i == 0 { T_CHAR } else { T_SMALL_CHAR }
+                                    })
+                                    .fold(0.0, f64::max)
+                                    .max(110.0)
+                                    + 24.0
+                            }
+                        }
+                    })
+                    .fold(0.0, f64::max)
+            })
+            .collect();
+        // Each gap is wide enough for the labels of the arrows that leave the layer before it.
+        let mut gap_w = vec![90.0f64; n_layers];
+        for a in arrows.iter().filter(|a| !a.back) {
+            let l = nodes[a.path[0]].layer;
+            gap_w[l] = gap_w[l].max(a.label.chars().count() as f64 * T_SMALL_CHAR + 36.0);
+        }
+        let mut layer_x = vec![0f64; n_layers];
+        let mut x = 20.0;
+        for l in 0..n_layers {
+            layer_x[l] = x;
+            x += layer_w[l] + gap_w[l];
+        }
+        let width = (x - gap_w[n_layers - 1] + 20.0).max(200.0);
+        for (i, n) in nodes.iter_mut().enumerate() {
+            n.h = match n.kind {
+                NodeKind::Dummy => 18.0,
+                _ => (20.0 * out_deg[i].max(in_deg[i]) as f64 + 12.0).max(50.0),
+            };
+        }
+        let vgap = 26.0;
+        let layer_h: Vec<f64> = layers
+            .iter()
+            .map(|l| l.iter().map(|&n| nodes[n].h).sum::<f64>() + vgap * l.len().saturating_sub(1) as f64)
+            .collect();
+        let max_h = layer_h.iter().copied().fold(0.0, f64::max);
+        let has_back = arrows.iter().any(|a| a.back);
+        // Back arrows between the same two boxes share one arc; their labels stack under it.
+        let back_rank: Vec<usize> = (0..arrows.len())
+            .map(|i| {
+                let same = |a: &Arrow| a.back && a.path[..2] == arrows[i].path[..2];
+                if arrows[i].back { arrows[..i].iter().filter(|a| same(a)).count() } else { 0 }
+            })
+            .collect();
+        let extra_rows = back_rank.iter().copied().max().unwrap_or(0) as f64;
+        let height = max_h + 40.0 + if has_back { 40.0 + 18.0 * extra_rows } else { 0.0 };
+        for (l, members) in layers.iter().enumerate() {
+            let mut y = 20.0 + (max_h - layer_h[l]) / 2.0;
+            for &n in members {
+                nodes[n].y = y;
+                y += nodes[n].h + vgap;
+            }
+        }
+
+        // Ports: the arrows leaving (entering) a box are spread along its right (left) side,
+        // ordered by the height of the other end so that they do not cross at the box.
+        let mut out_port = vec![0f64; links.len()];
+        let mut in_port = vec![0f64; links.len()];
+        for (n, node) in nodes.iter().enumerate() {
+            let mut outs: Vec<usize> = (0..links.len()).filter(|&k| links[k].0 == n).collect();
+            outs.sort_by(|&a, &b| pos[links[a].1].total_cmp(&pos[links[b].1]).then(a.cmp(&b)));
+            for (j, &k) in outs.iter().enumerate() {
+                out_port[k] = node.y + node.h * (j as f64 + 1.0) / (outs.len() as f64 + 1.0);
+            }
+            let mut ins: Vec<usize> = (0..links.len()).filter(|&k| links[k].1 == n).collect();
+            ins.sort_by(|&a, &b| pos[links[a].0].total_cmp(&pos[links[b].0]).then(a.cmp(&b)));
+            for (j, &k) in ins.iter().enumerate() {
+                in_port[k] = node.y + node.h * (j as f64 + 1.0) / (ins.len() as f64 + 1.0);
+            }
+        }
+        Layout { layer_x, layer_w, width, height, max_h, back_rank, out_port, in_port }
     }
+}
+
+/// The SVG: arrows first, then boxes over them, then labels over everything.
+fn draw(spec: &Spec, nodes: &[Node], arrows: &[Arrow], layout: &Layout) -> String {
+    let Layout { layer_x, layer_w, width, height, max_h, back_rank, out_port, in_port } = layout;
+    let (width, height, max_h) = (*width, *height, *max_h);
     let node_x = |n: usize| layer_x[nodes[n].layer];
     let node_w = |n: usize| layer_w[nodes[n].layer];
-
-    // Ports: the arrows leaving (entering) a box are spread along its right (left) side,
-    // ordered by the height of the other end so that they do not cross at the box.
-    let mut out_port = vec![0f64; links.len()];
-    let mut in_port = vec![0f64; links.len()];
-    for (n, node) in nodes.iter().enumerate() {
-        let mut outs: Vec<usize> = (0..links.len()).filter(|&k| links[k].0 == n).collect();
-        outs.sort_by(|&a, &b| pos[links[a].1].total_cmp(&pos[links[b].1]).then(a.cmp(&b)));
-        for (j, &k) in outs.iter().enumerate() {
-            out_port[k] = node.y + node.h * (j as f64 + 1.0) / (outs.len() as f64 + 1.0);
-        }
-        let mut ins: Vec<usize> = (0..links.len()).filter(|&k| links[k].1 == n).collect();
-        ins.sort_by(|&a, &b| pos[links[a].0].total_cmp(&pos[links[b].0]).then(a.cmp(&b)));
-        for (j, &k) in ins.iter().enumerate() {
-            in_port[k] = node.y + node.h * (j as f64 + 1.0) / (ins.len() as f64 + 1.0);
-        }
-    }
-
     let mut s = String::new();
     let _ = write!(
         s,
