@@ -1,6 +1,14 @@
 //! Overlay charts of a comparison, one line per variant.
 
-use super::*;
+use super::axis::Axis;
+use super::fold::{Metric, VariantRuns, mean_over_seeds};
+use super::panel::{Layer, LegendItem, Panel, fault_spans, legend_line, windows_of};
+use super::render::{render, single_row_h};
+use super::spectrum::spectrum_chart;
+use super::style::SERIES_PALETTE;
+use super::{Chart, Names};
+use crate::metrics::LatencyHist;
+use crate::spec::{NS_PER_S, Nanos};
 
 /// Overlay charts of a comparison, one line per variant: per workload its percentile
 /// spectrum (histograms merged across seeds), its goodput over time and its p99 over

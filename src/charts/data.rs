@@ -1,7 +1,10 @@
 //! The data the charts draw, taken from a run's series (shared with the tests, which
 //! check it against the series and the summary).
 
-use super::*;
+use super::style::{GREEN, PURPLE, SKY, VERMILLION};
+use crate::metrics::{Scope, Series};
+use crate::spec::NS_PER_S;
+use plotters::prelude::RGBColor;
 
 /// The points the latency chart of one workload draws: `(interval end in s, ms)`, with
 /// `NaN` where the interval had no completion (drawn as a gap).

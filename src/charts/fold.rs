@@ -2,7 +2,10 @@
 //! seed order: [`RunCharts`] of one run, [`VariantRuns`] per variant (merged histograms,
 //! per-interval sums). Its size does not grow with the number of seeds.
 
-use super::*;
+use super::data::{column_values, rate_values, times_s};
+use crate::metrics::{LatencyHist, Scope};
+use crate::model::RunOutput;
+use crate::spec::Spec;
 
 /// What the comparison charts need of one variant's runs, folded in one run at a time
 /// (in seed order, so that the sums are always added in the same order): per workload

@@ -28,25 +28,6 @@ pub use fold::{RunCharts, VariantRuns};
 pub use run::run_charts;
 pub use spectrum::spectrum_points;
 
-use axis::*;
-use data::*;
-use fold::*;
-use panel::*;
-use render::*;
-use spectrum::*;
-use style::*;
-use time::*;
-
-use crate::metrics::{LatencyHist, Scope, Series};
-use crate::model::RunOutput;
-use crate::spec::{Cause, FaultKind, NS_PER_S, Nanos, Spec};
-use plotters::coord::Shift;
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
-use plotters::prelude::{
-    ChartBuilder, Circle, Color, DrawingArea, IntoDrawingArea, IntoFont, PathElement, Polygon, RGBAColor,
-    RGBColor, Rectangle, SVGBackend, TRANSPARENT, Text, TextStyle, WHITE,
-};
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::collections::BTreeSet;
 
 /// One chart, ready to be written as `file` or inlined in HTML.
@@ -97,6 +78,7 @@ impl Names {
 
 #[cfg(test)]
 mod tests {
+    use super::axis::Axis;
     use super::*;
 
     #[test]

@@ -1,7 +1,10 @@
 //! What a panel draws: its axes, layers (lines, bands, rectangles), legend items and
 //! the shaded windows of the warm-up and each fault.
 
-use super::*;
+use super::axis::Axis;
+use super::style::{WARMUP_COLORS, WINDOW_COLORS};
+use crate::spec::{FaultKind, NS_PER_S, Nanos, Spec};
+use plotters::prelude::{Color, RGBAColor, RGBColor};
 
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Swatch {

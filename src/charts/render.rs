@@ -1,7 +1,19 @@
 //! Rendering panels to SVG with plotters: the title, the legend strip above the plot,
 //! the window labels, the panels in a grid. Writes integer pixel coordinates.
 
-use super::*;
+use super::axis::Axis;
+use super::panel::{Layer, LegendItem, Panel, Swatch, Window};
+use super::style::{
+    CHAR_W, FONT, GREY, GRID, HEIGHT, INK, LABEL_SIZE, LEGEND_ROW_H, SMALL_CHAR_W, SMALL_SIZE, TITLE_H,
+    TITLE_SIZE, WIDTH, WINDOW_ROW_H,
+};
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::prelude::{
+    ChartBuilder, Circle, Color, DrawingArea, IntoDrawingArea, IntoFont, PathElement, Polygon, RGBColor,
+    Rectangle, SVGBackend, TRANSPARENT, Text, TextStyle, WHITE,
+};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub(super) type Res = Result<(), Box<dyn std::error::Error>>;
 

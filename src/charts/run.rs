@@ -1,6 +1,15 @@
 //! Every chart of one run, in a stable order.
 
-use super::*;
+use super::data::{column_values, rate_values, total};
+use super::panel::run_windows;
+use super::spectrum::spectrum_chart;
+use super::time::{
+    breaker_chart, lag_chart, latency_chart, retries_chart, saga_chart, services_chart, throughput_chart,
+};
+use super::{Chart, Names};
+use crate::metrics::Scope;
+use crate::model::RunOutput;
+use crate::spec::{NS_PER_S, Spec};
 
 /// Every chart of one run, in a stable order: per workload its latency over time,
 /// throughput over time and percentile spectrum; then the breaker state of each call

@@ -1,7 +1,12 @@
 //! The percentile spectrum: latency against `1/(1−p)` on log axes, of one run or of
 //! each variant's merged histogram.
 
-use super::*;
+use super::axis::Axis;
+use super::panel::{Layer, Panel, legend_line};
+use super::render::{render, single_row_h};
+use super::style::{BLUE, SERIES_PALETTE};
+use super::{Chart, Names};
+use crate::metrics::LatencyHist;
 
 /// The percentile spectrum of a histogram as the spectrum chart draws it: points
 /// `(1/(1−p), latency in ms)` for `p` from 0 to `1 − 10^−max_log10`, twenty per decade of

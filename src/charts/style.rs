@@ -1,6 +1,7 @@
 //! The palette (colour-blind safe, Okabe–Ito) and the layout constants in pixels.
 
-use super::*;
+use crate::spec::Cause;
+use plotters::prelude::RGBColor;
 
 /// Okabe–Ito colours (readable by colour-blind readers) plus a few neutrals.
 pub(super) const BLUE: RGBColor = RGBColor(0, 114, 178);

@@ -1,6 +1,17 @@
 //! The time charts of one run: per interval, with the warm-up and the faults shaded.
 
-use super::*;
+use super::axis::Axis;
+use super::data::{
+    SAGA_OUTCOME_SERIES, column_values, lag_points, latency_points, rate_values, saga_points, times_s, total,
+    total_max,
+};
+use super::panel::{Layer, Panel, Window, legend_area, legend_line};
+use super::render::{render, single_row_h};
+use super::style::{BLUE, DARK_RED, GREEN, GREY, INK, ORANGE, PURPLE, VERMILLION, cause_color};
+use super::{Chart, Names};
+use crate::metrics::{Scope, Series};
+use crate::spec::{Cause, Spec};
+use plotters::prelude::{Color, RGBColor};
 
 pub(super) fn latency_chart(
     names: &mut Names,
