@@ -209,7 +209,7 @@ fn run(path: &Path, opts: &LoadOptions, out: Option<&Path>, json: bool) -> Resul
         }
         return Err(ExitCode::from(1));
     }
-    let summary = faultline::report::summary_json(&spec, &output);
+    let summary = faultline::report::Summary::of(&spec, &output);
     let summary_text = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
     if let Some(dir) = out {
         let mut files = vec![
@@ -222,7 +222,7 @@ fn run(path: &Path, opts: &LoadOptions, out: Option<&Path>, json: bool) -> Resul
     if json {
         emit(&summary_text)?;
     } else {
-        emit(&faultline::report::summary_table(&spec, &output))?;
+        emit(&faultline::report::summary_table(&summary))?;
     }
     note!("{}", stats());
     Ok(ExitCode::SUCCESS)
@@ -307,22 +307,11 @@ fn compare(
         note!("internal error: the model broke its invariants: {:?}", c.violations);
         return Err(ExitCode::from(1));
     }
-    let text_out = faultline::compare::render_text(&c);
+    let text_out = faultline::report::compare_table(&c);
     if let Some(dir) = out {
-        let md = faultline::compare::render_markdown(&c);
-        let html = faultline::compare::render_html(&c);
         let json = serde_json::to_string_pretty(&faultline::compare::to_json(&c)).unwrap_or_default() + "\n";
-        let (name, description, seeds) = (c.scenario.clone(), c.description.clone(), c.seeds.clone());
-        let variants = c.into_variant_runs();
         let mut files = vec![("compare.json".to_string(), json)];
-        files.extend(faultline::html::compare_report_files(
-            &name,
-            &description,
-            &variants,
-            &seeds,
-            &md,
-            &html,
-        ));
+        files.extend(faultline::html::compare_report_files(&c));
         write_out_dir(dir, &files, &[path]).map_err(|e| out_error(&e))?;
     }
     emit(&text_out)?;

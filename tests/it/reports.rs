@@ -4,10 +4,11 @@
 
 use crate::common::spec_with;
 use faultline::charts::{VariantRuns, compare_charts, latency_points, run_charts, spectrum_points};
+use faultline::compare::Comparison;
 use faultline::html::{topology_svg, write_compare_report, write_run_report};
 use faultline::metrics::{Scope, Series};
 use faultline::model::RunOutput;
-use faultline::report::summary_json;
+use faultline::report::{Summary, summary_json, summary_table};
 use faultline::scenario::{LoadOptions, load_file};
 use faultline::spec::Spec;
 use serde_json::json;
@@ -36,7 +37,7 @@ fn fresh_dir(tag: &str) -> PathBuf {
 
 fn write_run(spec: &Spec, out: &RunOutput, tag: &str) -> (PathBuf, Vec<PathBuf>) {
     let dir = fresh_dir(tag);
-    let files = write_run_report(&dir, spec, out, &summary_json(spec, out)).expect("report written");
+    let files = write_run_report(&dir, spec, out, &Summary::of(spec, out)).expect("report written");
     (dir, files)
 }
 
@@ -402,29 +403,27 @@ fn odd_inputs_draw_without_panicking() {
 
 #[test]
 fn compare_report_overlays_every_variant() {
-    let variants: Vec<VariantRuns> = ["baseline", "breaker"]
-        .into_iter()
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cascade.json");
+    let names = ["baseline", "breaker"];
+    let specs: Vec<Spec> = names
+        .iter()
         .map(|name| {
-            let mut v = VariantRuns::new(name.into(), scenario("cascade.json", Some(name)));
-            for seed in 1..=2 {
-                let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cascade.json");
-                let opts = LoadOptions { variant: Some(name.into()), seed: Some(seed), ..Default::default() };
-                v.add_run(&simulate(&load_file(&path, &opts).unwrap()));
-            }
-            v
+            let mut spec = scenario("cascade.json", Some(name));
+            spec.description = "a <description>".into();
+            spec
         })
         .collect();
+    let mut c = Comparison::new(names.iter().map(|n| n.to_string()).collect(), specs, vec![1, 2]);
+    for (v, name) in names.iter().enumerate() {
+        for seed in 1..=2 {
+            let opts =
+                LoadOptions { variant: Some(name.to_string()), seed: Some(seed), ..Default::default() };
+            c.add(v, &simulate(&load_file(&path, &opts).unwrap()));
+        }
+    }
+    let variants = c.variant_runs();
     let dir = fresh_dir("compare");
-    let files = write_compare_report(
-        &dir,
-        "cascade",
-        "a <description>",
-        &variants,
-        &[1, 2],
-        "| variant |\n| --- |\n| baseline |\n",
-        "<table><tr><td>baseline</td></tr></table>",
-    )
-    .unwrap();
+    let files = write_compare_report(&dir, &c).unwrap();
     let names: Vec<String> =
         files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     for expected in
@@ -435,7 +434,7 @@ fn compare_report_overlays_every_variant() {
     let html = std::fs::read_to_string(dir.join("compare.html")).unwrap();
     check_markup(&html, HTML_VOID).unwrap();
     assert!(html.contains("a &lt;description&gt;"));
-    for c in compare_charts(&variants) {
+    for c in compare_charts(variants) {
         check_markup(&c.svg, &[]).unwrap();
         // One legend entry per variant.
         if c.file.starts_with("compare-goodput") {
@@ -665,7 +664,7 @@ fn saga_and_topic_reports_from_made_up_figures() {
     assert_eq!((g["delivered"].as_u64(), g["max_lag"].as_u64()), (Some(1150), Some(160)));
     assert_eq!(summary["topics"]["order-created"]["publish_failed"].as_u64(), Some(40));
 
-    let table = faultline::report::summary_table(&spec, &out);
+    let table = summary_table(&Summary::of(&spec, &out));
     assert!(table.contains("fulfillment") && table.contains("85.71%"), "{table}");
     assert!(table.contains("order-created/shipping") && table.contains("1200 (40 failed)"), "{table}");
 
@@ -715,7 +714,7 @@ fn sagas_and_topics_without_figures_read_as_zeros() {
     assert_saga_topic_sections(&summary);
     assert_eq!(summary["sagas"]["fulfillment"]["started"].as_u64(), Some(0));
     assert_eq!(summary["sagas"]["fulfillment"]["latency_ms"], json!({}));
-    faultline::report::summary_table(&spec, &out);
+    summary_table(&Summary::of(&spec, &out));
     let (dir, files) = write_run(&spec, &out, "saga-topic-zeros");
     assert_report_well_formed(&dir, &files);
     let _ = std::fs::remove_dir_all(dir);
@@ -768,7 +767,9 @@ fn saga_and_lag_charts_are_written_and_well_formed() {
 
 #[test]
 fn compare_adds_saga_and_group_tables() {
-    use faultline::compare::{Comparison, render_html, render_markdown, render_text, to_json};
+    use faultline::compare::to_json;
+    use faultline::html::{compare_tables_html as render_html, compare_tables_md as render_markdown};
+    use faultline::report::compare_table as render_text;
     let spec = spec_with(&saga_topic_json(), &LoadOptions::default());
     let runs: Vec<Vec<RunOutput>> = (0..2)
         .map(|v| {

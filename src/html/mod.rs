@@ -1,0 +1,201 @@
+//! Self-contained reports: one HTML file (CSS and SVG inline, no script, no network
+//! reference) and a Markdown twin for pull requests, for a run ([`run`]) and for a
+//! comparison ([`compare`]), and the topology drawing ([`topology`]). This module holds
+//! what they share: escaping, the table layout, the page and the charts section.
+//!
+//! Renders file contents from typed figures (a run's [`crate::report::Summary`], a
+//! [`crate::compare::Comparison`]) and the charts; writing goes through
+//! [`crate::report::write_out_dir`]. Every name comes from the user's scenario and is
+//! escaped. No wall-clock time appears.
+
+mod compare;
+mod run;
+mod topology;
+
+pub use compare::{compare_report_files, compare_tables_html, compare_tables_md, write_compare_report};
+pub use run::{run_report_files, write_run_report};
+pub use topology::topology_svg;
+
+use crate::charts::Chart;
+use crate::spec::NS_PER_S;
+use std::fmt::Write as _;
+
+// ---- escaping ------------------------------------------------------------------------
+
+/// Escapes text for HTML and SVG (element content and attribute values).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text for a Markdown table cell or paragraph: the characters that could start
+/// markup, and `|`, which would split the cell.
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\u{a0}' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A name that may wrap only before an arrow (`client:shoppers->gateway.checkout`),
+/// never inside one of its parts.
+fn name_html(s: &str) -> String {
+    s.split("->")
+        .enumerate()
+        .map(|(i, part)| {
+            let arrow = if i == 0 { "" } else { "-&gt;" };
+            format!("<span class=\"nw\">{arrow}{}</span>", escape(part))
+        })
+        .collect::<Vec<_>>()
+        .join("<wbr>")
+}
+
+// ---- tables --------------------------------------------------------------------------
+
+/// A table: header cells, then rows; the first column is a name (left-aligned), the
+/// others numbers (right-aligned), except those listed in `text_cols`.
+struct Table {
+    caption: &'static str,
+    header: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+    text_cols: Vec<usize>,
+}
+
+impl Table {
+    fn html(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "<table>\n<caption>{}</caption>\n<thead><tr>", escape(self.caption));
+        for (i, h) in self.header.iter().enumerate() {
+            let cls = if i == 0 || self.text_cols.contains(&i) { "" } else { " class=\"n\"" };
+            let _ = write!(s, "<th{cls}>{}</th>", escape(h));
+        }
+        s.push_str("</tr></thead>\n<tbody>\n");
+        for r in &self.rows {
+            s.push_str("<tr>");
+            for (i, c) in r.iter().enumerate() {
+                let cls = if i == 0 || self.text_cols.contains(&i) { "" } else { " class=\"n\"" };
+                let cell = if i == 0 { name_html(c) } else { escape(c) };
+                let _ = write!(s, "<td{cls}>{cell}</td>");
+            }
+            s.push_str("</tr>\n");
+        }
+        s.push_str("</tbody>\n</table>\n");
+        s
+    }
+
+    fn markdown(&self) -> String {
+        let mut s = format!("**{}**\n\n|", md(self.caption));
+        for h in &self.header {
+            let _ = write!(s, " {} |", md(h));
+        }
+        s.push_str("\n|");
+        for i in 0..self.header.len() {
+            s.push_str(if i == 0 || self.text_cols.contains(&i) { " --- |" } else { " ---: |" });
+        }
+        s.push('\n');
+        for r in &self.rows {
+            s.push('|');
+            for c in r {
+                let _ = write!(s, " {} |", md(c));
+            }
+            s.push('\n');
+        }
+        s
+    }
+}
+
+// ---- pages ---------------------------------------------------------------------------
+
+const CSS: &str = "\
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#222;\
+margin:0 auto;max-width:1100px;padding:24px 32px 64px;line-height:1.45}\
+h1{font-size:1.7em;margin:0 0 .2em}h1 .v{color:#666;font-weight:normal}\
+h2{font-size:1.3em;margin:2em 0 .6em;border-bottom:1px solid #ddd;padding-bottom:.2em}\
+.meta{color:#555;margin:0 0 1em}.desc{max-width:60em}\
+table{border-collapse:collapse;margin:0 0 1.6em;font-size:.88em}\
+caption{text-align:left;font-weight:600;padding:0 0 .4em}\
+th,td{padding:.3em .7em;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}\
+th{background:#f4f4f4;border-bottom:1px solid #ccc;white-space:nowrap}\
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+tbody tr:nth-child(even){background:#fafafa}\
+.scroll{overflow-x:auto}.nw{white-space:nowrap}\
+figure{margin:0 0 2.2em}figure svg{max-width:100%;height:auto;display:block;border:1px solid #eee}\
+figcaption{color:#444;margin-top:.4em;max-width:60em}\
+ul.toc{columns:2;font-size:.92em;padding-left:1.2em}\
+";
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        escape(title)
+    )
+}
+
+/// The charts section: a list of links, then each chart inline with its caption.
+fn charts_html(charts: &[Chart]) -> String {
+    let mut s = String::from("<h2 id=\"charts\">Charts</h2>\n<ul class=\"toc\">\n");
+    for c in charts {
+        let _ = writeln!(s, "<li><a href=\"#{}\">{}</a></li>", escape(&anchor(&c.file)), escape(&c.title));
+    }
+    s.push_str("</ul>\n");
+    for c in charts {
+        let _ = write!(
+            s,
+            "<figure id=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
+            escape(&anchor(&c.file)),
+            c.svg.trim_end(),
+            escape(&c.caption)
+        );
+    }
+    s
+}
+
+fn anchor(file: &str) -> String {
+    format!("chart-{}", file.trim_end_matches(".svg"))
+}
+
+fn charts_md(charts: &[Chart]) -> String {
+    let mut s = String::from("## Charts\n\n");
+    for c in charts {
+        let _ =
+            writeln!(s, "### {}\n\n{}\n\n![{}]({})\n", md(&c.title), md(&c.caption), md(&c.title), c.file);
+    }
+    s
+}
+
+fn seconds(ns: u64) -> String {
+    let s = ns as f64 / NS_PER_S as f64;
+    if s.fract() == 0.0 { format!("{s:.0} s") } else { format!("{s:.3} s") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(escape("a<b & \"c\" 'd'"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;");
+        assert_eq!(md("a|b *c* <x>"), "a\\|b \\*c\\* \\<x\\>");
+    }
+}

@@ -1,0 +1,472 @@
+//! [`Summary`]: every figure a run shows, built once from the spec and the run, in the
+//! scenario's order. Its `Serialize` is the summary JSON (the contract listed in
+//! README.md); the CLI table, the HTML and Markdown report and `compare` read its fields.
+//!
+//! The fields hold the figures as measured; the JSON rounds them as it writes them
+//! (milliseconds and seconds to 3 decimals, utilisations and the window to 6), so that a
+//! comparison's means are taken over exact values.
+
+use crate::metrics::{LatencyHist, Outcomes};
+use crate::model::RunOutput;
+use crate::spec::{Cause, Spec};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Rounds to 3 decimals (a microsecond, for milliseconds), so output is stable and short.
+pub(crate) fn r3(v: f64) -> f64 {
+    (v * 1e3).round() / 1e3
+}
+
+/// Rounds to 6 decimals.
+pub(crate) fn r6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+fn ser_r3<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(r3(*v))
+}
+
+fn ser_r6<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(r6(*v))
+}
+
+/// Figures by name, in the scenario's order; written as a JSON object.
+///
+/// Names are unique in a resolved scenario. Should two entries share one, the JSON
+/// object (and what [`Named::iter`] yields) keeps the first one's place and the last
+/// one's figures, as a JSON map would; [`Named::all`] keeps every entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Named<T>(pub Vec<(String, T)>);
+
+impl<T> Default for Named<T> {
+    fn default() -> Self {
+        Named(Vec::new())
+    }
+}
+
+impl<T> Named<T> {
+    /// Every entry, duplicates included, in order.
+    pub fn all(&self) -> impl Iterator<Item = (&str, &T)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// One entry per name, as the JSON object holds them.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
+        let mut last: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, (k, _)) in self.0.iter().enumerate() {
+            last.insert(k.as_str(), i);
+        }
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        self.0.iter().filter_map(move |(k, _)| {
+            if !seen.insert(k.as_str()) {
+                return None;
+            }
+            Some((k.as_str(), &self.0[last[k.as_str()]].1))
+        })
+    }
+
+    /// The first entry named `name`.
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<T: Serialize> Serialize for Named<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let entries: Vec<(&str, &T)> = self.iter().collect();
+        let mut m = s.serialize_map(Some(entries.len()))?;
+        for (k, v) in entries {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// Latency in milliseconds; `None` when nothing was measured (written `{}`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Latency(pub Option<Quantiles>);
+
+/// The latency figures of a histogram with at least one value, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quantiles {
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+impl Latency {
+    pub fn of(h: &LatencyHist) -> Latency {
+        if h.count() == 0 {
+            return Latency(None);
+        }
+        let q = |p: f64| h.quantile_ms(p).unwrap_or(0.0);
+        Latency(Some(Quantiles {
+            mean: h.mean_ms().unwrap_or(0.0),
+            p50: q(0.5),
+            p90: q(0.9),
+            p99: q(0.99),
+            p999: q(0.999),
+            max: h.max_ms().unwrap_or(0.0),
+        }))
+    }
+
+    /// One figure, when anything was measured.
+    pub fn get(&self, f: impl Fn(&Quantiles) -> f64) -> Option<f64> {
+        self.0.as_ref().map(f)
+    }
+}
+
+impl Serialize for Latency {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(q) = &self.0 else { return s.serialize_map(Some(0))?.end() };
+        let mut m = s.serialize_map(Some(6))?;
+        for (k, v) in [("mean", q.mean), ("p50", q.p50), ("p90", q.p90), ("p99", q.p99), ("p999", q.p999)] {
+            m.serialize_entry(k, &r3(v))?;
+        }
+        m.serialize_entry("max", &r3(q.max))?;
+        m.end()
+    }
+}
+
+/// Failures by cause, indexed by `Cause as usize`; written in the order of
+/// [`Cause::ALL`], every cause present.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Failed(pub [u64; Cause::COUNT]);
+
+impl Failed {
+    pub fn of(o: &Outcomes) -> Failed {
+        Failed(o.failed)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// The non-zero counts, in the order of [`Cause::ALL`].
+    pub fn nonzero(&self) -> impl Iterator<Item = (Cause, u64)> + '_ {
+        Cause::ALL.iter().map(|c| (*c, self.0[*c as usize])).filter(|(_, n)| *n > 0)
+    }
+}
+
+impl Serialize for Failed {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(Cause::ALL.len()))?;
+        for c in Cause::ALL {
+            m.serialize_entry(c.name(), &self.0[c as usize])?;
+        }
+        m.end()
+    }
+}
+
+/// The figures of one run. Field order is the JSON's key order.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub variant: Option<String>,
+    pub seed: u64,
+    /// The measured window (after warm-up), in seconds.
+    #[serde(serialize_with = "ser_r6")]
+    pub window_s: f64,
+    pub events: u64,
+    pub workloads: Named<WorkloadSummary>,
+    pub endpoints: Named<EndpointSummary>,
+    /// Every call edge, a workload's client's included.
+    pub calls: Named<CallSummary>,
+    pub services: Named<ServiceSummary>,
+    pub sagas: Named<SagaSummary>,
+    pub topics: Named<TopicSummary>,
+    /// The warm-up left out of the figures, in seconds (not in the JSON).
+    #[serde(skip)]
+    pub warmup_s: f64,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct WorkloadSummary {
+    pub offered: u64,
+    pub ok: u64,
+    pub degraded: u64,
+    pub failed: Failed,
+    pub in_flight: u64,
+    /// `ok` per second of the window (0 for an empty window).
+    #[serde(serialize_with = "ser_r3")]
+    pub goodput_rps: f64,
+    pub latency_ms: Latency,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EndpointSummary {
+    pub requests: u64,
+    pub ok: u64,
+    pub failed: Failed,
+    pub latency_ms: Latency,
+    #[serde(serialize_with = "ser_r6")]
+    pub utilization: f64,
+    pub queue_max: u64,
+    pub abandoned: u64,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CallSummary {
+    pub calls: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    pub hedges: u64,
+    pub ok: u64,
+    pub failed: Failed,
+    pub latency_ms: Latency,
+    pub breaker: BreakerSummary,
+    /// A workload's client's edge (not a service's call); not in the JSON.
+    #[serde(skip)]
+    pub client: bool,
+}
+
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct BreakerSummary {
+    pub opened: u64,
+    /// Open time summed over the caller's replicas, in seconds.
+    #[serde(serialize_with = "ser_r3")]
+    pub open_s: f64,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ServiceSummary {
+    pub replicas: u32,
+    #[serde(serialize_with = "ser_r6")]
+    pub utilization: f64,
+    pub queue_max: u64,
+}
+
+/// Per saga: the contract's keys first (`started` … `latency_ms`), then
+/// `duplicate_effects` and `latency_ms_by_outcome`.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct SagaSummary {
+    pub started: u64,
+    pub completed: u64,
+    pub compensated: u64,
+    pub compensation_failed: u64,
+    pub abandoned: u64,
+    pub in_flight: u64,
+    pub orphaned: u64,
+    pub latency_ms: Latency,
+    pub duplicate_effects: u64,
+    pub latency_ms_by_outcome: ByOutcome,
+}
+
+/// A saga's latency per outcome, in the order of `SagaFigures::latency_by_outcome`.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct ByOutcome {
+    pub completed: Latency,
+    pub compensated: Latency,
+    pub compensation_failed: Latency,
+    pub abandoned: Latency,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct TopicSummary {
+    pub published: u64,
+    pub publish_failed: u64,
+    pub groups: Named<GroupSummary>,
+}
+
+/// Per consumer group: the contract's keys first (`delivered` … `latency_ms`), then
+/// `inconsistent`, `dropped` and `in_flight`.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct GroupSummary {
+    pub delivered: u64,
+    pub redelivered: u64,
+    pub duplicates: u64,
+    pub dead_lettered: u64,
+    pub max_lag: u64,
+    pub latency_ms: Latency,
+    pub inconsistent: u64,
+    pub dropped: u64,
+    pub in_flight: u64,
+}
+
+impl Summary {
+    /// The figures of `out`, a run of `spec`. Sagas, topics and groups the run has no
+    /// figures for (the figures do not match the spec) read as zeros.
+    pub fn of(spec: &Spec, out: &RunOutput) -> Summary {
+        let window = out.window_s;
+        let workloads = spec
+            .workloads
+            .iter()
+            .zip(&out.workloads)
+            .map(|(w, f)| {
+                let s = WorkloadSummary {
+                    offered: f.offered,
+                    ok: f.outcomes.ok,
+                    degraded: f.outcomes.degraded,
+                    failed: Failed::of(&f.outcomes),
+                    in_flight: f.in_flight,
+                    goodput_rps: if window > 0.0 { f.outcomes.ok as f64 / window } else { 0.0 },
+                    latency_ms: Latency::of(&f.latency),
+                };
+                (w.name.clone(), s)
+            })
+            .collect();
+        let endpoints = spec
+            .endpoints
+            .iter()
+            .zip(&out.endpoints)
+            .map(|(e, f)| {
+                let s = EndpointSummary {
+                    requests: f.requests,
+                    ok: f.outcomes.ok,
+                    failed: Failed::of(&f.outcomes),
+                    latency_ms: Latency::of(&f.latency),
+                    utilization: f.utilization,
+                    queue_max: f.queue_max,
+                    abandoned: f.abandoned,
+                };
+                (e.name.clone(), s)
+            })
+            .collect();
+        let calls = spec
+            .edges
+            .iter()
+            .zip(&out.edges)
+            .map(|(e, f)| {
+                let s = CallSummary {
+                    calls: f.calls,
+                    attempts: f.attempts,
+                    retries: f.retries,
+                    hedges: f.hedges,
+                    ok: f.outcomes.ok,
+                    failed: Failed::of(&f.outcomes),
+                    latency_ms: Latency::of(&f.latency),
+                    breaker: BreakerSummary { opened: f.breaker_opened, open_s: f.breaker_open_s },
+                    client: e.caller.is_none(),
+                };
+                (e.name.clone(), s)
+            })
+            .collect();
+        let services = spec
+            .services
+            .iter()
+            .zip(&out.services)
+            .map(|(s, f)| {
+                let v = ServiceSummary {
+                    replicas: s.replicas,
+                    utilization: f.utilization,
+                    queue_max: f.queue_max,
+                };
+                (s.name.clone(), v)
+            })
+            .collect();
+        Summary {
+            scenario: spec.name.clone(),
+            variant: spec.variant.clone(),
+            seed: spec.seed,
+            window_s: window,
+            events: out.events,
+            workloads: Named(workloads),
+            endpoints: Named(endpoints),
+            calls: Named(calls),
+            services: Named(services),
+            sagas: sagas(spec, out),
+            topics: topics(spec, out),
+            warmup_s: spec.warmup_ns as f64 / 1e9,
+        }
+    }
+}
+
+fn sagas(spec: &Spec, out: &RunOutput) -> Named<SagaSummary> {
+    let matched = out.sagas.len() == spec.sagas.len();
+    let zero = Default::default();
+    let list = spec.sagas.iter().enumerate().map(|(i, s)| {
+        let f = if matched { &out.sagas[i] } else { &zero };
+        let by = &f.latency_by_outcome;
+        let v = SagaSummary {
+            started: f.started,
+            completed: f.completed,
+            compensated: f.compensated,
+            compensation_failed: f.compensation_failed,
+            abandoned: f.abandoned,
+            in_flight: f.in_flight,
+            orphaned: f.orphaned,
+            latency_ms: Latency::of(&f.latency),
+            duplicate_effects: f.duplicate_effects,
+            latency_ms_by_outcome: ByOutcome {
+                completed: Latency::of(&by[0]),
+                compensated: Latency::of(&by[1]),
+                compensation_failed: Latency::of(&by[2]),
+                abandoned: Latency::of(&by[3]),
+            },
+        };
+        (s.name.clone(), v)
+    });
+    Named(list.collect())
+}
+
+fn topics(spec: &Spec, out: &RunOutput) -> Named<TopicSummary> {
+    let matched = out.topics.len() == spec.topics.len();
+    let zero_topic = Default::default();
+    let zero_group = Default::default();
+    let list = spec.topics.iter().enumerate().map(|(i, t)| {
+        let tf = if matched { &out.topics[i] } else { &zero_topic };
+        let groups_matched = tf.groups.len() == t.groups.len();
+        let groups = t.groups.iter().enumerate().map(|(k, g)| {
+            let f = if groups_matched { &tf.groups[k] } else { &zero_group };
+            let v = GroupSummary {
+                delivered: f.delivered,
+                redelivered: f.redelivered,
+                duplicates: f.duplicates,
+                dead_lettered: f.dead_lettered,
+                max_lag: f.max_lag,
+                latency_ms: Latency::of(&f.latency),
+                inconsistent: f.inconsistent,
+                dropped: f.dropped,
+                in_flight: f.in_flight,
+            };
+            (g.name.clone(), v)
+        });
+        let v = TopicSummary {
+            published: tf.published,
+            publish_failed: tf.publish_failed,
+            groups: Named(groups.collect()),
+        };
+        (t.name.clone(), v)
+    });
+    Named(list.collect())
+}
+
+/// The summary JSON of one run as a JSON value (for scripts and tests; the CLI writes
+/// [`Summary`] directly, with the same bytes).
+pub fn summary_json(spec: &Spec, out: &RunOutput) -> serde_json::Value {
+    serde_json::to_value(Summary::of(spec, out)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_writes_a_json_object_as_a_map_would() {
+        let n = Named(vec![("a".to_string(), 1u64), ("b".to_string(), 2), ("a".to_string(), 3)]);
+        let mut m = serde_json::Map::new();
+        for (k, v) in &n.0 {
+            m.insert(k.clone(), (*v).into());
+        }
+        assert_eq!(serde_json::to_string(&n).unwrap(), serde_json::to_string(&m).unwrap());
+        assert_eq!(n.iter().collect::<Vec<_>>(), [("a", &3), ("b", &2)]);
+        assert_eq!(n.all().count(), 3);
+    }
+
+    #[test]
+    fn an_empty_latency_is_an_empty_object() {
+        assert_eq!(serde_json::to_string(&Latency(None)).unwrap(), "{}");
+        let q = Quantiles { mean: 1.23456, p50: 1.0, p90: 2.0, p99: 3.0, p999: 4.0, max: f64::NAN };
+        assert_eq!(
+            serde_json::to_string(&Latency(Some(q))).unwrap(),
+            r#"{"mean":1.235,"p50":1.0,"p90":2.0,"p99":3.0,"p999":4.0,"max":null}"#
+        );
+    }
+}

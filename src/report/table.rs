@@ -1,0 +1,226 @@
+//! The readable text tables on standard output: a run's summary (`faultline run`) and
+//! a comparison (`faultline compare`).
+
+use super::ms_text;
+use super::summary::{Failed, Summary};
+use crate::compare::{Comparison, seeds_label};
+use std::fmt::Write as _;
+
+/// A text table: the first column left-aligned, the others right-aligned.
+pub fn text_table<S: AsRef<str>>(header: &[S], rows: &[Vec<String>]) -> String {
+    let n = header.len();
+    let mut w: Vec<usize> = header.iter().map(|h| h.as_ref().chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(n) {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let mut s = String::new();
+    let head: Vec<&str> = header.iter().map(|h| h.as_ref()).collect();
+    for r in std::iter::once(head).chain(rows.iter().map(|r| r.iter().map(|c| c.as_str()).collect())) {
+        for (i, c) in r.iter().enumerate() {
+            let pad = " ".repeat(w[i] - c.chars().count());
+            if i == 0 {
+                let _ = write!(s, "{c}{pad}");
+            } else {
+                let _ = write!(s, "  {pad}{c}");
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map(ms_text).unwrap_or_else(|| "-".into())
+}
+
+fn pct(n: u64, d: u64) -> String {
+    if d == 0 { "-".into() } else { format!("{:.2}%", 100.0 * n as f64 / d as f64) }
+}
+
+fn failures(f: &Failed) -> String {
+    let parts: Vec<String> = f.nonzero().map(|(c, n)| format!("{} {n}", c.name())).collect();
+    if parts.is_empty() { "-".into() } else { parts.join(", ") }
+}
+
+/// The readable summary printed by `faultline run`.
+pub fn summary_table(s: &Summary) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{}{} · seed {} · {:.1} s measured after {:.1} s warm-up · {} events",
+        s.scenario,
+        s.variant.as_ref().map(|v| format!(" [{v}]")).unwrap_or_default(),
+        s.seed,
+        s.window_s,
+        s.warmup_s,
+        s.events
+    );
+    t.push('\n');
+    let rows: Vec<Vec<String>> = s
+        .workloads
+        .all()
+        .map(|(name, w)| {
+            let l = &w.latency_ms;
+            vec![
+                name.to_string(),
+                w.offered.to_string(),
+                pct(w.ok, w.offered),
+                format!("{:.1}", w.goodput_rps),
+                ms(l.get(|q| q.mean)),
+                ms(l.get(|q| q.p50)),
+                ms(l.get(|q| q.p99)),
+                ms(l.get(|q| q.p999)),
+                ms(l.get(|q| q.max)),
+                failures(&w.failed),
+            ]
+        })
+        .collect();
+    t.push_str(&text_table(
+        &["workload", "offered", "ok", "goodput/s", "mean ms", "p50", "p99", "p99.9", "max", "failed"],
+        &rows,
+    ));
+    t.push('\n');
+    let rows: Vec<Vec<String>> = s
+        .endpoints
+        .all()
+        .map(|(name, e)| {
+            vec![
+                name.to_string(),
+                e.requests.to_string(),
+                pct(e.ok, e.requests),
+                format!("{:.1}%", 100.0 * e.utilization),
+                e.queue_max.to_string(),
+                ms(e.latency_ms.get(|q| q.p50)),
+                ms(e.latency_ms.get(|q| q.p99)),
+                e.abandoned.to_string(),
+                failures(&e.failed),
+            ]
+        })
+        .collect();
+    t.push_str(&text_table(
+        &["endpoint", "requests", "ok", "util", "queue max", "p50 ms", "p99", "abandoned", "failed"],
+        &rows,
+    ));
+    let edges: Vec<Vec<String>> = s
+        .calls
+        .all()
+        .filter(|(_, c)| !c.client)
+        .map(|(name, c)| {
+            vec![
+                name.to_string(),
+                c.calls.to_string(),
+                c.attempts.to_string(),
+                pct(c.ok, c.calls),
+                ms(c.latency_ms.get(|q| q.p50)),
+                ms(c.latency_ms.get(|q| q.p99)),
+                failures(&c.failed),
+            ]
+        })
+        .collect();
+    if !edges.is_empty() {
+        t.push('\n');
+        t.push_str(&text_table(&["call", "calls", "attempts", "ok", "p50 ms", "p99", "failed"], &edges));
+    }
+    if !s.sagas.is_empty() {
+        // Started, completed as a share of the sagas started, the other outcomes as
+        // counts, and the p99 from start to outcome.
+        let rows: Vec<Vec<String>> = s
+            .sagas
+            .all()
+            .map(|(name, g)| {
+                vec![
+                    name.to_string(),
+                    g.started.to_string(),
+                    pct(g.completed, g.started),
+                    g.compensated.to_string(),
+                    g.compensation_failed.to_string(),
+                    g.abandoned.to_string(),
+                    g.in_flight.to_string(),
+                    g.orphaned.to_string(),
+                    ms(g.latency_ms.get(|q| q.p99)),
+                ]
+            })
+            .collect();
+        t.push('\n');
+        t.push_str(&text_table(
+            &[
+                "saga",
+                "started",
+                "completed",
+                "compensated",
+                "compensation failed",
+                "abandoned",
+                "in flight",
+                "orphaned",
+                "p99 ms",
+            ],
+            &rows,
+        ));
+    }
+    if !s.topics.is_empty() {
+        t.push('\n');
+        t.push_str(&text_table(
+            &[
+                "topic/group",
+                "published",
+                "delivered",
+                "redelivered",
+                "duplicates",
+                "dead-lettered",
+                "max lag",
+                "p99 ms",
+            ],
+            &topic_rows(s),
+        ));
+    }
+    t
+}
+
+/// One row per consumer group (`topic/group`), the topic's publishes repeated on each;
+/// a topic without groups gets a row of its own.
+fn topic_rows(s: &Summary) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for (name, t) in s.topics.all() {
+        let published = if t.publish_failed > 0 {
+            format!("{} ({} failed)", t.published, t.publish_failed)
+        } else {
+            t.published.to_string()
+        };
+        if t.groups.is_empty() {
+            let mut row = vec![name.to_string(), published.clone()];
+            row.resize(8, "-".to_string());
+            rows.push(row);
+        }
+        for (group, g) in t.groups.all() {
+            rows.push(vec![
+                format!("{name}/{group}"),
+                published.clone(),
+                g.delivered.to_string(),
+                g.redelivered.to_string(),
+                g.duplicates.to_string(),
+                g.dead_lettered.to_string(),
+                g.max_lag.to_string(),
+                ms(g.latency_ms.get(|q| q.p99)),
+            ]);
+        }
+    }
+    rows
+}
+
+/// The readable comparison printed by `faultline compare`.
+pub fn compare_table(c: &Comparison) -> String {
+    let mut s = format!(
+        "{} · {} variants × {} seeds ({}) · mean ± 95% CI across seeds; Δ is paired with {}\n",
+        c.scenario,
+        c.variants.len(),
+        c.seeds.len(),
+        seeds_label(&c.seeds),
+        c.variants[0]
+    );
+    for t in c.tables() {
+        let _ = write!(s, "\n{}\n{}", t.heading, text_table(&t.header, &t.rows));
+    }
+    s
+}
