@@ -126,6 +126,8 @@ impl Ord for Front {
 /// lower buckets. An entry only ever moves down, so it moves at most 64 times, and
 /// in practice a few: a push and a pop cost O(1) amortised, whatever the pending set.
 struct Radix<E> {
+    /// Entries held.
+    len: usize,
     last: Nanos,
     /// Entries at time `last`, in `seq` order (new ones have the largest `seq`).
     zero: VecDeque<Entry<E>>,
@@ -139,6 +141,7 @@ struct Radix<E> {
 impl<E: Copy> Radix<E> {
     fn new(last: Nanos) -> Self {
         Radix {
+            len: 0,
             last,
             zero: VecDeque::new(),
             buckets: std::array::from_fn(|_| Vec::new()),
@@ -149,6 +152,13 @@ impl<E: Copy> Radix<E> {
 
     #[inline(always)]
     fn push(&mut self, e: Entry<E>) {
+        self.len += 1;
+        self.place(e);
+    }
+
+    /// Puts `e` in its bucket.
+    #[inline(always)]
+    fn place(&mut self, e: Entry<E>) {
         debug_assert!(e.key.time >= self.last, "a radix heap takes no key below its last");
         let x = e.key.time ^ self.last;
         if x == 0 {
@@ -184,7 +194,7 @@ impl<E: Copy> Radix<E> {
         self.nonempty &= !(1 << b);
         let mut v = std::mem::take(&mut self.buckets[b]);
         for e in v.drain(..) {
-            self.push(e);
+            self.place(e);
         }
         self.buckets[b] = v;
         if self.zero.len() > 1 {
@@ -212,6 +222,7 @@ impl<E: Copy> Radix<E> {
             }
             self.refill();
         }
+        self.len -= 1;
         self.zero.pop_front()
     }
 
@@ -231,6 +242,7 @@ impl<E: Copy> Radix<E> {
                 self.nonempty |= 1 << b;
             }
         }
+        self.len -= dropped;
         dropped
     }
 
@@ -241,6 +253,7 @@ impl<E: Copy> Radix<E> {
         }
         self.mins = [Nanos::MAX; 64];
         self.nonempty = 0;
+        self.len = 0;
     }
 }
 
@@ -283,9 +296,8 @@ enum Main<E> {
 /// can be dropped with [`Scheduler::compact`], so that memory follows live work.
 pub struct Scheduler<E> {
     main: Main<E>,
-    /// Events in the main queue, and the sizes at which it changes structure
-    /// (`usize::MAX` and 0 when its kind is fixed).
-    main_len: usize,
+    /// The sizes of the main queue at which it changes structure (`usize::MAX` and 0
+    /// when its kind is fixed).
     radix_above: usize,
     binary_below: usize,
     lanes: Vec<VecDeque<Entry<E>>>,
@@ -320,7 +332,6 @@ impl<E: Copy> Scheduler<E> {
             if kind == QueueKind::Adaptive { (RADIX_ABOVE, BINARY_BELOW) } else { (usize::MAX, 0) };
         Scheduler {
             main,
-            main_len: 0,
             radix_above,
             binary_below,
             lanes: Vec::new(),
@@ -394,11 +405,10 @@ impl<E: Copy> Scheduler<E> {
 
     #[inline(always)]
     fn push_main(&mut self, e: Entry<E>) {
-        self.main_len += 1;
         match &mut self.main {
             Main::Binary(h) => {
                 h.push(HeapEntry { key: e.key, ev: e.ev });
-                if self.main_len > self.radix_above {
+                if h.len() > self.radix_above {
                     self.to_radix();
                 }
             }
@@ -423,11 +433,11 @@ impl<E: Copy> Scheduler<E> {
     #[cold]
     #[inline(never)]
     fn to_binary(&mut self) {
-        let mut v = Vec::with_capacity(self.main_len.max(1024));
         if let Main::Radix(r) = &mut self.main {
+            let mut v = Vec::with_capacity(r.len.max(1024));
             r.drain_into(&mut v);
+            self.main = Main::Binary(BinaryHeap::from(v));
         }
-        self.main = Main::Binary(BinaryHeap::from(v));
     }
 
     /// The smallest time in the main queue.
@@ -442,21 +452,26 @@ impl<E: Copy> Scheduler<E> {
     /// Whether the next event is a lane's front rather than the main queue's.
     #[inline(always)]
     fn next_is_lane(&mut self) -> Option<bool> {
-        let Some(f) = self.fronts.peek() else {
-            return if self.main_len == 0 { None } else { Some(false) };
-        };
-        let fk = f.key;
-        let Some(m) = self.main_min_time() else { return Some(true) };
-        Some(match fk.time.cmp(&m) {
-            Ordering::Less => true,
-            Ordering::Greater => false,
-            // A tie in time: the main queue's smallest key at that time decides. (For the
-            // radix heap this refills its bucket 0 at `m`, which is then the next `now`.)
-            Ordering::Equal => match &mut self.main {
-                Main::Binary(h) => h.peek().is_some_and(|e| fk < e.key),
-                Main::Radix(r) => r.peek_key().is_some_and(|k| fk < k),
+        let f = self.fronts.peek().map(|f| f.key);
+        match &mut self.main {
+            Main::Binary(h) => match (h.peek(), f) {
+                (None, None) => None,
+                (Some(_), None) => Some(false),
+                (None, Some(_)) => Some(true),
+                (Some(e), Some(fk)) => Some(fk < e.key),
             },
-        })
+            Main::Radix(r) => {
+                let Some(fk) = f else { return if r.len == 0 { None } else { Some(false) } };
+                let Some(m) = r.min_time() else { return Some(true) };
+                Some(match fk.time.cmp(&m) {
+                    Ordering::Less => true,
+                    Ordering::Greater => false,
+                    // A tie in time: the smallest `seq` at that time decides. This refills
+                    // bucket 0 at `m`, which is then the next `now` whichever event wins.
+                    Ordering::Equal => r.peek_key().is_some_and(|k| fk < k),
+                })
+            }
+        }
     }
 
     /// The time of the next event, if any.
@@ -482,7 +497,6 @@ impl<E: Copy> Scheduler<E> {
             }
             (e.key, e.ev)
         } else {
-            self.main_len -= 1;
             match &mut self.main {
                 Main::Binary(h) => {
                     let e = h.pop().expect("checked above");
@@ -490,7 +504,7 @@ impl<E: Copy> Scheduler<E> {
                 }
                 Main::Radix(r) => {
                     let e = r.pop().expect("checked above");
-                    if self.main_len < self.binary_below {
+                    if r.len < self.binary_below {
                         self.to_binary();
                     }
                     (e.key, e.ev)
@@ -531,9 +545,8 @@ impl<E: Copy> Scheduler<E> {
             Main::Radix(r) => r.retain(keep),
         };
         dropped += main_dropped;
-        self.main_len -= main_dropped;
         self.pending = before - dropped;
-        if matches!(self.main, Main::Radix(_)) && self.main_len < self.binary_below {
+        if matches!(&self.main, Main::Radix(r) if r.len < self.binary_below) {
             self.to_binary();
         }
     }
