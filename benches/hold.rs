@@ -79,7 +79,7 @@ impl Hold {
     fn schedule(&mut self) {
         self.n += 1;
         let delay = self.d.next();
-        if self.lanes && self.n % 4 == 0 {
+        if self.lanes && self.n.is_multiple_of(4) {
             let l = (self.n / 4 % 4) as usize;
             self.s.after_in_lane(l as u32, LANE_DELAYS[l], (self.n, delay));
         } else {

@@ -409,7 +409,7 @@ impl<E: Copy> Scheduler<E> {
             Main::Binary(h) => {
                 h.push(HeapEntry { key: e.key, ev: e.ev });
                 if h.len() > self.radix_above {
-                    self.to_radix();
+                    self.switch_to_radix();
                 }
             }
             Main::Radix(r) => r.push(e),
@@ -418,7 +418,7 @@ impl<E: Copy> Scheduler<E> {
 
     #[cold]
     #[inline(never)]
-    fn to_radix(&mut self) {
+    fn switch_to_radix(&mut self) {
         let mut r = Box::new(Radix::new(self.now));
         if let Main::Binary(h) = &mut self.main {
             for e in std::mem::take(h).into_vec() {
@@ -432,7 +432,7 @@ impl<E: Copy> Scheduler<E> {
 
     #[cold]
     #[inline(never)]
-    fn to_binary(&mut self) {
+    fn switch_to_binary(&mut self) {
         if let Main::Radix(r) = &mut self.main {
             let mut v = Vec::with_capacity(r.len.max(1024));
             r.drain_into(&mut v);
@@ -505,7 +505,7 @@ impl<E: Copy> Scheduler<E> {
                 Main::Radix(r) => {
                     let e = r.pop().expect("checked above");
                     if r.len < self.binary_below {
-                        self.to_binary();
+                        self.switch_to_binary();
                     }
                     (e.key, e.ev)
                 }
@@ -547,7 +547,7 @@ impl<E: Copy> Scheduler<E> {
         dropped += main_dropped;
         self.pending = before - dropped;
         if matches!(&self.main, Main::Radix(r) if r.len < self.binary_below) {
-            self.to_binary();
+            self.switch_to_binary();
         }
     }
 }
