@@ -12,17 +12,24 @@
 //! Fixed-delay timers go to FIFO *lanes* (sorted for free; their fronts in a small heap
 //! of their own). Every other event goes to the *main queue*, which is adaptive:
 //!
-//! - a `BinaryHeap` while it holds at most [`RADIX_ABOVE`] (4096) events: the model's
-//!   usual pending sets are tens to hundreds of events, where a binary heap is as fast
-//!   as anything and costs the fewest instructions (hold benchmark, N = 100: 305
-//!   instructions per hold operation against 335 for the radix heap);
+//! - a `BinaryHeap` while it holds at most [`RADIX_ABOVE`] (4096) events. The model's
+//!   pending sets in `benches/engine.rs` never pass 256 events in the main queue, and
+//!   there the binary heap costs fewer instructions: an always-radix build ran the M/M/4,
+//!   chain and chain-with-policies benchmarks in 5.7%, 7.7% and 6.8% more instructions
+//!   (callgrind), for 1.0% and 4.0% fewer on topic and saga; no size threshold separates
+//!   those, so the heap stays the small-set structure. Hold benchmark at N = 100: 297
+//!   instructions per hold operation against 335 for the radix heap.
 //! - a radix heap (`Radix`) above that, back to the binary heap below
 //!   [`BINARY_BELOW`] (1024; the gap keeps a set that hovers around a threshold from
 //!   converting back and forth). A binary heap's pop walks `log2 N` levels of a
 //!   `32 N`-byte array, a cache miss per level once the set outgrows the caches; the
-//!   radix heap touches a handful of buckets whatever N. `benches/hold.rs`, one core
-//!   shared with other builds (so the wall-clock figures are noisy, the ratios are
-//!   not): N = 10^4: 352 ns (binary) against 112 ns; N = 10^6: 1,430 ns against 62 ns.
+//!   radix heap touches a handful of buckets whatever N. `benches/hold.rs` (criterion,
+//!   ns per hold operation, binary heap against adaptive; two cores shared with other
+//!   builds, so the absolute figures are noisy): N = 10^2: 43 against 45 (binary in
+//!   both); N = 10^4: 88 against 46; N = 10^6: 1,446 against 61. With a quarter of the
+//!   events in lanes: 44 / 38, 65 / 44, 656 / 53. In instructions the radix heap is
+//!   not cheaper below a million (470 against 431 per operation at 10^4, 486 against
+//!   562 at 10^6): its gain is memory traffic.
 //!
 //! The radix heap needs monotone keys, which a simulation has (nothing is scheduled
 //! before `now`). Which structure holds the events changes nothing in the order: both
