@@ -10,7 +10,13 @@
 //! # The structure, and why (issue 10)
 //!
 //! Fixed-delay timers go to FIFO *lanes* (sorted for free; their fronts in a small heap
-//! of their own). Every other event goes to the *main queue*, which is adaptive:
+//! of their own). Events scheduled at `now` (zero delay: refusals, admissions, answers
+//! without a network hop) go to a FIFO of their own, `at_now`: each has the largest key
+//! at `now` so far, so the FIFO is sorted, and a pop compares its front with the two
+//! other tops instead of sifting it up and down the heap (callgrind against the
+//! adaptive queue alone: saga -9.4%, topic -3.7%; mmc +0.7%, chain +1.9%,
+//! chain-policies +1.7%, where such events are rare and the check is paid on every
+//! pop). Every other event goes to the *main queue*, which is adaptive:
 //!
 //! - a `BinaryHeap` while it holds at most [`RADIX_ABOVE`] (4096) events. The model's
 //!   pending sets in `benches/engine.rs` never pass 256 events in the main queue, and
@@ -313,6 +319,10 @@ pub struct Scheduler<E> {
     now: Nanos,
     seq: u64,
     processed: u64,
+    /// Events scheduled at `now` (a zero delay), in `seq` order. Each has the largest key
+    /// so far at `now`, so a FIFO keeps them sorted; and the clock cannot move past `now`
+    /// while one is pending, so they are all at `now`.
+    at_now: VecDeque<Entry<E>>,
     /// Events pending in the main queue and the lanes.
     pending: usize,
 }
@@ -346,6 +356,7 @@ impl<E: Copy> Scheduler<E> {
             now: 0,
             seq: 0,
             processed: 0,
+            at_now: VecDeque::new(),
             pending: 0,
         }
     }
@@ -399,9 +410,13 @@ impl<E: Copy> Scheduler<E> {
     /// Schedules `ev` at absolute time `at` (clamped to now: the past cannot be changed).
     #[inline(always)]
     pub fn at(&mut self, at: Nanos, ev: E) {
-        let time = at.max(self.now);
-        let key = self.next_key(time);
-        self.push_main(Entry { key, ev });
+        if at <= self.now {
+            let key = self.next_key(self.now);
+            self.at_now.push_back(Entry { key, ev });
+        } else {
+            let key = self.next_key(at);
+            self.push_main(Entry { key, ev });
+        }
     }
 
     /// Schedules `ev` after `delay`.
@@ -484,6 +499,9 @@ impl<E: Copy> Scheduler<E> {
     /// The time of the next event, if any.
     #[inline(always)]
     pub fn peek_time(&self) -> Option<Nanos> {
+        if !self.at_now.is_empty() {
+            return Some(self.now);
+        }
         match (self.main_min_time(), self.fronts.peek()) {
             (None, None) => None,
             (Some(m), None) => Some(m),
@@ -495,6 +513,19 @@ impl<E: Copy> Scheduler<E> {
     /// Takes the next event and advances the clock to it.
     #[inline(always)]
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
+        if let Some(&e) = self.at_now.front() {
+            // Another event at `now` with a smaller `seq`, in the main queue or a lane?
+            let main_first = match &mut self.main {
+                Main::Binary(h) => h.peek().is_some_and(|m| m.key < e.key),
+                Main::Radix(r) => r.min_time() == Some(self.now) && r.peek_key().is_some_and(|k| k < e.key),
+            };
+            if !main_first && self.fronts.peek().is_none_or(|f| f.key > e.key) {
+                self.at_now.pop_front();
+                self.processed += 1;
+                self.pending -= 1;
+                return Some((e.key.time, e.ev));
+            }
+        }
         let (key, ev) = if self.next_is_lane()? {
             let f = self.fronts.pop().expect("checked above");
             let q = &mut self.lanes[f.lane as usize];
@@ -541,6 +572,9 @@ impl<E: Copy> Scheduler<E> {
                 self.fronts.push(Front { key: f.key, lane: i as u32 });
             }
         }
+        let n = self.at_now.len();
+        self.at_now.retain(|e| keep(&e.ev));
+        dropped += n - self.at_now.len();
         let main_dropped = match &mut self.main {
             Main::Binary(h) => {
                 let mut v = std::mem::take(h).into_vec();
