@@ -182,6 +182,17 @@ pub struct Summary {
     pub services: Named<ServiceSummary>,
     pub sagas: Named<SagaSummary>,
     pub topics: Named<TopicSummary>,
+    /// Each threshold of the scenario, evaluated, in file order (issue 11).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<ThresholdVerdict>,
+    /// The run cut into phases: `before`, one per fault window and schedule step,
+    /// `after` (issue 11).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<Phase>,
+    /// Per fault with an end, per workload: seconds from the fault's end until the
+    /// workload recovered (issue 11).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recovery: Vec<Recovery>,
     /// The warm-up left out of the figures, in seconds (not in the JSON).
     #[serde(skip)]
     pub warmup_s: f64,
@@ -290,6 +301,57 @@ pub struct GroupSummary {
     pub in_flight: u64,
 }
 
+/// One threshold of the scenario, evaluated on this run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ThresholdVerdict {
+    /// What it is about: a workload's name, `saga:NAME` or `topic:TOPIC/GROUP`.
+    pub scope: String,
+    /// The expression as written, e.g. `p99 < 500ms during brownout`.
+    pub expression: String,
+    /// The measured value in the expression's unit (`null`: nothing measured).
+    pub value: Option<f64>,
+    pub pass: bool,
+}
+
+/// One phase of the run: a span of the measured window.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Phase {
+    pub name: String,
+    #[serde(serialize_with = "ser_r6")]
+    pub from_s: f64,
+    #[serde(serialize_with = "ser_r6")]
+    pub to_s: f64,
+    pub workloads: Named<PhaseWorkload>,
+}
+
+/// A workload's figures within one phase (requests that started in it).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct PhaseWorkload {
+    pub offered: u64,
+    pub ok: u64,
+    pub degraded: u64,
+    pub failed: u64,
+    /// (ok + degraded) / finished, in percent (`null` when none finished).
+    pub success: Option<f64>,
+    #[serde(serialize_with = "ser_r3")]
+    pub goodput_rps: f64,
+    /// Of successful responses (ok and degraded) only.
+    pub latency_ms: Latency,
+}
+
+/// How long each workload took to recover from one fault.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Recovery {
+    /// The fault's name (its `name`, or its label).
+    pub fault: String,
+    /// When the fault ended, in seconds of simulated time.
+    #[serde(serialize_with = "ser_r6")]
+    pub end_s: f64,
+    /// Seconds from the fault's end until the workload was back (`null`: not by the
+    /// end of the run).
+    pub workloads: Named<Option<f64>>,
+}
+
 impl Summary {
     /// The figures of `out`, a run of `spec`. Sagas, topics and groups the run has no
     /// figures for (the figures do not match the spec) read as zeros.
@@ -373,6 +435,9 @@ impl Summary {
             services: Named(services),
             sagas: sagas(spec, out),
             topics: topics(spec, out),
+            thresholds: Vec::new(),
+            phases: Vec::new(),
+            recovery: Vec::new(),
             warmup_s: spec.warmup_ns as f64 / 1e9,
         }
     }
