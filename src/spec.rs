@@ -506,6 +506,8 @@ pub enum FaultKind {
 
 #[derive(Clone, Debug)]
 pub struct Fault {
+    /// Its `name`, or its label when it has none; unique among the faults.
+    pub name: String,
     pub kind: FaultKind,
     pub start_ns: Nanos,
     /// `Nanos::MAX` when it lasts until the end (and for `crash`, which has no duration).

@@ -946,11 +946,42 @@ pub enum RawFault {
     Outage(RawOutage),
 }
 
+impl RawFault {
+    /// The key of its kind, as written (`"delay"`, `"crash"`, ...).
+    pub fn kind_key(&self) -> &'static str {
+        match self {
+            RawFault::Delay(_) => "delay",
+            RawFault::Slowdown(_) => "slowdown",
+            RawFault::Abort(_) => "abort",
+            RawFault::Crash(_) => "crash",
+            RawFault::Partition(_) => "partition",
+            RawFault::Loss(_) => "loss",
+            RawFault::Outage(_) => "outage",
+        }
+    }
+
+    /// The name the scenario gives the fault, if any.
+    pub fn name(&self) -> Option<&String> {
+        match self {
+            RawFault::Delay(f) => f.name.as_ref(),
+            RawFault::Slowdown(f) => f.name.as_ref(),
+            RawFault::Abort(f) => f.name.as_ref(),
+            RawFault::Crash(f) => f.name.as_ref(),
+            RawFault::Partition(f) => f.name.as_ref(),
+            RawFault::Loss(f) => f.name.as_ref(),
+            RawFault::Outage(f) => f.name.as_ref(),
+        }
+    }
+}
+
 /// Added delay.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Delay")]
 pub struct RawDelay {
+    /// A name for reports, phases and thresholds (`p99 < 2s during NAME`); unique among
+    /// the faults. Default: its label, e.g. "delay payment 30s+20s". faultline extension.
+    pub name: Option<String>,
     /// "service", "service#replica" or "service.endpoint".
     pub target: String,
     /// When it begins (a duration from the start of the run).
@@ -968,6 +999,9 @@ pub struct RawDelay {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Slowdown")]
 pub struct RawSlowdown {
+    /// A name for reports, phases and thresholds (`p99 < 2s during NAME`); unique among
+    /// the faults. Default: its label, e.g. "delay payment 30s+20s". faultline extension.
+    pub name: Option<String>,
     /// "service", "service#replica" or "service.endpoint".
     pub target: String,
     /// Factor on the service time, greater than 0.
@@ -983,6 +1017,9 @@ pub struct RawSlowdown {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Abort")]
 pub struct RawAbort {
+    /// A name for reports, phases and thresholds (`p99 < 2s during NAME`); unique among
+    /// the faults. Default: its label, e.g. "delay payment 30s+20s". faultline extension.
+    pub name: Option<String>,
     /// "service", "service#replica" or "service.endpoint".
     pub target: String,
     /// Share of requests aborted, 0 to 100. Default 100.
@@ -998,6 +1035,9 @@ pub struct RawAbort {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Crash")]
 pub struct RawCrash {
+    /// A name for reports, phases and thresholds (`p99 < 2s during NAME`); unique among
+    /// the faults. Default: its label, e.g. "delay payment 30s+20s". faultline extension.
+    pub name: Option<String>,
     /// The replica, "service#index" (zero-based).
     pub target: String,
     /// When it crashes (a duration).
@@ -1011,6 +1051,9 @@ pub struct RawCrash {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Partition")]
 pub struct RawPartition {
+    /// A name for reports, phases and thresholds (`p99 < 2s during NAME`); unique among
+    /// the faults. Default: its label, e.g. "delay payment 30s+20s". faultline extension.
+    pub name: Option<String>,
     /// Exactly two groups of service names.
     pub between: Vec<Vec<String>>,
     /// When it begins (a duration).
@@ -1024,6 +1067,9 @@ pub struct RawPartition {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Loss")]
 pub struct RawLoss {
+    /// A name for reports, phases and thresholds (`p99 < 2s during NAME`); unique among
+    /// the faults. Default: its label, e.g. "delay payment 30s+20s". faultline extension.
+    pub name: Option<String>,
     /// Sending service.
     pub from: String,
     /// Receiving service.
@@ -1041,6 +1087,9 @@ pub struct RawLoss {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Outage")]
 pub struct RawOutage {
+    /// A name for reports, phases and thresholds (`p99 < 2s during NAME`); unique among
+    /// the faults. Default: its label, e.g. "delay payment 30s+20s". faultline extension.
+    pub name: Option<String>,
     /// "topic:NAME".
     pub target: String,
     /// When it begins (a duration).

@@ -1878,6 +1878,7 @@ impl<'a> R<'a> {
                     let pr = self.pct(d.percent.unwrap_or(100.0), &p.k("percent"));
                     let (start_ns, end_ns) = self.window(&d.start, d.duration.as_ref(), &p);
                     target.map(|target| Fault {
+                        name: String::new(),
                         kind: FaultKind::Delay { target, latency, p: pr },
                         start_ns,
                         end_ns,
@@ -1891,6 +1892,7 @@ impl<'a> R<'a> {
                         self.in_range(s.factor, 0.0, MAX_SLOWDOWN_FACTOR, true, &p.k("factor"), "a factor");
                     let (start_ns, end_ns) = self.window(&s.start, s.duration.as_ref(), &p);
                     target.map(|target| Fault {
+                        name: String::new(),
                         kind: FaultKind::Slowdown { target, factor },
                         start_ns,
                         end_ns,
@@ -1908,6 +1910,7 @@ impl<'a> R<'a> {
                     let pr = self.pct(a.percent.unwrap_or(100.0), &p.k("percent"));
                     let (start_ns, end_ns) = self.window(&a.start, a.duration.as_ref(), &p);
                     target.map(|target| Fault {
+                        name: String::new(),
                         kind: FaultKind::Abort { target, p: pr },
                         start_ns,
                         end_ns,
@@ -1934,6 +1937,7 @@ impl<'a> R<'a> {
                     let restart_after_ns =
                         c.restart_after.as_ref().map(|d| self.dur_pos(d, &p.k("restart_after")));
                     replica.map(|replica| Fault {
+                        name: String::new(),
                         kind: FaultKind::Crash { replica, restart_after_ns },
                         start_ns,
                         end_ns: Nanos::MAX,
@@ -1978,7 +1982,13 @@ impl<'a> R<'a> {
                             x.between.get(1).map(names).unwrap_or_default(),
                             label_time(&x.start, x.duration.as_ref())
                         );
-                        Some(Fault { kind: FaultKind::Partition { a, b }, start_ns, end_ns, label })
+                        Some(Fault {
+                            name: String::new(),
+                            kind: FaultKind::Partition { a, b },
+                            start_ns,
+                            end_ns,
+                            label,
+                        })
                     }
                 }
                 RawFault::Loss(l) => {
@@ -1989,6 +1999,7 @@ impl<'a> R<'a> {
                     let (start_ns, end_ns) = self.window(&l.start, l.duration.as_ref(), &p);
                     match (from, to) {
                         (Some(from), Some(to)) => Some(Fault {
+                            name: String::new(),
                             kind: FaultKind::Loss { from, to, p: pr },
                             start_ns,
                             end_ns,
@@ -2016,6 +2027,7 @@ impl<'a> R<'a> {
                     };
                     let (start_ns, end_ns) = self.window(&o.start, o.duration.as_ref(), &p);
                     topic.map(|topic| Fault {
+                        name: String::new(),
                         kind: FaultKind::Outage { topic },
                         start_ns,
                         end_ns,
@@ -2023,8 +2035,22 @@ impl<'a> R<'a> {
                     })
                 }
             };
-            if let Some(f) = fault {
-                out.push(f);
+            if let Some(mut fault) = fault {
+                fault.name = match f.name() {
+                    Some(n) => {
+                        let np = p.k(f.kind_key()).k("name");
+                        if n.trim().is_empty() {
+                            self.err(&np, "expected a non-empty name");
+                        } else if matches!(n.as_str(), "before" | "after") {
+                            self.err(&np, format!("`{n}` names a phase of its own; choose another name"));
+                        } else if out.iter().any(|o: &Fault| &o.name == n) {
+                            self.err(&np, format!("another fault is already named `{n}`; names are unique"));
+                        }
+                        n.clone()
+                    }
+                    None => fault.label.clone(),
+                };
+                out.push(fault);
             }
         }
         out

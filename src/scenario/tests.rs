@@ -155,7 +155,7 @@ const FULL: &str = r##"{
     {"name": "orderers", "target": "saga:fulfillment", "arrival": {"poisson": {"rate": 5}}}
   ],
   "faults": [
-    {"delay":     {"target": "payment", "start": "2m", "duration": "60s", "latency": {"constant": "700ms"}, "percent": 100}},
+    {"delay":     {"name": "brownout", "target": "payment", "start": "2m", "duration": "60s", "latency": {"constant": "700ms"}, "percent": 100}},
     {"abort":     {"target": "inventory.reserve", "start": "200s", "duration": "20s", "percent": 50}},
     {"crash":     {"target": "payment#1", "start": "240s", "restart_after": "30s"}},
     {"partition": {"between": [["gateway"], ["orders", "payment"]], "start": "280s", "duration": "10s"}},
@@ -415,6 +415,7 @@ fn full_scenario_resolves() {
     assert_eq!(f.len(), 7);
     assert_eq!((f[0].start_ns, f[0].end_ns), (120 * S, 180 * S));
     assert_eq!(f[0].label, "delay payment 2m+60s");
+    assert_eq!((f[0].name.as_str(), f[1].name.as_str()), ("brownout", "abort inventory.reserve 200s+20s"));
     assert!(matches!(&f[0].kind, FaultKind::Delay { target: FaultTarget::Service(3), p, .. } if *p == 1.0));
     assert!(matches!(f[1].kind, FaultKind::Abort { target: FaultTarget::Endpoint(6), p } if p == 0.5));
     assert!(matches!(f[2].kind, FaultKind::Crash { replica: 5, restart_after_ns: Some(ns) } if ns == 30 * S));
@@ -625,6 +626,13 @@ const BROKEN: &[Broken] = &[
         "unknown replica `payment#7`; payment has 3 replicas (payment#0 to payment#2)",
     ),
     b(&["/faults/2/crash/target=payment"], "/faults/2/crash/target", "service#index"),
+    b(
+        &["/faults/1/abort/name=brownout"],
+        "/faults/1/abort/name",
+        "another fault is already named `brownout`",
+    ),
+    b(&["/faults/1/abort/name=after"], "/faults/1/abort/name", "names a phase of its own"),
+    b(&["/faults/1/abort/name= "], "/faults/1/abort/name", "non-empty name"),
     b(&["/faults/5/slowdown/target=orders#x"], "/faults/5/slowdown/target", "unknown replica `orders#x`"),
     b(
         &["/workload/0/arrival/poisson/rate=-5"],
