@@ -1,6 +1,7 @@
 //! The command line: parses arguments, calls the library, maps errors to exit codes
-//! (0 success, 2 invalid scenario or arguments, 1 any other failure). The only place
-//! that reads a wall clock, and it reports what it reads on standard error alone.
+//! (0 success, 2 invalid scenario or arguments, 1 any other failure, 3 a run whose
+//! scenario's thresholds did not all hold, once every output is written). The only
+//! place that reads a wall clock, and it reports what it reads on standard error alone.
 
 use clap::{Parser, Subcommand};
 use faultline::report::{OutError, check_out_dir, write_out_dir};
@@ -225,7 +226,21 @@ fn run(path: &Path, opts: &LoadOptions, out: Option<&Path>, json: bool) -> Resul
         emit(&faultline::report::summary_table(&summary))?;
     }
     note!("{}", stats());
-    Ok(ExitCode::SUCCESS)
+    Ok(threshold_status(&summary))
+}
+
+/// Exit status 3 when a threshold failed (every output is written by then), with the
+/// failed ones on standard error; 0 otherwise.
+fn threshold_status(summary: &faultline::report::Summary) -> ExitCode {
+    let failed = faultline::report::thresholds::failure_lines(summary);
+    if failed.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    for line in &failed {
+        note!("{line}");
+    }
+    note!("{} of {} thresholds failed (exit status 3)", failed.len(), summary.thresholds.len());
+    ExitCode::from(3)
 }
 
 /// A progress bar on standard error; indicatif draws nothing when it is not a terminal.

@@ -119,6 +119,8 @@ pub struct Spec {
     pub topics: Vec<Topic>,
     /// Sagas in file order.
     pub sagas: Vec<Saga>,
+    /// The objectives, in file order (scopes in order, then each scope's expressions).
+    pub thresholds: Vec<Threshold>,
 }
 
 /// Bounds on the run. Reaching one ends the run with a named error, never a hang or an
@@ -598,4 +600,223 @@ pub struct SagaStep {
     pub compensation_edge: Option<EdgeId>,
     pub pivot: bool,
     pub retriable: bool,
+}
+
+/// What a threshold is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThresholdScope {
+    Workload(WorkloadId),
+    Saga(SagaId),
+    /// Consumer group `group` (its index in the topic's `groups`) of `topic`.
+    Group {
+        topic: TopicId,
+        group: u32,
+    },
+}
+
+impl ThresholdScope {
+    /// The kind of scope, as the metric table names it.
+    pub fn kind(self) -> ScopeKind {
+        match self {
+            ThresholdScope::Workload(_) => ScopeKind::Workload,
+            ThresholdScope::Saga(_) => ScopeKind::Saga,
+            ThresholdScope::Group { .. } => ScopeKind::Group,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeKind {
+    Workload,
+    Saga,
+    Group,
+}
+
+/// The unit of a metric, which is also the unit of its threshold's bound and value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricUnit {
+    /// Milliseconds; written as a duration (`500ms`, `2s`).
+    Ms,
+    /// Percent from 0 to 100; written with `%` (`99.5%`).
+    Percent,
+    /// Per second; written `120/s` or `120`.
+    PerSecond,
+    /// A plain number (a count or a ratio); written without a unit.
+    Number,
+}
+
+/// A figure a threshold can bound. See `docs/scenario-format.md`, Thresholds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    Mean,
+    P50,
+    P90,
+    P99,
+    P999,
+    Max,
+    Success,
+    Goodput,
+    Failed,
+    Degraded,
+    RetriesPerRequest,
+    Completed,
+    Compensated,
+    CompensationFailed,
+    Abandoned,
+    OrphanedPer1000,
+    MaxLag,
+    Duplicates,
+    DeadLettered,
+    /// A consumer group's p99 from publish to handled.
+    GroupP99,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 20] = [
+        Metric::Mean,
+        Metric::P50,
+        Metric::P90,
+        Metric::P99,
+        Metric::P999,
+        Metric::Max,
+        Metric::Success,
+        Metric::Goodput,
+        Metric::Failed,
+        Metric::Degraded,
+        Metric::RetriesPerRequest,
+        Metric::Completed,
+        Metric::Compensated,
+        Metric::CompensationFailed,
+        Metric::Abandoned,
+        Metric::OrphanedPer1000,
+        Metric::MaxLag,
+        Metric::Duplicates,
+        Metric::DeadLettered,
+        Metric::GroupP99,
+    ];
+
+    /// The name written in an expression.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Mean => "mean",
+            Metric::P50 => "p50",
+            Metric::P90 => "p90",
+            Metric::P99 | Metric::GroupP99 => "p99",
+            Metric::P999 => "p999",
+            Metric::Max => "max",
+            Metric::Success => "success",
+            Metric::Goodput => "goodput",
+            Metric::Failed => "failed",
+            Metric::Degraded => "degraded",
+            Metric::RetriesPerRequest => "retries_per_request",
+            Metric::Completed => "completed",
+            Metric::Compensated => "compensated",
+            Metric::CompensationFailed => "compensation_failed",
+            Metric::Abandoned => "abandoned",
+            Metric::OrphanedPer1000 => "orphaned_per_1000",
+            Metric::MaxLag => "max_lag",
+            Metric::Duplicates => "duplicates",
+            Metric::DeadLettered => "dead_lettered",
+        }
+    }
+
+    /// The kind of scope the metric belongs to.
+    pub fn scope(self) -> ScopeKind {
+        match self {
+            Metric::Completed
+            | Metric::Compensated
+            | Metric::CompensationFailed
+            | Metric::Abandoned
+            | Metric::OrphanedPer1000 => ScopeKind::Saga,
+            Metric::MaxLag | Metric::Duplicates | Metric::DeadLettered | Metric::GroupP99 => ScopeKind::Group,
+            _ => ScopeKind::Workload,
+        }
+    }
+
+    pub fn unit(self) -> MetricUnit {
+        match self {
+            Metric::Mean
+            | Metric::P50
+            | Metric::P90
+            | Metric::P99
+            | Metric::P999
+            | Metric::Max
+            | Metric::GroupP99 => MetricUnit::Ms,
+            Metric::Success
+            | Metric::Failed
+            | Metric::Degraded
+            | Metric::Completed
+            | Metric::Compensated
+            | Metric::CompensationFailed
+            | Metric::Abandoned => MetricUnit::Percent,
+            Metric::Goodput => MetricUnit::PerSecond,
+            Metric::RetriesPerRequest
+            | Metric::OrphanedPer1000
+            | Metric::MaxLag
+            | Metric::Duplicates
+            | Metric::DeadLettered => MetricUnit::Number,
+        }
+    }
+
+    /// Whether a phase (`during NAME`) has the figure: the phases hold per-workload
+    /// figures of the requests that started in them, without per-edge retries.
+    pub fn has_phases(self) -> bool {
+        self.scope() == ScopeKind::Workload && self != Metric::RetriesPerRequest
+    }
+
+    /// The metric named `name` for a kind of scope.
+    pub fn of(kind: ScopeKind, name: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.scope() == kind && m.name() == name)
+    }
+
+    /// The metrics of a kind of scope, in table order.
+    pub fn of_scope(kind: ScopeKind) -> impl Iterator<Item = Metric> {
+        Metric::ALL.into_iter().filter(move |m| m.scope() == kind)
+    }
+}
+
+/// A comparison of a threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        }
+    }
+
+    /// Whether `value OP bound` holds.
+    pub fn holds(self, value: f64, bound: f64) -> bool {
+        match self {
+            Op::Lt => value < bound,
+            Op::Le => value <= bound,
+            Op::Gt => value > bound,
+            Op::Ge => value >= bound,
+        }
+    }
+}
+
+/// One objective: `METRIC OP BOUND [during PHASE]` on a scope.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Threshold {
+    /// The scope as written: a workload's name, `saga:NAME` or `topic:TOPIC/GROUP`.
+    pub scope_name: String,
+    pub scope: ThresholdScope,
+    /// The expression as written, e.g. `p99 < 2s during brownout`.
+    pub expression: String,
+    pub metric: Metric,
+    pub op: Op,
+    /// In the metric's unit (ms, percent, per second, or a plain number).
+    pub bound: f64,
+    /// `None`: the whole measured window; else `before`, `after` or a fault's name.
+    pub phase: Option<String>,
 }

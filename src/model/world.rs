@@ -335,6 +335,7 @@ mod tests {
             faults: vec![],
             topics: vec![],
             sagas: vec![],
+            thresholds: vec![],
         }
     }
 

@@ -11,6 +11,7 @@ mod csv;
 mod out_dir;
 pub mod summary;
 mod table;
+pub mod thresholds;
 
 pub use csv::timeseries_csv;
 pub use out_dir::{MANIFEST, OutError, check_out_dir, write_out_dir};

@@ -423,7 +423,7 @@ impl Summary {
                 (s.name.clone(), v)
             })
             .collect();
-        Summary {
+        let mut summary = Summary {
             scenario: spec.name.clone(),
             variant: spec.variant.clone(),
             seed: spec.seed,
@@ -439,7 +439,9 @@ impl Summary {
             phases: Vec::new(),
             recovery: Vec::new(),
             warmup_s: spec.warmup_ns as f64 / 1e9,
-        }
+        };
+        summary.thresholds = super::thresholds::evaluate(spec, &summary);
+        summary
     }
 }
 

@@ -175,6 +175,7 @@ pub fn summary_table(s: &Summary) -> String {
             &topic_rows(s),
         ));
     }
+    t.push_str(&super::thresholds::verdict_lines(s));
     t
 }
 

@@ -14,8 +14,9 @@
 //! 5. each problem is located in the original text by its pointer (`locate`); a problem
 //!    in a value that an override put there points at the override and says so.
 //!
-//! The format itself is documented in `scenario-format.md`; this module adds two
-//! top-level extensions, `interval` and `limits`.
+//! The format itself is documented in `scenario-format.md`; this module adds three
+//! top-level extensions, `interval`, `limits` and `thresholds` (parsed in
+//! `thresholds.rs`).
 
 pub mod duration;
 pub mod locate;
@@ -23,6 +24,7 @@ pub mod pointer;
 pub mod raw;
 pub mod resolve;
 pub mod shape;
+pub mod thresholds;
 
 #[cfg(test)]
 mod tests;

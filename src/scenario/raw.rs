@@ -153,6 +153,32 @@ impl<T: JsonSchema, K: KeyRule> JsonSchema for OrderedMap<T, K> {
     }
 }
 
+/// A scope's threshold expressions as written: any JSON, checked by the resolver, so
+/// that every bad item is reported with its own path (and a single string for a list
+/// is named as such).
+#[derive(Clone, Debug)]
+pub struct RawExprs(pub Value);
+
+impl<'de> Deserialize<'de> for RawExprs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Value::deserialize(d).map(RawExprs)
+    }
+}
+
+impl JsonSchema for RawExprs {
+    fn schema_name() -> Cow<'static, str> {
+        "ThresholdExpressions".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "array",
+            "description": "Threshold expressions: METRIC OP VALUE [during PHASE], OP one of <, <=, >, >=; e.g. \"p99 < 500ms\", \"success >= 99.5%\", \"goodput > 50/s\", \"p99 < 2s during brownout\". Workloads: mean, p50, p90, p99, p999, max (durations), success, failed, degraded (percent), goodput (per second), retries_per_request. Sagas: completed, compensated, compensation_failed, abandoned (percent), orphaned_per_1000. Groups: max_lag, duplicates, dead_lettered (counts), p99 (a duration).",
+            "items": {"type": "string", "pattern": "^\\s*[a-z0-9_]+\\s*(<=|>=|<|>)\\s*\\S+(\\s+during\\s+\\S.*)?$"},
+            "examples": [["p99 < 500ms", "success >= 99.5%"]]
+        })
+    }
+}
+
 /// A share of something, in percent.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -205,6 +231,11 @@ pub struct RawScenario {
     pub workload: Option<Vec<RawWorkload>>,
     /// Faults injected on a schedule. Default: none.
     pub faults: Option<Vec<RawFault>>,
+    /// Objectives the run must meet, keyed by scope: a workload's name, `saga:NAME` or
+    /// `topic:TOPIC/GROUP`; each a list of expressions such as `"p99 < 500ms"`,
+    /// `"success >= 99.5%"` or `"p99 < 2s during brownout"`. `faultline run` exits with
+    /// status 3 when one fails. Default: none. faultline extension (k6's thresholds).
+    pub thresholds: Option<OrderedMap<RawExprs, AnyKeys>>,
     /// Named sets of overrides: each maps a JSON Pointer (RFC 6901) into this file to
     /// the value to put there (`null` removes the part).
     pub variants: Option<OrderedMap<OrderedMap<Value, AnyKeys>>>,

@@ -435,6 +435,7 @@ impl<'a> R<'a> {
         let sagas = self.sagas(raw);
         let workloads = self.workloads(raw);
         let faults = self.faults(raw);
+        let thresholds = self.thresholds(raw, &workloads, &sagas, &topics, &faults);
         if let Some(vs) = &raw.variants {
             for (vname, _) in vs.iter() {
                 self.name("variant", vname, &root.k("variants").k(vname), true);
@@ -460,7 +461,29 @@ impl<'a> R<'a> {
             faults,
             topics,
             sagas,
+            thresholds,
         }
+    }
+
+    /// The `thresholds`, after everything they may name (see `thresholds.rs`).
+    fn thresholds(
+        &mut self,
+        raw: &RawScenario,
+        workloads: &[Workload],
+        sagas: &[Saga],
+        topics: &[Topic],
+        faults: &[Fault],
+    ) -> Vec<Threshold> {
+        let (out, problems) =
+            super::thresholds::resolve(raw.thresholds.as_ref(), workloads, sagas, topics, faults);
+        for p in problems {
+            if self.problems.len() >= MAX_PROBLEMS {
+                self.dropped += 1;
+            } else {
+                self.problems.push(p);
+            }
+        }
+        out
     }
 
     /// Assigns ids to services, endpoints, replicas, policies; records topic and saga names.
