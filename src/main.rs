@@ -23,7 +23,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Simulate a scenario and print its summary.
+    /// Simulate a scenario and print its summary; exit status 3 when one of the
+    /// scenario's thresholds fails (after every output is written).
     #[command(after_help = "Examples:\n  faultline run scenarios/mmc.json\n  \
         faultline run scenarios/checkout.json --variant payment-x4 --seed 7 --out out/\n  \
         faultline run scenarios/checkout.json --set /warmup=30s --json")]

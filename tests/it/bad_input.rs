@@ -159,6 +159,16 @@ fn cases() -> Vec<(&'static str, String, &'static str)> {
             ),
             "write the number without `%`: 5",
         ),
+        (
+            "threshold in the wrong unit",
+            r("\"variants\"", "\"thresholds\": {\"users\": [\"p99 < 99%\"]}, \"variants\""),
+            "/thresholds/users/0: bad threshold \"p99 < 99%\": p99 is a latency",
+        ),
+        (
+            "threshold on an unknown workload",
+            r("\"variants\"", "\"thresholds\": {\"user\": [\"p99 < 1s\"]}, \"variants\""),
+            "/thresholds/user: unknown threshold scope `user` (did you mean `users`?)",
+        ),
     ]
 }
 

@@ -38,7 +38,8 @@ fn has_variants(p: &Path) -> bool {
 /// must be new, empty, or written by faultline before.
 fn produce(scenario: &Path, dir: &Path) {
     let o = bin().arg("run").arg(scenario).arg("--out").arg(dir).output().unwrap();
-    assert!(o.status.success(), "{}: {}", scenario.display(), stderr(&o));
+    // Exit 3: a threshold failed, every output written.
+    assert!(matches!(o.status.code(), Some(0 | 3)), "{}: {}", scenario.display(), stderr(&o));
     if has_variants(scenario) {
         let o = bin()
             .arg("compare")

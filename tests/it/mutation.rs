@@ -932,7 +932,8 @@ fn run_case(case: &Case, work: &Path) -> Outcome {
                         .collect::<Vec<_>>()
                         .join(" ")
                 )),
-                (Some(c), _) if c > 2 => Some(format!("exit status {c}")),
+                // 3: a run whose thresholds failed.
+                (Some(c), _) if c > 3 => Some(format!("exit status {c}")),
                 _ if stderr.contains("panicked") => {
                     Some(format!("panicked: {}", first_line("panicked").unwrap()))
                 }
@@ -948,7 +949,7 @@ fn run_case(case: &Case, work: &Path) -> Outcome {
                 (Some(c @ (1 | 2)), _) if stderr.trim().is_empty() => {
                     Some(format!("exit {c} with nothing on stderr"))
                 }
-                (Some(0), _)
+                (Some(0 | 3), _)
                     if !matches!(case.mode, Mode::Check)
                         && serde_json::from_str::<Value>(&stdout).is_err() =>
                 {

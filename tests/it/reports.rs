@@ -526,7 +526,8 @@ fn summary_keys_are_the_readme_contract() {
             "calls",
             "services",
             "sagas",
-            "topics"
+            "topics",
+            "thresholds"
         ]
     );
     let first = |section: &str| summary[section].as_object().unwrap().values().next().unwrap().clone();
