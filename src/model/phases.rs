@@ -7,7 +7,8 @@
 //! - the faults active in it, in scenario order, then the rate changes that start it
 //!   (`buyers rate 300/s at 60s`), joined with ` + `;
 //! - otherwise `before` when it is the first phase, `after` when it is the last, and
-//!   `after NAME` (NAME: the previous phase's name) for a quiet gap between two faults.
+//!   `after NAME` for a quiet gap between two faults (NAME: the faults that ended where
+//!   it starts).
 //!
 //! A fault's window is `[start, start + duration)`; a fault without a duration, and a
 //! `crash` without `restart_after`, last until the end of the run (no `after`); a
@@ -97,7 +98,18 @@ pub fn phase_cut(spec: &Spec) -> Vec<PhaseSpan> {
         } else if i == n - 1 {
             "after".to_string()
         } else {
-            format!("after {}", out[i - 1].name)
+            let ended: Vec<&str> = spec
+                .faults
+                .iter()
+                .zip(&windows)
+                .filter(|(_, (_, e))| *e == a)
+                .map(|(f, _)| f.name.as_str())
+                .collect();
+            if ended.is_empty() {
+                format!("after {}", out[i - 1].name)
+            } else {
+                format!("after {}", ended.join(" + "))
+            }
         };
         out.push(PhaseSpan { name, from_ns: a, to_ns: b });
     }
