@@ -15,16 +15,18 @@
 //!   p99 are those of the requests that *finished* in it (the series' columns).
 //! - an interval in which no request finished says nothing: it neither counts nor
 //!   breaks a run. An interval is *back* when its success is at least the reference's
-//!   less 1 percentage point and its p99 is at most 1.2 × the reference's (or at most
-//!   1 µs above it, the histograms' resolution, so a p99 of 0 can be matched); when the
-//!   reference had no success, only the success condition applies. Better than before
-//!   is back.
+//!   less 1 percentage point (less the interval's sampling allowance) and its p99 is at
+//!   most 1.2 × the reference's (the reference's quantile that an interval of that many
+//!   successes would reach by chance, see [`recovered_after`]), or at most 1 µs above
+//!   it, the histograms' resolution, so a p99 of 0 can be matched; when the reference
+//!   had no success, only the success condition applies. Better than before is back.
 //! - `recovery_s` is the end of the first interval of the first run of 5 consecutive
 //!   back intervals, less the fault's end: a figure with the resolution of one
 //!   interval, never below the time to the first interval's end. `null` when no such
 //!   run is complete by the end of the run.
 
 use super::summary::{Latency, Named, Phase, PhaseWorkload, Recovery, r6};
+use crate::metrics::LatencyHist;
 use crate::metrics::{Scope, Series};
 use crate::model::RunOutput;
 use crate::spec::{Cause, NS_PER_S, Nanos, Spec};
@@ -74,9 +76,17 @@ pub(super) fn phases(spec: &Spec, out: &RunOutput) -> Vec<Phase> {
         .collect()
 }
 
+/// What a workload recovers to: its `before` phase.
+pub struct Reference<'a> {
+    /// ok over finished, in percent.
+    pub success: f64,
+    /// Its successes' latencies (`None` or empty: no success to compare with).
+    pub latency: Option<&'a LatencyHist>,
+}
+
 /// Per fault that ends inside the measured window, per workload: `recovery_s`.
-pub(super) fn recovery(spec: &Spec, out: &RunOutput, phases: &[Phase]) -> Vec<Recovery> {
-    let before = phases.first().filter(|p| p.name == "before");
+pub(super) fn recovery(spec: &Spec, out: &RunOutput) -> Vec<Recovery> {
+    let before = out.phases.first().filter(|p| p.name == "before");
     let mut list = Vec::new();
     for f in &spec.faults {
         let (_, end) = crate::model::fault_window(f);
@@ -86,11 +96,16 @@ pub(super) fn recovery(spec: &Spec, out: &RunOutput, phases: &[Phase]) -> Vec<Re
         let workloads = spec
             .workloads
             .iter()
-            .map(|w| {
-                let reference = before
-                    .and_then(|p| p.workloads.get(&w.name))
-                    .and_then(|r| r.success.map(|s| (s, r.latency_ms.get(|q| q.p99))));
-                let v = reference.and_then(|(s0, p0)| recovered_after(&out.series, &w.name, end, s0, p0));
+            .enumerate()
+            .map(|(i, w)| {
+                let reference = before.and_then(|p| p.workloads.get(i)).and_then(|r| {
+                    let finished = r.outcomes.ended();
+                    (finished > 0).then(|| Reference {
+                        success: 100.0 * r.outcomes.ok as f64 / finished as f64,
+                        latency: Some(&r.latency),
+                    })
+                });
+                let v = reference.and_then(|r| recovered_after(&out.series, &w.name, end, &r));
                 (w.name.clone(), v.map(r6))
             })
             .collect();
@@ -103,15 +118,83 @@ pub(super) fn recovery(spec: &Spec, out: &RunOutput, phases: &[Phase]) -> Vec<Re
     list
 }
 
-/// Seconds from `end` until workload `wl`'s intervals are back to success `s0` (percent)
-/// and p99 `p0` (ms; `None`: no success to compare with) for [`RECOVERY_RUN`] intervals
-/// in a row; `None` when they never are.
-pub fn recovered_after(series: &Series, wl: &str, end: Nanos, s0: f64, p0: Option<f64>) -> Option<f64> {
+/// One-sided 99% normal quantile: the sampling allowance of one interval.
+const Z99: f64 = 2.326;
+/// The chance an interval of an unchanged system is taken for not back, at most.
+const FALSE_ALARM: f64 = 0.01;
+
+/// Standard normal upper tail (Abramowitz and Stegun 7.1.26, error below 1.5e-7).
+fn normal_sf(z: f64) -> f64 {
+    let x = z / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.3275911 * x.abs());
+    let poly =
+        t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    let erfc = poly * (-x * x).exp();
+    0.5 * if x >= 0.0 { erfc } else { 2.0 - erfc }
+}
+
+/// P(Binomial(n, a) >= m): exact for small `m`, normal with continuity correction above.
+fn binomial_tail(n: u64, a: f64, m: u64) -> f64 {
+    if m == 0 {
+        return 1.0;
+    }
+    let nf = n as f64;
+    if m > 30 {
+        let sd = (nf * a * (1.0 - a)).sqrt();
+        return if sd > 0.0 { normal_sf((m as f64 - 0.5 - nf * a) / sd) } else { 0.0 };
+    }
+    let mut pmf = (nf * (-a).ln_1p()).exp();
+    let mut cdf = 0.0;
+    for j in 0..m.min(n + 1) {
+        cdf += pmf;
+        pmf *= (nf - j as f64) / (j as f64 + 1.0) * a / (1.0 - a);
+    }
+    (1.0 - cdf).max(0.0)
+}
+
+/// The quantile level `q >= 0.99` of the reference that the p99 of `n` values drawn
+/// from the reference's distribution stays at or under with probability 99%: HDR's p99
+/// of `n` values is their `k = ceil(0.99 n)`-th smallest, which exceeds the reference's
+/// quantile `1 - a` when at least `n - k + 1` values lie above it, a binomial event.
+/// With 50 values a p99 is their largest (q about 0.9998); with 10^5, q is about 0.9907.
+pub fn p99_reference_level(n: u64) -> f64 {
+    if n == 0 {
+        return 0.99;
+    }
+    let k = ((0.99 * n as f64).ceil() as u64).max(1);
+    let m = n - k + 1;
+    let (mut lo, mut hi) = (0.0_f64, 0.01_f64);
+    if binomial_tail(n, hi, m) <= FALSE_ALARM {
+        return 1.0 - hi;
+    }
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if binomial_tail(n, mid, m) <= FALSE_ALARM {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    1.0 - lo
+}
+
+/// Seconds from `end` until workload `wl`'s intervals are back to `reference` for
+/// [`RECOVERY_RUN`] intervals in a row; `None` when they never are. An interval of `n`
+/// finished requests, `s` of them successful, is back when
+///
+/// - its success is at least the reference's less 1 percentage point less the
+///   interval's sampling allowance, `2.326 × sqrt(p (1 - p) / n)` (one-sided 99%; 0 when
+///   the reference is 100% or 0%), and
+/// - its p99 is at most 1.2 × the reference's quantile at [`p99_reference_level`]`(s)`
+///   (the reference's p99 itself for large intervals), or within 1 µs of it.
+pub fn recovered_after(series: &Series, wl: &str, end: Nanos, reference: &Reference<'_>) -> Option<f64> {
     let col = |m: &str| series.column(Scope::Workload, wl, m).map(|c| &c.values);
     let ok = col("ok")?;
     let p99 = col("p99_ms")?;
     let failed: Vec<&Vec<f64>> =
         Cause::ALL.iter().filter_map(|c| col(&format!("failed_{}", c.name()))).collect();
+    let lat = reference.latency.filter(|h| h.count() > 0);
+    let p = (reference.success / 100.0).clamp(0.0, 1.0);
     let mut first_of_run: Option<usize> = None;
     let mut run = 0;
     for (i, &t) in series.ends.iter().enumerate() {
@@ -125,12 +208,17 @@ pub fn recovered_after(series: &Series, wl: &str, end: Nanos, s0: f64, p0: Optio
             continue;
         }
         let success = 100.0 * ok_i / finished;
-        let p = p99.get(i).copied().unwrap_or(f64::NAN);
-        let p99_back = match p0 {
+        let allowance = 100.0 * Z99 * (p * (1.0 - p) / finished).sqrt();
+        let success_back = success >= reference.success - RECOVERY_SUCCESS_PP - allowance;
+        let p99_back = match lat {
             None => true,
-            Some(p0) => !p.is_nan() && p <= (RECOVERY_P99_FACTOR * p0).max(p0 + P99_SLACK_MS),
+            Some(h) => {
+                let v = p99.get(i).copied().unwrap_or(f64::NAN);
+                let r = h.quantile_ms(p99_reference_level(ok_i as u64)).unwrap_or(0.0);
+                !v.is_nan() && v <= (RECOVERY_P99_FACTOR * r).max(r + P99_SLACK_MS)
+            }
         };
-        if success >= s0 - RECOVERY_SUCCESS_PP && p99_back {
+        if success_back && p99_back {
             if run == 0 {
                 first_of_run = Some(i);
             }
@@ -144,4 +232,32 @@ pub fn recovered_after(series: &Series, wl: &str, end: Nanos, s0: f64, p0: Optio
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_p99_reference_level_follows_the_sample_size() {
+        // 50 values: the p99 is the largest; it stays under the quantile 1 - a with
+        // probability (1 - a)^50 = 0.99, a = 1 - 0.99^(1/50).
+        let want = 0.99_f64.powf(1.0 / 50.0);
+        assert!((p99_reference_level(50) - want).abs() < 1e-9, "{}", p99_reference_level(50));
+        // Large samples: the level tends to 0.99 from above.
+        // 10^4 and 10^5 values (normal approximation): about 0.9920 and 0.9907.
+        assert!((p99_reference_level(10_000) - 0.9920).abs() < 2e-4, "{}", p99_reference_level(10_000));
+        assert!((p99_reference_level(100_000) - 0.9907).abs() < 1e-4, "{}", p99_reference_level(100_000));
+        let big = p99_reference_level(1_000_000);
+        assert!(big > 0.99 && big < 0.9903, "{big}");
+        assert!(p99_reference_level(10_000) > big);
+        assert_eq!(p99_reference_level(0), 0.99);
+    }
+
+    #[test]
+    fn binomial_tails() {
+        assert!((binomial_tail(10, 0.5, 1) - (1.0 - 0.5f64.powi(10))).abs() < 1e-12);
+        assert!((binomial_tail(3, 0.5, 2) - 0.5).abs() < 1e-12);
+        assert_eq!(binomial_tail(5, 0.3, 0), 1.0);
+    }
 }

@@ -473,7 +473,7 @@ impl Summary {
             sagas: sagas(spec, out),
             topics: topics(spec, out),
             thresholds: Vec::new(),
-            recovery: recovery(spec, out, &phases),
+            recovery: recovery(spec, out),
             phases,
             warmup_s: spec.warmup_ns as f64 / 1e9,
         }
