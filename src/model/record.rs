@@ -315,6 +315,7 @@ pub(super) fn layout(spec: &Spec) -> Series {
         for c in Cause::ALL {
             s.add_column(Scope::Workload, &wl.name, &format!("failed_{}", c.name()));
         }
+        // Percentiles of the successes that finished in the interval (issue 11).
         for m in ["p50_ms", "p99_ms", "in_flight"] {
             s.add_column(Scope::Workload, &wl.name, m);
         }
