@@ -28,6 +28,7 @@ mod faults;
 mod health;
 mod network;
 mod output;
+mod phases;
 mod record;
 mod sagas;
 mod servers;
@@ -36,8 +37,9 @@ mod workloads;
 mod world;
 
 pub use output::{
-    EdgeFigures, EndpointFigures, GroupFigures, RunError, RunOutput, SagaFigures, ServiceFigures,
-    TopicFigures, WorkloadFigures,
+    EdgeFigures, EndpointFigures, GroupFigures, PhaseFigures, PhaseWorkloadFigures, RunError, RunOutput,
+    SagaFigures, ServiceFigures, TopicFigures, WorkloadFigures,
 };
+pub use phases::{PhaseSpan, fault_window, phase_cut};
 use world::World;
 pub use world::{run, run_with_progress};

@@ -1,6 +1,7 @@
 //! What a run hands back: its figures, in scenario order, or the limit it hit.
 
 use crate::metrics::{LatencyHist, Outcomes, Series};
+use crate::spec::Nanos;
 
 /// A run that could not finish.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,9 @@ pub struct RunOutput {
     /// Per topic, in `Spec::topics` order.
     pub topics: Vec<TopicFigures>,
     pub series: Series,
+    /// The measured window cut into phases (`phases.rs`); empty when the scenario has
+    /// no fault and no rate change in the window.
+    pub phases: Vec<PhaseFigures>,
     /// Broken invariants (always empty unless the model has a bug).
     pub violations: Vec<String>,
 }
@@ -43,7 +47,39 @@ pub struct WorkloadFigures {
     pub offered: u64,
     pub outcomes: Outcomes,
     pub in_flight: u64,
+    /// Successful responses (ok and degraded) only.
     pub latency: LatencyHist,
+    /// Failed responses only.
+    pub failed_latency: LatencyHist,
+}
+
+/// One phase of the measured window and its workloads' figures (requests counted in
+/// the phase in which they started).
+#[derive(Debug, Clone)]
+pub struct PhaseFigures {
+    pub name: String,
+    pub from_ns: Nanos,
+    pub to_ns: Nanos,
+    /// Per workload, in `Spec::workloads` order.
+    pub workloads: Vec<PhaseWorkloadFigures>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PhaseWorkloadFigures {
+    pub offered: u64,
+    pub outcomes: Outcomes,
+    /// Successful responses only, 2 significant digits (as the series' intervals).
+    pub latency: LatencyHist,
+}
+
+impl Default for PhaseWorkloadFigures {
+    fn default() -> Self {
+        PhaseWorkloadFigures {
+            offered: 0,
+            outcomes: Outcomes::default(),
+            latency: LatencyHist::with_sigfig(2),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -51,7 +87,10 @@ pub struct EndpointFigures {
     /// Executions that reached a replica (rejected ones included).
     pub requests: u64,
     pub outcomes: Outcomes,
+    /// Successful executions only.
     pub latency: LatencyHist,
+    /// Failed (and refused) executions only.
+    pub failed_latency: LatencyHist,
     /// Share of the service's worker time that this endpoint's executions held.
     pub utilization: f64,
     /// Longest queue one of its requests found on arrival (itself included).
@@ -67,7 +106,10 @@ pub struct EdgeFigures {
     pub retries: u64,
     pub hedges: u64,
     pub outcomes: Outcomes,
+    /// Successful calls only.
     pub latency: LatencyHist,
+    /// Failed calls only.
+    pub failed_latency: LatencyHist,
     /// Times the caller replicas' breakers opened, and their time open summed over
     /// those replicas, in the measured window.
     pub breaker_opened: u64,
@@ -89,8 +131,10 @@ pub struct SagaFigures {
     /// Actions that took effect more than once in one saga (a retry after a timeout
     /// whose first attempt also executed, a durable saga re-running its step).
     pub duplicate_effects: u64,
-    /// Start to outcome, every saga that ended.
+    /// Start to outcome, completed sagas only.
     pub latency: LatencyHist,
+    /// Start to outcome, sagas that ended without completing.
+    pub failed_latency: LatencyHist,
     /// Start to outcome per outcome: completed, compensated, compensation_failed,
     /// abandoned.
     pub latency_by_outcome: [LatencyHist; 4],

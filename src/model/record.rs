@@ -12,7 +12,11 @@
 //! groups, each in scenario order).
 
 use super::World;
-use super::output::{EdgeFigures, EndpointFigures, RunError, RunOutput, ServiceFigures, WorkloadFigures};
+use super::output::{
+    EdgeFigures, EndpointFigures, PhaseFigures, PhaseWorkloadFigures, RunError, RunOutput, ServiceFigures,
+    WorkloadFigures,
+};
+use super::phases::{phase_cut, phase_index};
 use crate::metrics::{LatencyHist, Outcome, Outcomes, Scope, Series};
 use crate::spec::{Cause, Nanos, Spec};
 
@@ -80,11 +84,17 @@ pub(super) struct Recorder {
     interval_start: Nanos,
     warm_snap: Option<(Vec<f64>, Vec<f64>)>,
     interval_snap: (Vec<f64>, Vec<f64>),
+    /// The phases' starts (`phases.rs`), and their figures, phase-major: the figures of
+    /// workload `w` in phase `p` at `p * workloads + w`.
+    phase_starts: Vec<Nanos>,
+    phase_figs: Vec<PhaseWorkloadFigures>,
 }
 
 impl Recorder {
     pub(super) fn new(spec: &Spec) -> Recorder {
         let (n_eps, n_svcs) = (spec.endpoints.len(), spec.services.len());
+        let phase_starts: Vec<Nanos> = phase_cut(spec).iter().map(|p| p.from_ns).collect();
+        let phase_figs = vec![PhaseWorkloadFigures::default(); phase_starts.len() * spec.workloads.len()];
         Recorder {
             warmup: spec.warmup_ns,
             end: spec.duration_ns,
@@ -112,6 +122,8 @@ impl Recorder {
             interval_start: 0,
             warm_snap: None,
             interval_snap: (vec![0.0; n_eps], vec![0.0; n_svcs]),
+            phase_starts,
+            phase_figs,
         }
     }
 
@@ -129,23 +141,54 @@ impl Recorder {
 
     // ---- workloads ---------------------------------------------------------------
 
+    /// The figures of workload `wl` in the phase in which `t` lies, if the run is cut.
     #[inline]
-    pub(super) fn offered(&mut self, wl: u32, counted: bool) {
+    fn phase_fig(&mut self, wl: u32, t: Nanos) -> Option<&mut PhaseWorkloadFigures> {
+        if self.phase_starts.is_empty() {
+            return None;
+        }
+        let p = phase_index(&self.phase_starts, t);
+        let n = self.workloads.len();
+        self.phase_figs.get_mut(p * n + wl as usize)
+    }
+
+    /// Workload `wl` sent a request at `now`.
+    #[inline]
+    pub(super) fn offered(&mut self, wl: u32, counted: bool, now: Nanos) {
         self.wl_interval[wl as usize].offered += 1;
         if counted {
             self.workloads[wl as usize].offered += 1;
+            if let Some(p) = self.phase_fig(wl, now) {
+                p.offered += 1;
+            }
         }
     }
 
+    /// A request of workload `wl` sent at `started` ended at `now`. Its latency goes to
+    /// the successes' histograms (the series' too) or to the failures', by `outcome`;
+    /// its phase is the one in which it started.
     #[inline]
-    pub(super) fn root_end(&mut self, wl: u32, counted: bool, latency: Nanos, outcome: Outcome) {
+    pub(super) fn root_end(&mut self, wl: u32, counted: bool, started: Nanos, now: Nanos, outcome: Outcome) {
+        let latency = now - started;
         let iv = &mut self.wl_interval[wl as usize];
         iv.outcomes.record(outcome);
-        iv.hist.record(latency);
+        if outcome.is_ok() {
+            iv.hist.record(latency);
+        }
         if counted {
             let f = &mut self.workloads[wl as usize];
             f.outcomes.record(outcome);
-            f.latency.record(latency);
+            if outcome.is_ok() {
+                f.latency.record(latency);
+            } else {
+                f.failed_latency.record(latency);
+            }
+            if let Some(p) = self.phase_fig(wl, started) {
+                p.outcomes.record(outcome);
+                if outcome.is_ok() {
+                    p.latency.record(latency);
+                }
+            }
         }
     }
 
@@ -171,7 +214,11 @@ impl Recorder {
         if counted {
             let f = &mut self.endpoints[ep as usize];
             f.outcomes.record(outcome);
-            f.latency.record(latency);
+            if outcome.is_ok() {
+                f.latency.record(latency);
+            } else {
+                f.failed_latency.record(latency);
+            }
         }
     }
 
@@ -244,7 +291,11 @@ impl Recorder {
         if counted {
             let e = &mut self.edges[edge as usize];
             e.outcomes.record(outcome);
-            e.latency.record(latency);
+            if outcome.is_ok() {
+                e.latency.record(latency);
+            } else {
+                e.failed_latency.record(latency);
+            }
         }
         if !outcome.is_ok() {
             self.edge_tally[edge as usize].failed += 1;
@@ -264,6 +315,7 @@ pub(super) fn layout(spec: &Spec) -> Series {
         for c in Cause::ALL {
             s.add_column(Scope::Workload, &wl.name, &format!("failed_{}", c.name()));
         }
+        // Percentiles of the successes that finished in the interval (issue 11).
         for m in ["p50_ms", "p99_ms", "in_flight"] {
             s.add_column(Scope::Workload, &wl.name, m);
         }
@@ -319,17 +371,19 @@ pub(super) fn preflight(spec: &Spec) -> Result<(), RunError> {
             spec.interval_ns as f64 / 1e9
         )));
     }
-    // One summary histogram per workload, endpoint, call edge, saga (and one per saga
-    // outcome) and consumer group, plus a coarse one per workload for the series.
+    // Two summary histograms (successes, failures) per workload, endpoint, call edge and
+    // saga (and one per saga outcome), one per consumer group; coarse ones: one per
+    // workload for the series and one per workload and phase.
     let fine = LatencyHist::footprint_bytes(3);
     let coarse = LatencyHist::footprint_bytes(2);
     let groups: u64 = spec.topics.iter().map(|t| t.groups.len() as u64).sum();
-    let n_fine = spec.workloads.len() as u64
-        + spec.endpoints.len() as u64
-        + spec.edges.len() as u64
-        + 5 * spec.sagas.len() as u64
+    let n_fine = 2 * spec.workloads.len() as u64
+        + 2 * spec.endpoints.len() as u64
+        + 2 * spec.edges.len() as u64
+        + 6 * spec.sagas.len() as u64
         + groups;
-    let hist_bytes = n_fine * fine + spec.workloads.len() as u64 * coarse;
+    let phases = phase_cut(spec).len() as u64;
+    let hist_bytes = n_fine * fine + spec.workloads.len() as u64 * (1 + phases) * coarse;
     // Each client slot keeps an outstanding count per target replica.
     let replicas = spec.replicas.len() as u64;
     let series_bytes = cells * 8 + intervals * 8;
@@ -481,6 +535,7 @@ impl World<'_> {
         }
         let sagas = self.sagas.figures(spec, &mut self.rec, &mut self.violations);
         let topics = self.topics.figures(spec, &mut self.violations);
+        let phases = self.phase_figures();
         self.check_invariants();
         RunOutput {
             window_s: window_ns / 1e9,
@@ -492,8 +547,40 @@ impl World<'_> {
             sagas,
             topics,
             series: self.rec.series,
+            phases,
             violations: self.violations,
         }
+    }
+
+    /// The phases with their figures; checks that they add up to the workloads'.
+    fn phase_figures(&mut self) -> Vec<PhaseFigures> {
+        let spans = phase_cut(self.spec);
+        let n = self.spec.workloads.len();
+        let mut figs = std::mem::take(&mut self.rec.phase_figs).into_iter();
+        let out: Vec<PhaseFigures> = spans
+            .into_iter()
+            .map(|s| PhaseFigures {
+                name: s.name,
+                from_ns: s.from_ns,
+                to_ns: s.to_ns,
+                workloads: figs.by_ref().take(n).collect(),
+            })
+            .collect();
+        if !out.is_empty() {
+            for (w, f) in self.rec.workloads.iter().enumerate() {
+                let offered: u64 = out.iter().map(|p| p.workloads[w].offered).sum();
+                let ended: u64 = out.iter().map(|p| p.workloads[w].outcomes.ended()).sum();
+                if offered != f.offered || ended != f.outcomes.ended() {
+                    self.violations.push(format!(
+                        "workload {}: phases hold {offered} offered and {ended} ended, not {} and {}",
+                        self.spec.workloads[w].name,
+                        f.offered,
+                        f.outcomes.ended()
+                    ));
+                }
+            }
+        }
+        out
     }
 
     /// The figures' own invariant: every measured request ended once or is in flight.
@@ -509,8 +596,8 @@ impl World<'_> {
                     f.in_flight
                 ));
             }
-            if f.outcomes.ok + f.outcomes.failed_total() != f.latency.count() {
-                self.violations.push(format!("workload {i}: latency count differs from ended"));
+            if f.outcomes.ok != f.latency.count() || f.outcomes.failed_total() != f.failed_latency.count() {
+                self.violations.push(format!("workload {i}: latency counts differ from ok and failed"));
             }
         }
     }

@@ -455,7 +455,11 @@ impl World<'_> {
                 SagaOutcome::Abandoned => f.abandoned += 1,
             }
             f.orphaned += standing;
-            f.latency.record(now - s.started);
+            if outcome == SagaOutcome::Completed {
+                f.latency.record(now - s.started);
+            } else {
+                f.failed_latency.record(now - s.started);
+            }
             f.latency_by_outcome[outcome as usize].record(now - s.started);
         }
         // Attempts of this saga that may still execute: an action that takes effect

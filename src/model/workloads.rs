@@ -151,7 +151,7 @@ impl World<'_> {
         self.work.roots_in_flight += 1;
         let st = &mut self.work.wls[wl as usize];
         st.in_flight += 1;
-        self.rec.offered(wl, counted);
+        self.rec.offered(wl, counted, now);
         // Entities only matter to topics keyed by entity: no draw otherwise.
         let entity: u32 = if self.work.needs_entities { st.entity_rng.random() } else { 0 };
         if let Some(saga) = w.saga {
@@ -183,7 +183,7 @@ impl World<'_> {
         self.work.roots_in_flight -= 1;
         let st = &mut self.work.wls[wl as usize];
         st.in_flight -= 1;
-        self.rec.root_end(wl, counted, now - started, outcome);
+        self.rec.root_end(wl, counted, started, now, outcome);
         if user != u32::MAX {
             let think = st.draw_think();
             let at = now.saturating_add(think);

@@ -9,8 +9,10 @@ fn num(v: f64) -> String {
 }
 
 /// The tidy time series: `time_s,scope,name,metric,value`, one row per interval and
-/// series; `time_s` is the end of the interval. Points with nothing to measure (a
-/// percentile of an interval with no completions) are left out.
+/// series; `time_s` is the end of the interval. An interval counts what *finished* in
+/// it; a workload's `p50_ms`/`p99_ms` are of its successful responses only (as the
+/// summary's `latency_ms`). Points with nothing to measure (a percentile of an interval
+/// with no success) are left out.
 pub fn timeseries_csv(series: &Series) -> String {
     let mut s = String::with_capacity(64 * series.ends.len() * series.columns.len().max(1));
     s.push_str("time_s,scope,name,metric,value\n");

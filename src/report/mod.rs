@@ -9,12 +9,16 @@
 
 mod csv;
 mod out_dir;
+mod phases;
 pub mod summary;
 mod table;
 pub mod thresholds;
 
 pub use csv::timeseries_csv;
 pub use out_dir::{MANIFEST, OutError, check_out_dir, write_out_dir};
+pub use phases::{
+    RECOVERY_P99_FACTOR, RECOVERY_RUN, RECOVERY_SUCCESS_PP, Reference, p99_reference_level, recovered_after,
+};
 pub use summary::{Summary, summary_json};
 pub(crate) use summary::{r3, r6};
 pub use table::{compare_table, summary_table, text_table};

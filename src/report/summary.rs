@@ -6,6 +6,7 @@
 //! (milliseconds and seconds to 3 decimals, utilisations and the window to 6), so that a
 //! comparison's means are taken over exact values.
 
+use super::phases::{phases, recovery};
 use crate::metrics::{LatencyHist, Outcomes};
 use crate::model::RunOutput;
 use crate::spec::{Cause, Spec};
@@ -24,6 +25,13 @@ pub(crate) fn r6(v: f64) -> f64 {
 
 fn ser_r3<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(r3(*v))
+}
+
+fn ser_opt_r6<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_f64(r6(*v)),
+        None => s.serialize_none(),
+    }
 }
 
 fn ser_r6<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
@@ -208,15 +216,23 @@ pub struct WorkloadSummary {
     /// `ok` per second of the window (0 for an empty window).
     #[serde(serialize_with = "ser_r3")]
     pub goodput_rps: f64,
+    /// Successful responses (ok, degraded included) only.
     pub latency_ms: Latency,
+    /// Failed responses only.
+    pub failed_latency_ms: Latency,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct EndpointSummary {
     pub requests: u64,
     pub ok: u64,
+    /// Degraded successes (a subset of `ok`).
+    pub degraded: u64,
     pub failed: Failed,
+    /// Successful executions only.
     pub latency_ms: Latency,
+    /// Failed (and refused) executions only.
+    pub failed_latency_ms: Latency,
     #[serde(serialize_with = "ser_r6")]
     pub utilization: f64,
     pub queue_max: u64,
@@ -230,8 +246,13 @@ pub struct CallSummary {
     pub retries: u64,
     pub hedges: u64,
     pub ok: u64,
+    /// Degraded successes (a subset of `ok`).
+    pub degraded: u64,
     pub failed: Failed,
+    /// Successful calls only.
     pub latency_ms: Latency,
+    /// Failed calls only.
+    pub failed_latency_ms: Latency,
     pub breaker: BreakerSummary,
     /// A workload's client's edge (not a service's call); not in the JSON.
     #[serde(skip)]
@@ -265,7 +286,10 @@ pub struct SagaSummary {
     pub abandoned: u64,
     pub in_flight: u64,
     pub orphaned: u64,
+    /// Completed sagas only.
     pub latency_ms: Latency,
+    /// Sagas that ended without completing.
+    pub failed_latency_ms: Latency,
     pub duplicate_effects: u64,
     pub latency_ms_by_outcome: ByOutcome,
 }
@@ -328,10 +352,16 @@ pub struct Phase {
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct PhaseWorkload {
     pub offered: u64,
+    /// Successes, degraded ones included (as the workload's `ok`).
     pub ok: u64,
+    /// Degraded successes (a subset of `ok`).
     pub degraded: u64,
     pub failed: u64,
-    /// (ok + degraded) / finished, in percent (`null` when none finished).
+    /// Still running at the end of the run: `offered - ok - failed`.
+    pub in_flight: u64,
+    /// ok / (ok + failed), degraded counted as success, in percent (`null` when none
+    /// finished).
+    #[serde(serialize_with = "ser_opt_r6")]
     pub success: Option<f64>,
     #[serde(serialize_with = "ser_r3")]
     pub goodput_rps: f64,
@@ -348,7 +378,8 @@ pub struct Recovery {
     #[serde(serialize_with = "ser_r6")]
     pub end_s: f64,
     /// Seconds from the fault's end until the workload was back (`null`: not by the
-    /// end of the run).
+    /// end of the run, or no `before` figures to be back to; the rule is in
+    /// `report/phases.rs` and docs/scenario-format.md).
     pub workloads: Named<Option<f64>>,
 }
 
@@ -370,6 +401,7 @@ impl Summary {
                     in_flight: f.in_flight,
                     goodput_rps: if window > 0.0 { f.outcomes.ok as f64 / window } else { 0.0 },
                     latency_ms: Latency::of(&f.latency),
+                    failed_latency_ms: Latency::of(&f.failed_latency),
                 };
                 (w.name.clone(), s)
             })
@@ -382,8 +414,10 @@ impl Summary {
                 let s = EndpointSummary {
                     requests: f.requests,
                     ok: f.outcomes.ok,
+                    degraded: f.outcomes.degraded,
                     failed: Failed::of(&f.outcomes),
                     latency_ms: Latency::of(&f.latency),
+                    failed_latency_ms: Latency::of(&f.failed_latency),
                     utilization: f.utilization,
                     queue_max: f.queue_max,
                     abandoned: f.abandoned,
@@ -402,14 +436,17 @@ impl Summary {
                     retries: f.retries,
                     hedges: f.hedges,
                     ok: f.outcomes.ok,
+                    degraded: f.outcomes.degraded,
                     failed: Failed::of(&f.outcomes),
                     latency_ms: Latency::of(&f.latency),
+                    failed_latency_ms: Latency::of(&f.failed_latency),
                     breaker: BreakerSummary { opened: f.breaker_opened, open_s: f.breaker_open_s },
                     client: e.caller.is_none(),
                 };
                 (e.name.clone(), s)
             })
             .collect();
+        let phases = phases(spec, out);
         let services = spec
             .services
             .iter()
@@ -436,8 +473,8 @@ impl Summary {
             sagas: sagas(spec, out),
             topics: topics(spec, out),
             thresholds: Vec::new(),
-            phases: Vec::new(),
-            recovery: Vec::new(),
+            recovery: recovery(spec, out),
+            phases,
             warmup_s: spec.warmup_ns as f64 / 1e9,
         };
         summary.thresholds = super::thresholds::evaluate(spec, &summary);
@@ -460,6 +497,7 @@ fn sagas(spec: &Spec, out: &RunOutput) -> Named<SagaSummary> {
             in_flight: f.in_flight,
             orphaned: f.orphaned,
             latency_ms: Latency::of(&f.latency),
+            failed_latency_ms: Latency::of(&f.failed_latency),
             duplicate_effects: f.duplicate_effects,
             latency_ms_by_outcome: ByOutcome {
                 completed: Latency::of(&by[0]),

@@ -44,6 +44,12 @@ fn failures(f: &Failed) -> String {
     if parts.is_empty() { "-".into() } else { parts.join(", ") }
 }
 
+/// Success as every table shows it: successes (degraded included) over the finished
+/// (ok + failed; what is still in flight is left out, and shown in its own column).
+fn success(ok: u64, failed: u64) -> String {
+    pct(ok, ok + failed)
+}
+
 /// The readable summary printed by `faultline run`.
 pub fn summary_table(s: &Summary) -> String {
     let mut t = String::new();
@@ -57,7 +63,10 @@ pub fn summary_table(s: &Summary) -> String {
         s.warmup_s,
         s.events
     );
-    t.push('\n');
+    t.push_str(
+        "success = ok (degraded included) / finished, in-flight requests left out; \
+         latencies (ms) of successful responses only\n\n",
+    );
     let rows: Vec<Vec<String>> = s
         .workloads
         .all()
@@ -66,7 +75,10 @@ pub fn summary_table(s: &Summary) -> String {
             vec![
                 name.to_string(),
                 w.offered.to_string(),
-                pct(w.ok, w.offered),
+                success(w.ok, w.failed.total()),
+                w.degraded.to_string(),
+                w.failed.total().to_string(),
+                w.in_flight.to_string(),
                 format!("{:.1}", w.goodput_rps),
                 ms(l.get(|q| q.mean)),
                 ms(l.get(|q| q.p50)),
@@ -78,7 +90,21 @@ pub fn summary_table(s: &Summary) -> String {
         })
         .collect();
     t.push_str(&text_table(
-        &["workload", "offered", "ok", "goodput/s", "mean ms", "p50", "p99", "p99.9", "max", "failed"],
+        &[
+            "workload",
+            "offered",
+            "success",
+            "degraded",
+            "failed",
+            "in flight",
+            "goodput/s",
+            "mean ms",
+            "p50",
+            "p99",
+            "p99.9",
+            "max",
+            "failures",
+        ],
         &rows,
     ));
     t.push('\n');
@@ -86,10 +112,14 @@ pub fn summary_table(s: &Summary) -> String {
         .endpoints
         .all()
         .map(|(name, e)| {
+            let failed = e.failed.total();
             vec![
                 name.to_string(),
                 e.requests.to_string(),
-                pct(e.ok, e.requests),
+                success(e.ok, failed),
+                e.degraded.to_string(),
+                failed.to_string(),
+                e.requests.saturating_sub(e.ok + failed).to_string(),
                 format!("{:.1}%", 100.0 * e.utilization),
                 e.queue_max.to_string(),
                 ms(e.latency_ms.get(|q| q.p50)),
@@ -100,7 +130,20 @@ pub fn summary_table(s: &Summary) -> String {
         })
         .collect();
     t.push_str(&text_table(
-        &["endpoint", "requests", "ok", "util", "queue max", "p50 ms", "p99", "abandoned", "failed"],
+        &[
+            "endpoint",
+            "requests",
+            "success",
+            "degraded",
+            "failed",
+            "in flight",
+            "util",
+            "queue max",
+            "p50 ms",
+            "p99",
+            "abandoned",
+            "failures",
+        ],
         &rows,
     ));
     let edges: Vec<Vec<String>> = s
@@ -108,11 +151,15 @@ pub fn summary_table(s: &Summary) -> String {
         .all()
         .filter(|(_, c)| !c.client)
         .map(|(name, c)| {
+            let failed = c.failed.total();
             vec![
                 name.to_string(),
                 c.calls.to_string(),
                 c.attempts.to_string(),
-                pct(c.ok, c.calls),
+                success(c.ok, failed),
+                c.degraded.to_string(),
+                failed.to_string(),
+                c.calls.saturating_sub(c.ok + failed).to_string(),
                 ms(c.latency_ms.get(|q| q.p50)),
                 ms(c.latency_ms.get(|q| q.p99)),
                 failures(&c.failed),
@@ -121,11 +168,25 @@ pub fn summary_table(s: &Summary) -> String {
         .collect();
     if !edges.is_empty() {
         t.push('\n');
-        t.push_str(&text_table(&["call", "calls", "attempts", "ok", "p50 ms", "p99", "failed"], &edges));
+        t.push_str(&text_table(
+            &[
+                "call",
+                "calls",
+                "attempts",
+                "success",
+                "degraded",
+                "failed",
+                "in flight",
+                "p50 ms",
+                "p99",
+                "failures",
+            ],
+            &edges,
+        ));
     }
     if !s.sagas.is_empty() {
-        // Started, completed as a share of the sagas started, the other outcomes as
-        // counts, and the p99 from start to outcome.
+        // Started, completed as a share of the sagas that ended (the one denominator),
+        // the other outcomes as counts, and the p99 of completed sagas.
         let rows: Vec<Vec<String>> = s
             .sagas
             .all()
@@ -133,7 +194,7 @@ pub fn summary_table(s: &Summary) -> String {
                 vec![
                     name.to_string(),
                     g.started.to_string(),
-                    pct(g.completed, g.started),
+                    pct(g.completed, g.started.saturating_sub(g.in_flight)),
                     g.compensated.to_string(),
                     g.compensation_failed.to_string(),
                     g.abandoned.to_string(),
@@ -175,8 +236,60 @@ pub fn summary_table(s: &Summary) -> String {
             &topic_rows(s),
         ));
     }
+    phase_block(s, &mut t);
     t.push_str(&super::thresholds::verdict_lines(s));
     t
+}
+
+/// One row per phase and workload, then one recovery line per fault that ended.
+fn phase_block(s: &Summary, t: &mut String) {
+    if s.phases.is_empty() {
+        return;
+    }
+    let mut rows = Vec::new();
+    for p in &s.phases {
+        for (wl, w) in p.workloads.all() {
+            rows.push(vec![
+                p.name.clone(),
+                format!("{:.1}-{:.1}", p.from_s, p.to_s),
+                wl.to_string(),
+                w.offered.to_string(),
+                success(w.ok, w.failed),
+                w.degraded.to_string(),
+                w.failed.to_string(),
+                w.in_flight.to_string(),
+                format!("{:.1}", w.goodput_rps),
+                ms(w.latency_ms.get(|q| q.p99)),
+            ]);
+        }
+    }
+    t.push_str("\nphases (requests counted in the phase they started in)\n");
+    t.push_str(&text_table(
+        &[
+            "phase",
+            "s",
+            "workload",
+            "offered",
+            "success",
+            "degraded",
+            "failed",
+            "in flight",
+            "goodput/s",
+            "p99 ms",
+        ],
+        &rows,
+    ));
+    for r in &s.recovery {
+        let parts: Vec<String> = r
+            .workloads
+            .all()
+            .map(|(wl, v)| match v {
+                Some(v) => format!("{wl} {v:.1} s"),
+                None => format!("{wl} not recovered"),
+            })
+            .collect();
+        let _ = writeln!(t, "recovery after {} (ended at {:.1} s): {}", r.fault, r.end_s, parts.join(", "));
+    }
 }
 
 /// One row per consumer group (`topic/group`), the topic's publishes repeated on each;

@@ -347,6 +347,7 @@ fn empty_output(series: Series) -> RunOutput {
         sagas: Vec::new(),
         topics: Vec::new(),
         series,
+        phases: Vec::new(),
         violations: Vec::new(),
     }
 }
@@ -480,7 +481,7 @@ fn saga_topic_json() -> serde_json::Value {
     })
 }
 
-const SAGA_KEYS: [&str; 10] = [
+const SAGA_KEYS: [&str; 11] = [
     "started",
     "completed",
     "compensated",
@@ -489,6 +490,7 @@ const SAGA_KEYS: [&str; 10] = [
     "in_flight",
     "orphaned",
     "latency_ms",
+    "failed_latency_ms",
     "duplicate_effects",
     "latency_ms_by_outcome",
 ];
@@ -527,12 +529,26 @@ fn summary_keys_are_the_readme_contract() {
             "services",
             "sagas",
             "topics",
-            "thresholds"
+            "thresholds",
+            "phases",
+            "recovery"
         ]
     );
     let first = |section: &str| summary[section].as_object().unwrap().values().next().unwrap().clone();
     let w = first("workloads");
-    assert_eq!(keys(&w), ["offered", "ok", "degraded", "failed", "in_flight", "goodput_rps", "latency_ms"]);
+    assert_eq!(
+        keys(&w),
+        [
+            "offered",
+            "ok",
+            "degraded",
+            "failed",
+            "in_flight",
+            "goodput_rps",
+            "latency_ms",
+            "failed_latency_ms"
+        ]
+    );
     assert_eq!(keys(&w["latency_ms"]), ["mean", "p50", "p90", "p99", "p999", "max"]);
     assert_eq!(
         keys(&w["failed"]),
@@ -540,12 +556,43 @@ fn summary_keys_are_the_readme_contract() {
     );
     assert_eq!(
         keys(&first("endpoints")),
-        ["requests", "ok", "failed", "latency_ms", "utilization", "queue_max", "abandoned"]
+        [
+            "requests",
+            "ok",
+            "degraded",
+            "failed",
+            "latency_ms",
+            "failed_latency_ms",
+            "utilization",
+            "queue_max",
+            "abandoned"
+        ]
     );
     let c = first("calls");
-    assert_eq!(keys(&c), ["calls", "attempts", "retries", "hedges", "ok", "failed", "latency_ms", "breaker"]);
+    assert_eq!(
+        keys(&c),
+        [
+            "calls",
+            "attempts",
+            "retries",
+            "hedges",
+            "ok",
+            "degraded",
+            "failed",
+            "latency_ms",
+            "failed_latency_ms",
+            "breaker"
+        ]
+    );
     assert_eq!(keys(&c["breaker"]), ["opened", "open_s"]);
     assert_eq!(keys(&first("services")), ["replicas", "utilization", "queue_max"]);
+    let phase = &summary["phases"][0];
+    assert_eq!(keys(phase), ["name", "from_s", "to_s", "workloads"]);
+    assert_eq!(
+        keys(phase["workloads"].as_object().unwrap().values().next().unwrap()),
+        ["offered", "ok", "degraded", "failed", "in_flight", "success", "goodput_rps", "latency_ms"]
+    );
+    assert_eq!(keys(&summary["recovery"][0]), ["fault", "end_s", "workloads"]);
 }
 
 /// The contract's keys come first, in its order, the extensions after.
@@ -606,7 +653,11 @@ fn made_up_saga_topic_output(spec: &Spec, mut out: RunOutput) -> RunOutput {
             3
         };
         let ns = 10_000_000 + k * 100_000;
-        s.latency.record(ns);
+        if outcome == 0 {
+            s.latency.record(ns);
+        } else {
+            s.failed_latency.record(ns);
+        }
         s.latency_by_outcome[outcome].record(ns);
     }
     out.topics = vec![Default::default()];
@@ -666,7 +717,8 @@ fn saga_and_topic_reports_from_made_up_figures() {
     assert_eq!(summary["topics"]["order-created"]["publish_failed"].as_u64(), Some(40));
 
     let table = summary_table(&Summary::of(&spec, &out));
-    assert!(table.contains("fulfillment") && table.contains("85.71%"), "{table}");
+    // Completed over the sagas that ended (600 of 690; 10 in flight).
+    assert!(table.contains("fulfillment") && table.contains("86.96%"), "{table}");
     assert!(table.contains("order-created/shipping") && table.contains("1200 (40 failed)"), "{table}");
 
     let charts = run_charts(&spec, &out);
