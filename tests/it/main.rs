@@ -9,6 +9,7 @@ mod golden;
 mod mechanisms;
 mod messaging;
 mod mutation;
+mod page;
 mod props;
 mod reports;
 mod robustness;

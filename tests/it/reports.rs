@@ -705,7 +705,10 @@ fn saga_and_topic_reports_from_made_up_figures() {
         topo.contains(">saga fulfillment<") && topo.contains(">internal"),
         "the saga workload points at its orchestrator"
     );
-    assert!(topo.contains(">charge</text>") && topo.contains(">saga fulfillment<"), "saga calls are labelled");
+    assert!(
+        topo.contains(">charge</text>") && topo.contains(">saga fulfillment<"),
+        "saga calls are labelled"
+    );
     assert!(topo.contains(">refund</text>") && topo.contains(">saga fulfillment, undo<"));
     let _ = std::fs::remove_dir_all(dir);
 }
