@@ -203,7 +203,7 @@ fn numbers_are_rounded_once_from_the_exact_value() {
     let html = page_with("mmc", |s| {
         let w = &mut s.workloads.0[0].1;
         w.latency_ms = Latency(Some(q));
-        assert_eq!(serde_json::to_value(&w.latency_ms).unwrap()["mean"], 1.745);
+        assert_eq!(serde_json::to_value(w.latency_ms).unwrap()["mean"], 1.745);
     });
     let cells = row_cells(&html, "Workloads", "load");
     let n = cells.len();
