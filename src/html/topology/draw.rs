@@ -100,7 +100,8 @@ pub(super) fn draw(spec: &Spec, nodes: &[Node], arrows: &[Arrow], layout: &Layou
                 // the corridor between them (each crossing a little apart), left, down, in.
                 let cy = corridor[band_of(f)] + 6.0 * ((crossings % 5) as f64 - 2.0);
                 crossings += 1;
-                let (xr, xl) = (p1.0 + 12.0 + 3.0 * (crossings % 4) as f64, p2.0 - 16.0);
+                let (xr, xl) =
+                    (p1.0 + 12.0 + 3.0 * (crossings % 4) as f64, p2.0 - 10.0 - 5.0 * (crossings % 4) as f64);
                 let _ = write!(
                     d,
                     " L{xr:.1},{:.1} L{xr:.1},{cy:.1} L{xl:.1},{cy:.1} L{xl:.1},{:.1} L{:.1},{:.1}",
@@ -144,9 +145,18 @@ pub(super) fn draw(spec: &Spec, nodes: &[Node], arrows: &[Arrow], layout: &Layou
                 (x, y)
             }
         };
-        let choice = [0.5, 0.35, 0.65, 0.25, 0.75, 0.15, 0.85]
+        // Along the segment first, then a label's height above or below it.
+        let h = LINE_H * a.label.lines().count().max(1) as f64 + 4.0;
+        // Along the segment, then a label's height above or below it (a corridor between
+        // bands is tall enough for three rows of labels).
+        let choice = [0.0, -h, h]
             .into_iter()
-            .map(at)
+            .flat_map(|dy| {
+                [0.5, 0.35, 0.65, 0.25, 0.75, 0.15, 0.85, 0.05, 0.95].into_iter().map(move |t| {
+                    let (x, y) = at(t);
+                    (x, y + dy)
+                })
+            })
             .find(|(x, y)| {
                 let r = label_rect(&a.label, *x, *y);
                 // Within the gap between the boxes, over no other label.

@@ -69,7 +69,7 @@ pub(super) fn order_layers(nodes: &[Node], arrows: &[Arrow]) -> Order {
 /// the width of a report page's column, so the drawing is shown at its own size.
 pub(super) const MAX_W: f64 = 1160.0;
 /// Room between two bands for the arrows that run from one to the next.
-const BAND_GAP: f64 = 64.0;
+const BAND_GAP: f64 = 120.0;
 /// How far a band after the first starts right of the edge: room for the arrows that
 /// come down into it.
 const BAND_INDENT: f64 = 40.0;
@@ -158,7 +158,8 @@ impl Layout {
             }
             band[l] = b;
             layer_x[l] = x;
-            width = width.max(x + layer_w[l] + 20.0);
+            // The right margin holds the arrows that turn down into the next band.
+            width = width.max(x + layer_w[l] + 44.0);
             x += layer_w[l] + gap_w[l];
         }
         let n_bands = b + 1;
