@@ -35,7 +35,8 @@ pub(super) fn latency_chart(
         svg: render(&title, &legend, &[panel], 1, single_row_h(&legend)),
         title,
         caption: format!(
-            "How did the median and 99th-percentile latency of {wl} move over time, and did they recover after each fault?"
+            "How did the median and 99th-percentile latency of {wl} move over time, and did they recover after each fault? \
+             Successful responses only, per interval of the time series."
         ),
     }
 }
