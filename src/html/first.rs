@@ -255,10 +255,10 @@ mod tests {
                 pass: true,
             },
         ];
-        assert_eq!(verdict_text(&s), "Fail: 1 of 2 thresholds fail: w p99 < 500ms (measured 612 ms).");
+        assert_eq!(verdict_text(&s), "Fail: 1 of 2 thresholds fail: w p99 < 500ms (measured 612\u{a0}ms).");
         let h = first_screen_html(&s);
         assert!(h.contains("verdict fail"));
-        assert!(h.contains("FAIL · measured 612 ms"));
+        assert!(h.contains("FAIL · measured 612\u{a0}ms"));
         assert!(h.contains("pass · measured 99.90%"));
         s.thresholds[0].pass = true;
         assert_eq!(verdict_text(&s), "Pass: all 2 thresholds hold.");
@@ -273,7 +273,7 @@ mod tests {
             workloads: Named(vec![("buyers".into(), Some(3.0)), ("browsers".into(), None)]),
         }];
         let h = first_screen_html(&s);
-        assert!(h.contains("after its end at 150 s: buyers 3 s, browsers not by the end"));
+        assert!(h.contains("after its end at 150\u{a0}s: buyers 3\u{a0}s, browsers not by the end"));
         assert!(h.contains("not all recovered"));
         s.phases = vec![Phase {
             name: "brownout".into(),
@@ -297,7 +297,7 @@ mod tests {
             rows[0],
             [
                 "brownout",
-                "90 s–150 s",
+                "90\u{a0}s–150\u{a0}s",
                 "buyers",
                 "3,600",
                 "3,000",
@@ -307,7 +307,7 @@ mod tests {
                 "83.57%",
                 "50.0",
                 "1.00",
-                "12.3 s"
+                "12.3\u{a0}s"
             ]
         );
     }

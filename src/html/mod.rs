@@ -152,7 +152,7 @@ ul.toc{columns:2;font-size:.92em;padding-left:1.2em}\
 .verdict{border-radius:6px;padding:.7em 1em;margin:1em 0;font-size:1.15em;font-weight:600}\
 .verdict p{margin:0}.verdict.pass{background:#e6f4ea;border-left:6px solid #1e7b34}\
 .verdict.fail{background:#fdecea;border-left:6px solid #b3261e}.verdict.none{background:#f4f4f4;border-left:6px solid #888}\
-.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(15em,1fr));gap:.6em;margin:.4em 0 1em}\
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(11.5em,1fr));gap:.6em;margin:.4em 0 1em}\
 .tile{border:1px solid #ddd;border-radius:6px;padding:.5em .7em;background:#fff;break-inside:avoid}\
 .tile.pass{border-left:5px solid #1e7b34}.tile.fail{border-left:5px solid #b3261e}.tile.plain{border-left:5px solid #888}\
 .tk{color:#555;font-size:.85em;overflow-wrap:anywhere}.tv{font-size:1.25em;font-weight:600;overflow-wrap:anywhere}\

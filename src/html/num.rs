@@ -6,6 +6,9 @@
 //! its own copy to 3 decimals; rounding that copy again would turn an exact 1.7449 into
 //! 1.745 and then 1.75 where the text table shows 1.74).
 
+/// Between a number and its unit: a no-break space, so `778 ms` never wraps apart.
+const NBSP: &str = "\u{a0}";
+
 /// The mark of a figure that was not measured.
 pub(super) const NONE: &str = "–";
 
@@ -65,7 +68,7 @@ pub(super) fn ms(v: Option<f64>) -> String {
     let Some(v) = v.filter(|v| v.is_finite()) else { return NONE.into() };
     let a = v.abs();
     if a >= 10_000.0 {
-        format!("{} s", fixed(v / 1000.0, 1))
+        format!("{}{NBSP}s", fixed(v / 1000.0, 1))
     } else if a >= 100.0 {
         fixed(v, 0)
     } else if a >= 10.0 {
@@ -78,7 +81,7 @@ pub(super) fn ms(v: Option<f64>) -> String {
 /// Milliseconds with the unit always written: `90.3 ms`, `51.2 s`.
 pub(super) fn ms_unit(v: Option<f64>) -> String {
     let t = ms(v);
-    if t == NONE || t.ends_with(" s") { t } else { format!("{t} ms") }
+    if t == NONE || t.ends_with("\u{a0}s") { t } else { format!("{t}{NBSP}ms") }
 }
 
 /// Seconds: whole seconds without decimals (`60 s`), else up to three (`1.5 s`).
@@ -87,11 +90,11 @@ pub(super) fn secs(v: f64) -> String {
         return NONE.into();
     }
     if (v - v.round()).abs() < 1e-9 {
-        format!("{} s", fixed(v.round(), 0))
+        format!("{}{NBSP}s", fixed(v.round(), 0))
     } else {
         let t = fixed(v, 3);
         let t = t.trim_end_matches('0').trim_end_matches('.').to_string();
-        format!("{t} s")
+        format!("{t}{NBSP}s")
     }
 }
 
@@ -154,21 +157,21 @@ mod tests {
         assert_eq!(ms(Some(90.34)), "90.3");
         assert_eq!(ms(Some(1346.4)), "1,346");
         assert_eq!(ms(Some(9_999.4)), "9,999");
-        assert_eq!(ms(Some(51_238.0)), "51.2 s");
+        assert_eq!(ms(Some(51_238.0)), "51.2\u{a0}s");
         assert_eq!(ms(None), "–");
         assert_eq!(ms(Some(f64::NAN)), "–");
-        assert_eq!(ms_unit(Some(2.0)), "2.00 ms");
-        assert_eq!(ms_unit(Some(20_000.0)), "20.0 s");
+        assert_eq!(ms_unit(Some(2.0)), "2.00\u{a0}ms");
+        assert_eq!(ms_unit(Some(20_000.0)), "20.0\u{a0}s");
     }
 
     #[test]
     fn seconds_and_percentages() {
-        assert_eq!(secs(60.0), "60 s");
-        assert_eq!(secs(1.5), "1.5 s");
-        assert_eq!(secs(12_000.0), "12,000 s");
+        assert_eq!(secs(60.0), "60\u{a0}s");
+        assert_eq!(secs(1.5), "1.5\u{a0}s");
+        assert_eq!(secs(12_000.0), "12,000\u{a0}s");
         assert_eq!(percent_of(1, 3), "33.33%");
         assert_eq!(percent_of(1, 0), "–");
-        assert_eq!(metric_value("p99", Some(512.0)), "512 ms");
+        assert_eq!(metric_value("p99", Some(512.0)), "512\u{a0}ms");
         assert_eq!(metric_value("success", Some(99.5)), "99.50%");
         assert_eq!(metric_value("max_lag", Some(1200.0)), "1,200");
         assert_eq!(metric_value("p99", None), "not measured");

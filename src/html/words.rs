@@ -15,7 +15,11 @@ use crate::spec::{
 pub(super) fn dur(ns: Nanos) -> String {
     if ns < NS_PER_S {
         let ms = ns as f64 / 1e6;
-        if ms.fract() == 0.0 { format!("{ms:.0} ms") } else { format!("{} ms", trim(format!("{ms:.3}"))) }
+        if ms.fract() == 0.0 {
+            format!("{ms:.0}\u{a0}ms")
+        } else {
+            format!("{}\u{a0}ms", trim(format!("{ms:.3}")))
+        }
     } else {
         secs(ns as f64 / NS_PER_S as f64)
     }
@@ -294,11 +298,11 @@ mod tests {
 
     #[test]
     fn durations_read_as_people_write_them() {
-        assert_eq!(dur(300_000_000), "300 ms");
-        assert_eq!(dur(1_500_000), "1.5 ms");
-        assert_eq!(dur(10 * NS_PER_S), "10 s");
-        assert_eq!(dur(1_500_000_000), "1.5 s");
-        assert_eq!(dist(&Dist::Constant(700e6)), "700 ms");
+        assert_eq!(dur(300_000_000), "300\u{a0}ms");
+        assert_eq!(dur(1_500_000), "1.5\u{a0}ms");
+        assert_eq!(dur(10 * NS_PER_S), "10\u{a0}s");
+        assert_eq!(dur(1_500_000_000), "1.5\u{a0}s");
+        assert_eq!(dist(&Dist::Constant(700e6)), "700\u{a0}ms");
     }
 
     #[test]
@@ -313,7 +317,7 @@ mod tests {
         };
         assert_eq!(
             breaker(&b),
-            "opens at 50% failures of the last 20 calls (at least 10 calls), open 10 s, 3 trial calls"
+            "opens at 50% failures of the last 20 calls (at least 10 calls), open 10\u{a0}s, 3 trial calls"
         );
     }
 }

@@ -107,8 +107,11 @@ fn a_failing_threshold_is_named_in_the_verdict_and_its_tile() {
         ];
     });
     assert!(html.contains("class=\"verdict fail\""));
-    assert!(html.contains("Fail: 1 of 2 thresholds fail: load p99 &lt; 5ms (measured 6.90 ms)."), "{html}");
-    assert!(html.contains("FAIL · measured 6.90 ms"));
+    assert!(
+        html.contains("Fail: 1 of 2 thresholds fail: load p99 &lt; 5ms (measured 6.90\u{a0}ms)."),
+        "{html}"
+    );
+    assert!(html.contains("FAIL · measured 6.90\u{a0}ms"));
 }
 
 #[test]
@@ -180,7 +183,7 @@ fn the_page_tells_how_to_reproduce_it() {
     }
     // The policies and faults of the run, in words.
     assert!(html.contains("circuit breaker: opens at "), "the breaker in words");
-    assert!(html.contains("delay payment +700 ms"), "the brownout in words");
+    assert!(html.contains("delay payment +700\u{a0}ms"), "the brownout in words");
     assert!(html.contains("id=\"glossary\""));
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -207,7 +210,7 @@ fn numbers_are_rounded_once_from_the_exact_value() {
     });
     let cells = row_cells(&html, "Workloads", "load");
     let n = cells.len();
-    assert_eq!(&cells[n - 6..], ["1.74", "1.20", "2.50", "12.3 s", "9,999", "20.0 s"], "{cells:?}");
+    assert_eq!(&cells[n - 6..], ["1.74", "1.20", "2.50", "12.3\u{a0}s", "9,999", "20.0\u{a0}s"], "{cells:?}");
     // Counts have thousands separators; negatives are never written with a hyphen.
     assert!(cells[1].contains(','), "offered {} is grouped", cells[1]);
     let hyphen_number =
