@@ -216,7 +216,9 @@ fn run(path: &Path, opts: &LoadOptions, out: Option<&Path>, json: bool) -> Resul
             ("summary.json".to_string(), summary_text.clone()),
             ("timeseries.csv".to_string(), faultline::report::timeseries_csv(&output.series)),
         ];
-        let ctx = faultline::html::RunContext::cli(&path.display().to_string(), &replay);
+        let mut ctx = faultline::html::RunContext::cli(&path.display().to_string(), &replay);
+        ctx.variants =
+            read_text(path).ok().and_then(|t| scenario::variant_names(&t, "").ok()).unwrap_or_default();
         files.extend(faultline::html::run_report_files_in(&spec, &output, &summary, &ctx));
         write_out_dir(dir, &files, &[path]).map_err(|e| out_error(&e))?;
     }

@@ -301,6 +301,8 @@ pub struct RunContext {
     pub replay: Option<String>,
     /// The data files written beside the page (`summary.json`, `timeseries.csv`).
     pub data_files: Vec<String>,
+    /// The variants the scenario file defines, in file order.
+    pub variants: Vec<String>,
 }
 
 impl RunContext {
@@ -311,6 +313,7 @@ impl RunContext {
             scenario_file: Some(scenario_file.to_string()),
             replay: Some(replay.to_string()),
             data_files: vec!["summary.json".into(), "timeseries.csv".into()],
+            variants: Vec::new(),
         }
     }
 
@@ -377,7 +380,7 @@ fn li(items: &[String]) -> String {
 }
 
 /// What was simulated, in words, as list items of HTML (names escaped).
-fn simulated_items(spec: &Spec, s: &Summary) -> Vec<(&'static str, Vec<String>)> {
+fn simulated_items(spec: &Spec, s: &Summary, ctx: &RunContext) -> Vec<(&'static str, Vec<String>)> {
     let mut out = Vec::new();
     let edges = words::policy_edges(spec);
     let policies: Vec<String> = spec
@@ -459,13 +462,22 @@ fn simulated_items(spec: &Spec, s: &Summary) -> Vec<(&'static str, Vec<String>)>
             thresholds
         },
     ));
-    out.push((
-        "Variant",
-        vec![match &spec.variant {
-            Some(v) => format!("<b>{}</b> applied over the base scenario", escape(v)),
-            None => "the base scenario, no variant applied".into(),
-        }],
-    ));
+    let mut variant = vec![match &spec.variant {
+        Some(v) => format!("<b>{}</b> applied over the base scenario", escape(v)),
+        None => "the base scenario, no variant applied".into(),
+    }];
+    let others: Vec<String> =
+        ctx.variants.iter().filter(|v| spec.variant.as_ref() != Some(*v)).map(|v| escape(v)).collect();
+    if !others.is_empty() {
+        let file = escape(ctx.scenario_file.as_deref().unwrap_or("SCENARIO.json"));
+        variant.push(format!(
+            "the scenario also defines {}: run one with <code>--variant NAME</code>, or weigh them against each \
+             other with <code>faultline compare {file} --variants {}</code>",
+            others.join(", "),
+            ctx.variants.iter().map(|v| escape(v)).collect::<Vec<_>>().join(",")
+        ));
+    }
+    out.push(("Variant", variant));
     out
 }
 
@@ -569,7 +581,7 @@ pub fn run_report_files_in(
 
     // What was simulated.
     body.push_str("<h2 id=\"simulated\">What was simulated</h2>\n");
-    for (title, items) in simulated_items(spec, summary) {
+    for (title, items) in simulated_items(spec, summary, ctx) {
         let _ = write!(body, "<h3>{title}</h3>\n{}", li(&items));
     }
 

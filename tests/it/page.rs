@@ -185,6 +185,8 @@ fn the_page_tells_how_to_reproduce_it() {
     assert!(html.contains("circuit breaker: opens at "), "the breaker in words");
     assert!(html.contains("delay payment +700\u{a0}ms"), "the brownout in words");
     assert!(html.contains("id=\"glossary\""));
+    // The variants it could have run, and how to compare them.
+    assert!(html.contains("the scenario also defines baseline, no-breaker"), "the variants are named");
     let _ = std::fs::remove_dir_all(dir);
 }
 
