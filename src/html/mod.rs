@@ -134,7 +134,7 @@ impl Table {
 const CSS: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#222;\
 margin:0 auto;max-width:1240px;padding:24px 32px 64px;line-height:1.45}\
-h1{font-size:1.7em;margin:0 0 .2em}h1 .v,h3 .v{color:#666;font-weight:normal}\
+h1{font-size:1.7em;margin:0 0 .2em;overflow-wrap:anywhere}h1 .v,h3 .v{color:#666;font-weight:normal}\
 h2{font-size:1.3em;margin:2em 0 .6em;border-bottom:1px solid #ddd;padding-bottom:.2em}\
 h3{font-size:1.05em;margin:1.4em 0 .3em}\
 .meta{color:#555;margin:0 0 1em}.desc{max-width:60em}.note{color:#555;margin:.2em 0 .6em;max-width:60em}\
@@ -160,7 +160,7 @@ ul.toc{columns:2;font-size:.92em;padding-left:1.2em}\
 .repro{background:#f7f7f7;border:1px solid #e2e2e2;border-radius:6px;padding:.2em 1em}\
 code.cmd{display:block;white-space:pre-wrap;overflow-wrap:anywhere;font-size:.95em}\
 ul.words li{margin:.2em 0}ul.words .on{color:#555}\
-ol.saga{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4em 1.6em;margin:.4em 0 1em}\
+ol.saga{list-style:none;padding:0 0 0 1.3em;display:flex;flex-wrap:wrap;gap:.4em 1.6em;margin:.4em 0 1em}\
 ol.saga li{position:relative;border:1px solid #3a6ea5;background:#eaf2fb;border-radius:6px;padding:.3em .6em;\
 display:flex;flex-direction:column;min-width:9em}\
 ol.saga li+li::before{content:'\\2192';position:absolute;left:-1.25em;top:.5em;color:#555}\

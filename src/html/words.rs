@@ -44,8 +44,21 @@ pub(super) fn dist(d: &Dist) -> String {
         Dist::Pareto { scale, shape, max } => {
             format!("Pareto from {}, shape {shape}, up to {}", ns(*scale), ns(*max))
         }
-        other => format!("mean {}", ns(other.mean())),
+        Dist::LogNormal { .. } => format!("log-normal, mean {}", approx(d.mean())),
+        Dist::Percentiles(_) => format!("by percentiles, mean {}", approx(d.mean())),
+        Dist::Mixture(_) => format!("a mixture, mean {}", approx(d.mean())),
+        other => format!("mean {}", approx(other.mean())),
     }
+}
+
+/// A derived duration (a mean) to three significant figures: `902 ms`, `1.25 s`.
+fn approx(ns: f64) -> String {
+    if !ns.is_finite() || ns <= 0.0 {
+        return dur(0);
+    }
+    let digits = ns.log10().floor() as i32;
+    let unit = 10f64.powi(digits - 2);
+    dur(((ns / unit).round() * unit) as Nanos)
 }
 
 /// An edge's name with a real arrow: `orders→payment.charge`, `client:buyers→orders.create`.
@@ -253,7 +266,11 @@ fn services(spec: &Spec, ids: &[u32]) -> String {
 pub(super) fn fault(spec: &Spec, f: &crate::spec::Fault) -> String {
     let what = match &f.kind {
         FaultKind::Delay { target: t, latency, p } => {
-            format!("delay {} +{} to {} of its requests", target(spec, t), dist(latency), pct(*p))
+            let by = match latency {
+                Dist::Constant(_) => format!("+{}", dist(latency)),
+                _ => format!("by a delay ({})", dist(latency)),
+            };
+            format!("delay {} {by} to {} of its requests", target(spec, t), pct(*p))
         }
         FaultKind::Slowdown { target: t, factor } => format!("slow {} down ×{factor}", target(spec, t)),
         FaultKind::Abort { target: t, p } => {
@@ -303,6 +320,8 @@ mod tests {
         assert_eq!(dur(10 * NS_PER_S), "10\u{a0}s");
         assert_eq!(dur(1_500_000_000), "1.5\u{a0}s");
         assert_eq!(dist(&Dist::Constant(700e6)), "700\u{a0}ms");
+        assert_eq!(approx(901_952_000.0), "902\u{a0}ms");
+        assert_eq!(approx(1_254_000_000.0), "1.25\u{a0}s");
     }
 
     #[test]
