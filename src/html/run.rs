@@ -481,6 +481,29 @@ fn simulated_items(spec: &Spec, s: &Summary, ctx: &RunContext) -> Vec<(&'static 
     out
 }
 
+/// The policies and faults in words, as Markdown lists.
+fn simulated_md(spec: &Spec) -> String {
+    let mut m = String::new();
+    let edges = words::policy_edges(spec);
+    if !spec.policies.is_empty() {
+        m.push_str("**Policies**\n\n");
+        for (i, p) in spec.policies.iter().enumerate() {
+            let on: Vec<String> = edges.get(i).into_iter().flatten().map(|e| words::arrow(e)).collect();
+            let on = if on.is_empty() { "unused".to_string() } else { format!("on {}", on.join(", ")) };
+            let _ = writeln!(m, "- {} ({}): {}", md(&p.name), md(&on), md(&words::policy(p)));
+        }
+        m.push('\n');
+    }
+    if !spec.faults.is_empty() {
+        m.push_str("**Faults**\n\n");
+        for f in &spec.faults {
+            let _ = writeln!(m, "- {}: {}", md(&f.name), md(&words::fault(spec, f)));
+        }
+        m.push('\n');
+    }
+    m
+}
+
 /// The files of a run's report, `(name, contents)` in the order they are written:
 /// every chart's SVG, `topology.svg`, `report.md`, `report.html`. With no
 /// [`RunContext`]: see [`run_report_files_in`].
@@ -612,6 +635,7 @@ pub fn run_report_files_in(
     let _ = write!(m, "Reproduce: `{}` (faultline {version})\n\n", replay.replace('`', "'"));
     m.push_str("## Topology\n\n![topology](topology.svg)\n\n");
     m.push_str(&flow::flows_md(spec));
+    m.push_str(&simulated_md(spec));
     m.push_str("## Summary\n\n");
     for t in &tables {
         m.push_str(&t.markdown());
