@@ -13,6 +13,7 @@ mod first;
 mod flow;
 mod num;
 mod run;
+mod run_tables;
 mod topology;
 mod words;
 
