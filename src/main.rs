@@ -218,7 +218,10 @@ fn run(path: &Path, opts: &LoadOptions, out: Option<&Path>, json: bool) -> Resul
             ("summary.json".to_string(), summary_text.clone()),
             ("timeseries.csv".to_string(), faultline::report::timeseries_csv(&output.series)),
         ];
-        files.extend(faultline::html::run_report_files(&spec, &output, &summary));
+        let mut ctx = faultline::html::RunContext::cli(&path.display().to_string(), &replay);
+        ctx.variants =
+            read_text(path).ok().and_then(|t| scenario::variant_names(&t, "").ok()).unwrap_or_default();
+        files.extend(faultline::html::run_report_files_in(&spec, &output, &summary, &ctx));
         write_out_dir(dir, &files, &[path]).map_err(|e| out_error(&e))?;
     }
     if json {

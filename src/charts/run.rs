@@ -32,7 +32,8 @@ pub fn run_charts(spec: &Spec, out: &RunOutput) -> Vec<Chart> {
                 &wl.name,
                 &format!("Latency by percentile: {}", wl.name),
                 &format!(
-                    "How long does {} take at each percentile, from the median to the far tail, over the measured window?",
+                    "How long does {} take at each percentile, from the median to the far tail, over the measured window \
+                     after warm-up? Successful responses only.",
                     wl.name
                 ),
                 &[(String::new(), &f.latency)],

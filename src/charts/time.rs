@@ -35,7 +35,8 @@ pub(super) fn latency_chart(
         svg: render(&title, &legend, &[panel], 1, single_row_h(&legend)),
         title,
         caption: format!(
-            "How did the median and 99th-percentile latency of {wl} move over time, and did they recover after each fault?"
+            "How did the median and 99th-percentile latency of {wl} move over time, and did they recover after each fault? \
+             Successful responses only, per interval of the time series."
         ),
     }
 }
@@ -294,14 +295,25 @@ pub(super) fn services_chart(
     let n = spec.services.len();
     let mut panels = Vec::new();
     for (i, s) in spec.services.iter().enumerate() {
-        let q = column_values(series, Scope::Service, &s.name, "queue_len");
+        // The series holds the queues of all replicas together; the tables' `queue max`
+        // is one replica's. Divided by the replicas, the chart is per replica too.
+        let per = f64::from(s.replicas.max(1));
+        let q: Vec<f64> = column_values(series, Scope::Service, &s.name, "queue_len")
+            .into_iter()
+            .map(|v| v / per)
+            .collect();
         let u: Vec<f64> = column_values(series, Scope::Service, &s.name, "utilization")
             .into_iter()
             .map(|v| v * 100.0)
             .collect();
         let last = i + 1 == n;
-        let mut qp = Panel::new(Axis::time(dur_s), Axis::count(total_max(&q), "queued"), windows.to_vec());
-        qp.heading = Some(format!("{}: queue length (requests)", s.name));
+        let q_desc = if s.replicas > 1 { "queued per replica" } else { "queued" };
+        let mut qp = Panel::new(Axis::time(dur_s), Axis::count(total_max(&q), q_desc), windows.to_vec());
+        qp.heading = Some(if s.replicas > 1 {
+            format!("{}: queue per replica (all {} queues ÷ {})", s.name, s.replicas, s.replicas)
+        } else {
+            format!("{}: queue length (requests)", s.name)
+        });
         qp.layers.push(Layer::Line { pts: xs.iter().copied().zip(q).collect(), color: PURPLE, width: 2 });
         let mut up =
             Panel::new(Axis::time(dur_s), Axis::linear(total_max(&u), 100.0, "busy (%)"), windows.to_vec());
@@ -322,6 +334,9 @@ pub(super) fn services_chart(
         file: names.file("services", ""),
         svg: render(&title, &[], &panels, 2, row_h),
         title,
-        caption: "Which services queued requests or ran out of workers, and when?".into(),
+        caption: "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
+                  replica (all replicas' queues divided by their number) at the end of each interval; the tables' \
+                  queue max is the longest queue of any one replica at any instant."
+            .into(),
     }
 }

@@ -9,11 +9,16 @@
 //! escaped. No wall-clock time appears.
 
 mod compare;
+mod first;
+mod flow;
+mod num;
 mod run;
+mod run_tables;
 mod topology;
+mod words;
 
 pub use compare::{compare_report_files, compare_tables_html, compare_tables_md, write_compare_report};
-pub use run::{run_report_files, write_run_report};
+pub use run::{RunContext, run_report_files, run_report_files_in, write_run_report};
 pub use topology::topology_svg;
 
 use crate::charts::Chart;
@@ -125,22 +130,56 @@ impl Table {
 
 // ---- pages ---------------------------------------------------------------------------
 
+// Tables never clip: each sits in a `.scroll` box that scrolls sideways inside the page
+// when it cannot fit, headers wrap, and in print everything wraps to the paper's width.
 const CSS: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#222;\
-margin:0 auto;max-width:1100px;padding:24px 32px 64px;line-height:1.45}\
-h1{font-size:1.7em;margin:0 0 .2em}h1 .v{color:#666;font-weight:normal}\
+margin:0 auto;max-width:1240px;padding:24px 32px 64px;line-height:1.45}\
+h1{font-size:1.7em;margin:0 0 .2em;overflow-wrap:anywhere}h1 .v,h3 .v{color:#666;font-weight:normal}\
 h2{font-size:1.3em;margin:2em 0 .6em;border-bottom:1px solid #ddd;padding-bottom:.2em}\
-.meta{color:#555;margin:0 0 1em}.desc{max-width:60em}\
+h3{font-size:1.05em;margin:1.4em 0 .3em}\
+.meta{color:#555;margin:0 0 1em}.desc{max-width:60em}.note{color:#555;margin:.2em 0 .6em;max-width:60em}\
 table{border-collapse:collapse;margin:0 0 1.6em;font-size:.88em}\
-caption{text-align:left;font-weight:600;padding:0 0 .4em}\
+caption{text-align:left;font-weight:600;padding:0 0 .4em;max-width:60em}\
 th,td{padding:.3em .7em;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}\
-th{background:#f4f4f4;border-bottom:1px solid #ccc;white-space:nowrap}\
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+th{background:#f4f4f4;border-bottom:1px solid #ccc;vertical-align:bottom;min-width:3.5em}\
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}td.n{white-space:nowrap}\
 tbody tr:nth-child(even){background:#fafafa}\
-.scroll{overflow-x:auto}.nw{white-space:nowrap}\
+.scroll{overflow-x:auto;max-width:100%}.nw{white-space:nowrap}\
 figure{margin:0 0 2.2em}figure svg{max-width:100%;height:auto;display:block;border:1px solid #eee}\
+.topo svg{max-width:none;border:1px solid #eee}\
 figcaption{color:#444;margin-top:.4em;max-width:60em}\
 ul.toc{columns:2;font-size:.92em;padding-left:1.2em}\
+.verdict{border-radius:6px;padding:.7em 1em;margin:1em 0;font-size:1.15em;font-weight:600}\
+.verdict p{margin:0}.verdict.pass{background:#e6f4ea;border-left:6px solid #1e7b34}\
+.verdict.fail{background:#fdecea;border-left:6px solid #b3261e}.verdict.none{background:#f4f4f4;border-left:6px solid #888}\
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(11.5em,1fr));gap:.6em;margin:.4em 0 1em}\
+.tile{border:1px solid #ddd;border-radius:6px;padding:.5em .7em;background:#fff;break-inside:avoid}\
+.tile.pass{border-left:5px solid #1e7b34}.tile.fail{border-left:5px solid #b3261e}.tile.plain{border-left:5px solid #888}\
+.tk{color:#555;font-size:.85em;overflow-wrap:anywhere}.tv{font-size:1.25em;font-weight:600;overflow-wrap:anywhere}\
+.tn{color:#444;font-size:.85em}\
+.repro{background:#f7f7f7;border:1px solid #e2e2e2;border-radius:6px;padding:.2em 1em}\
+code.cmd{display:block;white-space:pre-wrap;overflow-wrap:anywhere;font-size:.95em}\
+ul.words li{margin:.2em 0}ul.words .on{color:#555}\
+ol.saga{list-style:none;padding:0 0 0 1.3em;display:flex;flex-wrap:wrap;gap:.4em 1.6em;margin:.4em 0 1em}\
+ol.saga li{position:relative;border:1px solid #3a6ea5;background:#eaf2fb;border-radius:6px;padding:.3em .6em;\
+display:flex;flex-direction:column;min-width:9em}\
+ol.saga li+li::before{content:'\\2192';position:absolute;left:-1.25em;top:.5em;color:#555}\
+ol.saga li.pivot{border:2px solid #b3261e;background:#fff4f2}\
+ol.saga .sn{font-weight:600}ol.saga .undo{color:#a66300}ol.saga .noundo{color:#777}ol.saga .mark{color:#b3261e;font-size:.85em}\
+ul.groups li{margin:.2em 0}\
+.legend{font-size:.88em;color:#444}.lg{display:inline-block;padding:0 .5em;margin:0 .2em 0 .8em;border-radius:4px}\
+.lg.client{border:1px dashed #888;background:#f3f3f3}.lg.svc{border:1px solid #3a6ea5;background:#eaf2fb}\
+.lg.topic{border:1px solid #a66300;background:#fdf1dc;border-radius:1em}\
+.lg.call{border-bottom:2px solid #555}.lg.opt{border-bottom:2px dashed #555}.lg.msg{border-bottom:2px dotted #a66300}\
+dl.glossary{display:grid;grid-template-columns:minmax(8em,max-content) 1fr;gap:.3em 1em}\
+dl.glossary dt{font-weight:600}dl.glossary dd{margin:0}\
+@media (max-width:700px){body{padding:12px 12px 48px}ul.toc{columns:1}\
+dl.glossary{grid-template-columns:1fr}dl.glossary dd{margin:0 0 .5em}}\
+@media print{body{max-width:none;padding:0;font-size:10pt}.scroll{overflow:visible}\
+table{font-size:7.5pt;width:100%;table-layout:auto}th,td{padding:2px 3px}td.n{white-space:normal}\
+.nw{white-space:normal}.topo svg{max-width:100%;height:auto}figure,tr,.tile{break-inside:avoid}\
+h2,h3{break-after:avoid}}\
 ";
 
 fn page(title: &str, body: &str) -> String {

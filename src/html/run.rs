@@ -1,290 +1,254 @@
-//! The report of one run: `report.html` and `report.md`, their summary tables read from
-//! the run's [`Summary`] (the figures of `summary.json`), the topology and the charts.
+//! The report of one run: `report.html` and `report.md`. The page reads as a review:
+//! the verdict and tiles ([`super::first`]), phases, how to reproduce it, the topology
+//! with its sagas and topics, what was simulated in words, the summary tables
+//! ([`super::run_tables`], read from the run's [`Summary`]), a glossary, the charts.
 
-use super::{Table, charts_html, charts_md, escape, md, page, seconds, topology::topology_svg};
+use super::num::{self, int};
+use super::run_tables::summary_tables;
+use super::{
+    Table, charts_html, charts_md, escape, first, flow, md, page, seconds, topology::topology_svg, words,
+};
 use crate::charts::run_charts;
 use crate::model::RunOutput;
-use crate::report::summary::{Failed, Latency, Quantiles};
-use crate::report::{OutError, Summary, r3, r6, write_out_dir};
+use crate::report::{OutError, Summary, write_out_dir};
 use crate::spec::Spec;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-// ---- cells ---------------------------------------------------------------------------
-
-fn finite(v: f64) -> Option<f64> {
-    Some(v).filter(|v| v.is_finite())
-}
-
-fn ms(v: Option<f64>) -> String {
-    v.and_then(finite).map(crate::report::ms_text).unwrap_or_else(|| "–".into())
-}
-
-/// One latency figure, `–` when nothing was measured. Rounded to the JSON's 3 decimals
-/// first, as the report has always shown it.
-fn lat(l: &Latency, f: fn(&Quantiles) -> f64) -> String {
-    ms(l.get(f).map(r3))
-}
-
-fn fixed(v: f64, d: usize) -> String {
-    finite(v).map(|v| format!("{v:.d$}")).unwrap_or_else(|| "–".into())
-}
-
-fn percent_of(n: u64, d: u64) -> String {
-    if d > 0 { format!("{:.2}%", 100.0 * n as f64 / d as f64) } else { "–".into() }
-}
-
-fn util(v: f64) -> String {
-    finite(r6(v)).map(|u| format!("{:.1}%", 100.0 * u)).unwrap_or_else(|| "–".into())
-}
-
-/// Non-zero failure counts, `timeout 410, unavailable 289`, in the contract's order.
-fn failures(f: &Failed) -> String {
-    // A no-break space keeps a cause and its count on one line.
-    let parts: Vec<String> = f.nonzero().map(|(c, n)| format!("{}\u{a0}{n}", c.name())).collect();
-    if parts.is_empty() { "–".into() } else { parts.join(", ") }
-}
-
-// ---- tables --------------------------------------------------------------------------
-
-/// The summary tables of one run; empty sections are left out.
-fn summary_tables(s: &Summary) -> Vec<Table> {
-    let mut tables = Vec::new();
-    let rows: Vec<Vec<String>> = s
-        .workloads
-        .iter()
-        .map(|(name, w)| {
-            let l = &w.latency_ms;
-            vec![
-                name.to_string(),
-                w.offered.to_string(),
-                w.ok.to_string(),
-                percent_of(w.ok, w.offered),
-                w.degraded.to_string(),
-                failures(&w.failed),
-                fixed(r3(w.goodput_rps), 1),
-                lat(l, |q| q.mean),
-                lat(l, |q| q.p50),
-                lat(l, |q| q.p90),
-                lat(l, |q| q.p99),
-                lat(l, |q| q.p999),
-                lat(l, |q| q.max),
-            ]
-        })
-        .collect();
-    if !rows.is_empty() {
-        tables.push(Table {
-            caption: "Workloads (latency in ms, measured window)",
-            header: vec![
-                "workload",
-                "offered",
-                "ok",
-                "ok %",
-                "degraded",
-                "failed",
-                "goodput/s",
-                "mean",
-                "p50",
-                "p90",
-                "p99",
-                "p99.9",
-                "max",
-            ],
-            rows,
-            text_cols: vec![5],
-        });
-    }
-    let rows: Vec<Vec<String>> = s
-        .endpoints
-        .iter()
-        .map(|(name, e)| {
-            vec![
-                name.to_string(),
-                e.requests.to_string(),
-                percent_of(e.ok, e.requests),
-                failures(&e.failed),
-                util(e.utilization),
-                e.queue_max.to_string(),
-                e.abandoned.to_string(),
-                lat(&e.latency_ms, |q| q.p50),
-                lat(&e.latency_ms, |q| q.p99),
-            ]
-        })
-        .collect();
-    if !rows.is_empty() {
-        tables.push(Table {
-            caption: "Endpoints (latency in ms; abandoned: finished after the caller gave up)",
-            header: vec![
-                "endpoint",
-                "requests",
-                "ok %",
-                "failed",
-                "utilisation",
-                "queue max",
-                "abandoned",
-                "p50",
-                "p99",
-            ],
-            rows,
-            text_cols: vec![3],
-        });
-    }
-    let rows: Vec<Vec<String>> = s
-        .calls
-        .iter()
-        .map(|(name, c)| {
-            vec![
-                name.to_string(),
-                c.calls.to_string(),
-                c.attempts.to_string(),
-                c.retries.to_string(),
-                c.hedges.to_string(),
-                percent_of(c.ok, c.calls),
-                failures(&c.failed),
-                lat(&c.latency_ms, |q| q.p50),
-                lat(&c.latency_ms, |q| q.p99),
-                c.breaker.opened.to_string(),
-                fixed(r3(c.breaker.open_s), 1),
-            ]
-        })
-        .collect();
-    if !rows.is_empty() {
-        tables.push(Table {
-            caption: "Calls (latency in ms; breaker open time summed over the caller's replicas)",
-            header: vec![
-                "call",
-                "calls",
-                "attempts",
-                "retries",
-                "hedges",
-                "ok %",
-                "failed",
-                "p50",
-                "p99",
-                "breaker opened",
-                "open s",
-            ],
-            rows,
-            text_cols: vec![6],
-        });
-    }
-    let rows: Vec<Vec<String>> = s
-        .services
-        .iter()
-        .map(|(name, v)| {
-            vec![name.to_string(), v.replicas.to_string(), util(v.utilization), v.queue_max.to_string()]
-        })
-        .collect();
-    if !rows.is_empty() {
-        tables.push(Table {
-            caption: "Services",
-            header: vec!["service", "replicas", "utilisation", "queue max"],
-            rows,
-            text_cols: vec![],
-        });
-    }
-    let rows: Vec<Vec<String>> = s
-        .sagas
-        .iter()
-        .map(|(name, g)| {
-            vec![
-                name.to_string(),
-                g.started.to_string(),
-                g.completed.to_string(),
-                percent_of(g.completed, g.started),
-                g.compensated.to_string(),
-                g.compensation_failed.to_string(),
-                g.abandoned.to_string(),
-                g.in_flight.to_string(),
-                g.orphaned.to_string(),
-                g.duplicate_effects.to_string(),
-                lat(&g.latency_ms, |q| q.p50),
-                lat(&g.latency_ms, |q| q.p99),
-            ]
-        })
-        .collect();
-    if !rows.is_empty() {
-        tables.push(Table {
-            caption: "Sagas (latency from start to outcome, in ms; orphaned: effects nothing undid in sagas \
-                      that did not complete)",
-            header: vec![
-                "saga",
-                "started",
-                "completed",
-                "completed %",
-                "compensated",
-                "compensation failed",
-                "abandoned",
-                "in flight",
-                "orphaned",
-                "duplicate effects",
-                "p50",
-                "p99",
-            ],
-            rows,
-            text_cols: vec![],
-        });
-    }
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for (topic, t) in s.topics.iter() {
-        let published = t.published.to_string();
-        let failed = t.publish_failed.to_string();
-        if t.groups.is_empty() {
-            let mut row = vec![topic.to_string(), published.clone(), failed.clone()];
-            row.extend(std::iter::repeat_n("–".to_string(), 10));
-            rows.push(row);
-        }
-        for (group, g) in t.groups.iter() {
-            rows.push(vec![
-                format!("{topic}/{group}"),
-                published.clone(),
-                failed.clone(),
-                g.delivered.to_string(),
-                g.redelivered.to_string(),
-                g.duplicates.to_string(),
-                g.inconsistent.to_string(),
-                g.dead_lettered.to_string(),
-                g.dropped.to_string(),
-                g.in_flight.to_string(),
-                g.max_lag.to_string(),
-                lat(&g.latency_ms, |q| q.p50),
-                lat(&g.latency_ms, |q| q.p99),
-            ]);
-        }
-    }
-    if !rows.is_empty() {
-        tables.push(Table {
-            caption: "Topics, per consumer group (latency from publish to first successful handling, in ms; \
-                      inconsistent: duplicates on a handler that is not idempotent)",
-            header: vec![
-                "topic/group",
-                "published",
-                "publish failed",
-                "delivered",
-                "redelivered",
-                "duplicates",
-                "inconsistent",
-                "dead-lettered",
-                "dropped",
-                "in flight",
-                "max lag",
-                "p50",
-                "p99",
-            ],
-            rows,
-            text_cols: vec![],
-        });
-    }
-    tables
-}
-
 // ---- the page ------------------------------------------------------------------------
 
+/// Where the run came from, for the page's "Reproduce" section: what the CLI knows and
+/// the spec does not.
+#[derive(Clone, Debug, Default)]
+pub struct RunContext {
+    /// The scenario file as given on the command line.
+    pub scenario_file: Option<String>,
+    /// The command that replays the run exactly (`faultline run FILE --seed N ...`).
+    pub replay: Option<String>,
+    /// The data files written beside the page (`summary.json`, `timeseries.csv`).
+    pub data_files: Vec<String>,
+    /// The variants the scenario file defines, in file order.
+    pub variants: Vec<String>,
+}
+
+impl RunContext {
+    /// What the CLI's `run --out` knows: the file, the replay command, and the two data
+    /// files it writes beside the page.
+    pub fn cli(scenario_file: &str, replay: &str) -> RunContext {
+        RunContext {
+            scenario_file: Some(scenario_file.to_string()),
+            replay: Some(replay.to_string()),
+            data_files: vec!["summary.json".into(), "timeseries.csv".into()],
+            variants: Vec::new(),
+        }
+    }
+
+    fn replay_or_default(&self, spec: &Spec) -> String {
+        self.replay.clone().unwrap_or_else(|| {
+            let file = self.scenario_file.as_deref().unwrap_or("SCENARIO.json");
+            let mut s = format!("faultline run {file} --seed {}", spec.seed);
+            if let Some(v) = &spec.variant {
+                s += &format!(" --variant {v}");
+            }
+            s
+        })
+    }
+}
+
+/// The glossary: what each figure covers, `(term, meaning)`.
+const GLOSSARY: [(&str, &str); 12] = [
+    (
+        "measured window",
+        "the run after its warm-up; every figure counts the requests, calls and sagas that started in it",
+    ),
+    ("ok", "responses that succeeded, degraded ones included"),
+    (
+        "degraded",
+        "a successful response that lacks an optional part (an optional branch of a parallel step failed); \
+         counted in ok",
+    ),
+    ("failed", "responses that failed, by cause (timeout, rejected, unavailable, circuit open, …)"),
+    (
+        "in flight",
+        "started in the measured window and not finished when the run ended; neither ok nor failed",
+    ),
+    (
+        "success",
+        "ok ÷ (ok + failed): of the requests that finished, the share that succeeded; the one denominator of \
+         every table, tile and phase",
+    ),
+    ("goodput", "successful responses per second of the measured window (or of the phase)"),
+    (
+        "p50, p90, p99, p99.9, max",
+        "percentiles of the latency of successful responses only, from the client's send to its answer, \
+         retries and backoff included; the latency of failed ones is in summary.json (failed_latency_ms)",
+    ),
+    ("utilisation", "busy worker time over worker time available, all replicas of the service together"),
+    (
+        "queue max",
+        "the longest queue of any one replica at any instant (the charts show the mean per replica)",
+    ),
+    (
+        "phase, recovery",
+        "phases cut the window at each fault and schedule step; recovery counts seconds from a fault's end until \
+         the workload's success and p99 are back near their values before the first fault",
+    ),
+    ("orphaned, lag", "orphaned: saga effects nothing undid; lag: messages published and not yet handled"),
+];
+
+fn li(items: &[String]) -> String {
+    let mut s = String::from("<ul class=\"words\">\n");
+    for i in items {
+        let _ = writeln!(s, "<li>{i}</li>");
+    }
+    s.push_str("</ul>\n");
+    s
+}
+
+/// What was simulated, in words, as list items of HTML (names escaped).
+fn simulated_items(spec: &Spec, s: &Summary, ctx: &RunContext) -> Vec<(&'static str, Vec<String>)> {
+    let mut out = Vec::new();
+    let edges = words::policy_edges(spec);
+    let policies: Vec<String> = spec
+        .policies
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let on = edges.get(i).filter(|e| !e.is_empty()).map(|e| {
+                let names: Vec<String> = e.iter().map(|n| escape(&words::arrow(n))).collect();
+                format!(" <span class=\"on\">on {}</span>", names.join(", "))
+            });
+            format!(
+                "<b>{}</b>{}: {}",
+                escape(&p.name),
+                on.unwrap_or_else(|| " <span class=\"on\">(unused)</span>".into()),
+                escape(&words::policy(p))
+            )
+        })
+        .collect();
+    out.push((
+        "Policies",
+        if policies.is_empty() {
+            vec!["none: every call is one attempt with no timeout".into()]
+        } else {
+            policies
+        },
+    ));
+    let faults: Vec<String> = spec
+        .faults
+        .iter()
+        .map(|f| format!("<b>{}</b>: {}", escape(&f.name), escape(&words::fault(spec, f))))
+        .collect();
+    out.push(("Faults", if faults.is_empty() { vec!["none".into()] } else { faults }));
+    let workloads: Vec<String> = spec
+        .workloads
+        .iter()
+        .map(|w| {
+            let arrival = match &w.arrival {
+                crate::spec::Arrival::Poisson { rate_per_s } => {
+                    format!("Poisson arrivals at {}/s", num::fixed(*rate_per_s, 1))
+                }
+                crate::spec::Arrival::Constant { rate_per_s } => {
+                    format!("evenly spaced arrivals at {}/s", num::fixed(*rate_per_s, 1))
+                }
+                crate::spec::Arrival::Closed { users, think } => {
+                    format!("{} users in a closed loop, thinking {}", int(*users as u64), words::dist(think))
+                }
+            };
+            let target = match w.saga.and_then(|g| spec.sagas.get(g as usize)) {
+                Some(g) => format!("saga {}", g.name),
+                None => spec.endpoints.get(w.target as usize).map(|e| e.name.clone()).unwrap_or_default(),
+            };
+            let mut t = format!("<b>{}</b> → {}: {}", escape(&w.name), escape(&target), escape(&arrival));
+            for c in &w.schedule {
+                let ramp =
+                    if c.ramp_ns > 0 { format!(" (ramp {})", words::dur(c.ramp_ns)) } else { String::new() };
+                let _ = write!(
+                    t,
+                    "; from {} {}/s{}",
+                    escape(&words::dur(c.at_ns)),
+                    num::fixed(c.rate_per_s, 1),
+                    escape(&ramp)
+                );
+            }
+            t
+        })
+        .collect();
+    out.push(("Workloads", workloads));
+    let thresholds: Vec<String> = s
+        .thresholds
+        .iter()
+        .map(|t| format!("<b>{}</b>: {}", escape(&t.scope), escape(&t.expression)))
+        .collect();
+    out.push((
+        "Thresholds",
+        if thresholds.is_empty() {
+            vec!["none declared: add \"thresholds\" to the scenario to get a verdict".into()]
+        } else {
+            thresholds
+        },
+    ));
+    let mut variant = vec![match &spec.variant {
+        Some(v) => format!("<b>{}</b> applied over the base scenario", escape(v)),
+        None => "the base scenario, no variant applied".into(),
+    }];
+    let others: Vec<String> =
+        ctx.variants.iter().filter(|v| spec.variant.as_ref() != Some(*v)).map(|v| escape(v)).collect();
+    if !others.is_empty() {
+        let file = escape(ctx.scenario_file.as_deref().unwrap_or("SCENARIO.json"));
+        variant.push(format!(
+            "the scenario also defines {}: run one with <code>--variant NAME</code>, or weigh them against each \
+             other with <code>faultline compare {file} --variants {}</code>",
+            others.join(", "),
+            ctx.variants.iter().map(|v| escape(v)).collect::<Vec<_>>().join(",")
+        ));
+    }
+    out.push(("Variant", variant));
+    out
+}
+
+/// The policies and faults in words, as Markdown lists.
+fn simulated_md(spec: &Spec) -> String {
+    let mut m = String::new();
+    let edges = words::policy_edges(spec);
+    if !spec.policies.is_empty() {
+        m.push_str("**Policies**\n\n");
+        for (i, p) in spec.policies.iter().enumerate() {
+            let on: Vec<String> = edges.get(i).into_iter().flatten().map(|e| words::arrow(e)).collect();
+            let on = if on.is_empty() { "unused".to_string() } else { format!("on {}", on.join(", ")) };
+            let _ = writeln!(m, "- {} ({}): {}", md(&p.name), md(&on), md(&words::policy(p)));
+        }
+        m.push('\n');
+    }
+    if !spec.faults.is_empty() {
+        m.push_str("**Faults**\n\n");
+        for f in &spec.faults {
+            let _ = writeln!(m, "- {}: {}", md(&f.name), md(&words::fault(spec, f)));
+        }
+        m.push('\n');
+    }
+    m
+}
+
 /// The files of a run's report, `(name, contents)` in the order they are written:
-/// every chart's SVG, `topology.svg`, `report.md`, `report.html`.
+/// every chart's SVG, `topology.svg`, `report.md`, `report.html`. With no
+/// [`RunContext`]: see [`run_report_files_in`].
 pub fn run_report_files(spec: &Spec, out: &RunOutput, summary: &Summary) -> Vec<(String, String)> {
+    run_report_files_in(spec, out, summary, &RunContext::default())
+}
+
+/// [`run_report_files`] with what the CLI knows of the run (file, replay command, the
+/// data files beside the page).
+pub fn run_report_files_in(
+    spec: &Spec,
+    out: &RunOutput,
+    summary: &Summary,
+    ctx: &RunContext,
+) -> Vec<(String, String)> {
     let charts = run_charts(spec, out);
     let topo = topology_svg(spec);
+    let version = env!("CARGO_PKG_VERSION");
+    let replay = ctx.replay_or_default(spec);
 
     let variant = spec.variant.clone();
     let heading = match &variant {
@@ -292,28 +256,93 @@ pub fn run_report_files(spec: &Spec, out: &RunOutput, summary: &Summary) -> Vec<
         None => escape(&spec.name),
     };
     let meta = format!(
-        "{} · seed {} · {} simulated, {} warm-up left out of the tables · {} events · time series every {}",
-        variant
-            .as_deref()
-            .map(|v| format!("variant {}", escape(v)))
-            .unwrap_or_else(|| "base scenario".into()),
+        "{} · seed {} · {} simulated, the first {} (warm-up) left out of every figure · {} events · time series every {}",
+        variant.as_deref().map(|v| format!("variant {v}")).unwrap_or_else(|| "base scenario".into()),
         spec.seed,
         seconds(spec.duration_ns),
         seconds(spec.warmup_ns),
-        summary.events,
+        int(summary.events),
         seconds(spec.interval_ns),
     );
     let tables = summary_tables(summary);
+    let phase_table = Table {
+        caption: "Phases: requests that started in each phase; success over those that finished; latency of \
+                  successful responses, in ms unless marked s",
+        header: vec![
+            "phase",
+            "span",
+            "workload",
+            "offered",
+            "ok",
+            "of which degraded",
+            "failed",
+            "unfinished",
+            "success",
+            "goodput/s",
+            "p50",
+            "p99",
+        ],
+        rows: first::phase_rows(summary),
+        text_cols: vec![1, 2],
+    };
 
+    // The first screen.
     let mut body = format!("<h1>{heading}</h1>\n<p class=\"meta\">{}</p>\n", escape(&meta));
     if !spec.description.is_empty() {
         let _ = writeln!(body, "<p class=\"desc\">{}</p>", escape(&spec.description));
     }
-    let _ = writeln!(body, "<h2>Topology</h2>\n<figure>\n{}\n</figure>", topo.trim_end());
-    body.push_str("<h2>Summary</h2>\n");
+    body += &first::first_screen_html(summary);
+    body.push_str("<h2 id=\"phases\">Phases</h2>\n");
+    if phase_table.rows.is_empty() {
+        let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(first::NO_PHASES));
+    } else {
+        let _ = writeln!(body, "<div class=\"scroll\">\n{}</div>", phase_table.html());
+    }
+
+    // Reproduce.
+    let file = ctx.scenario_file.as_deref().unwrap_or("(not known: the page was written by the library)");
+    let _ = writeln!(
+        body,
+        "<h2 id=\"reproduce\">Reproduce</h2>\n<div class=\"repro\">\n<p><code class=\"cmd\">{}</code></p>\n\
+         <p>faultline {} · seed {} · scenario file <code>{}</code>. Same command, same version: the same bytes.</p>",
+        escape(&replay),
+        escape(version),
+        spec.seed,
+        escape(file)
+    );
+    if ctx.data_files.is_empty() {
+        body.push_str("<p>The data behind this page: <code>summary.json</code> and <code>timeseries.csv</code>, written by <code>faultline run --out</code>.</p>\n");
+    } else {
+        let links: Vec<String> =
+            ctx.data_files.iter().map(|f| format!("<a href=\"{0}\">{0}</a>", escape(f))).collect();
+        let _ = writeln!(body, "<p>The data behind this page, beside it: {}.</p>", links.join(" and "));
+    }
+    body.push_str("</div>\n");
+
+    // Topology.
+    let _ = writeln!(
+        body,
+        "<h2 id=\"topology\">Topology</h2>\n<div class=\"scroll topo\">\n{}\n</div>\n{}{}",
+        topo.trim_end(),
+        LEGEND,
+        flow::flows_html(spec)
+    );
+
+    // What was simulated.
+    body.push_str("<h2 id=\"simulated\">What was simulated</h2>\n");
+    for (title, items) in simulated_items(spec, summary, ctx) {
+        let _ = write!(body, "<h3>{title}</h3>\n{}", li(&items));
+    }
+
+    body.push_str("<h2 id=\"tables\">Summary tables</h2>\n");
     for t in &tables {
         let _ = writeln!(body, "<div class=\"scroll\">\n{}</div>", t.html());
     }
+    body.push_str("<h2 id=\"glossary\">What each figure covers</h2>\n<dl class=\"glossary\">\n");
+    for (term, meaning) in GLOSSARY {
+        let _ = writeln!(body, "<dt>{}</dt><dd>{}</dd>", escape(term), escape(meaning));
+    }
+    body.push_str("</dl>\n");
     body.push_str(&charts_html(&charts));
     let title = match &variant {
         Some(v) => format!("faultline: {} · {v}", spec.name),
@@ -324,7 +353,16 @@ pub fn run_report_files(spec: &Spec, out: &RunOutput, summary: &Summary) -> Vec<
     if !spec.description.is_empty() {
         let _ = write!(m, "{}\n\n", md(&spec.description));
     }
-    m.push_str("## Topology\n\n![topology](topology.svg)\n\n## Summary\n\n");
+    let _ = write!(m, "**{}**\n\n", md(&first::verdict_text(summary)));
+    if !phase_table.rows.is_empty() {
+        m.push_str(&phase_table.markdown());
+        m.push('\n');
+    }
+    let _ = write!(m, "Reproduce: `{}` (faultline {version})\n\n", replay.replace('`', "'"));
+    m.push_str("## Topology\n\n![topology](topology.svg)\n\n");
+    m.push_str(&flow::flows_md(spec));
+    m.push_str(&simulated_md(spec));
+    m.push_str("## Summary\n\n");
     for t in &tables {
         m.push_str(&t.markdown());
         m.push('\n');
@@ -337,6 +375,12 @@ pub fn run_report_files(spec: &Spec, out: &RunOutput, summary: &Summary) -> Vec<
     files.push(("report.html".into(), page(&title, &body)));
     files
 }
+
+/// The legend of the topology drawing.
+const LEGEND: &str = "<p class=\"legend\"><span class=\"lg client\">client</span> a workload's callers \
+<span class=\"lg svc\">service</span> replicas × workers <span class=\"lg topic\">topic</span> \
+<span class=\"lg call\">call</span> labelled endpoint · policy: timeout, tries, breaker \
+<span class=\"lg opt\">optional call</span> <span class=\"lg msg\">message</span> publish or delivery to a group</p>\n";
 
 /// Writes the files of [`run_report_files`] into `dir` under the rule of `--out`
 /// ([`write_out_dir`]); returns the paths written, the manifest last.

@@ -10,6 +10,7 @@ mod mechanisms;
 mod messaging;
 mod mutation;
 mod phases;
+mod page;
 mod props;
 mod reports;
 mod robustness;

@@ -1,0 +1,287 @@
+//! The summary tables of a run's page, read from its [`Summary`]: workloads, endpoints,
+//! calls, services, sagas and topic groups. Every table counts success the one way
+//! ([`success`]), shows what is still in flight, and says in its caption what its
+//! numbers cover.
+
+use super::Table;
+use super::first::success;
+use super::num::{self, int};
+use crate::report::Summary;
+use crate::report::summary::{Failed, Latency, Quantiles};
+
+// ---- cells ---------------------------------------------------------------------------
+
+/// One latency figure of successful responses, rounded once from the exact value.
+fn lat(l: &Latency, f: fn(&Quantiles) -> f64) -> String {
+    num::ms(l.get(f))
+}
+
+fn util(v: f64) -> String {
+    if v.is_finite() { format!("{}%", num::fixed(100.0 * v, 1)) } else { num::NONE.into() }
+}
+
+/// Non-zero failure counts, `timeout 410, unavailable 289`, in the contract's order.
+fn failures(f: &Failed) -> String {
+    // A no-break space keeps a cause and its count on one line.
+    let parts: Vec<String> = f.nonzero().map(|(c, n)| format!("{}\u{a0}{}", c.name(), int(n))).collect();
+    if parts.is_empty() { num::NONE.into() } else { parts.join(", ") }
+}
+
+// ---- tables --------------------------------------------------------------------------
+
+/// The summary tables of one run; empty sections are left out. Every table counts
+/// success the one way ([`success`]) and shows what is still in flight.
+pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
+    let mut tables = Vec::new();
+    let rows: Vec<Vec<String>> = s
+        .workloads
+        .iter()
+        .map(|(name, w)| {
+            let l = &w.latency_ms;
+            let failed = w.failed.total();
+            vec![
+                name.to_string(),
+                int(w.offered),
+                int(w.ok),
+                int(w.degraded),
+                int(failed),
+                int(w.in_flight),
+                success(w.ok, failed),
+                failures(&w.failed),
+                num::fixed(w.goodput_rps, 1),
+                lat(l, |q| q.mean),
+                lat(l, |q| q.p50),
+                lat(l, |q| q.p90),
+                lat(l, |q| q.p99),
+                lat(l, |q| q.p999),
+                lat(l, |q| q.max),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Workloads: requests that started in the measured window; latency of successful \
+                      responses only (ok, degraded included), in ms unless marked s",
+            header: vec![
+                "workload",
+                "offered",
+                "ok",
+                "of which degraded",
+                "failed",
+                "in flight",
+                "success",
+                "failures by cause",
+                "goodput/s",
+                "mean",
+                "p50",
+                "p90",
+                "p99",
+                "p99.9",
+                "max",
+            ],
+            rows,
+            text_cols: vec![7],
+        });
+    }
+    let rows: Vec<Vec<String>> = s
+        .endpoints
+        .iter()
+        .map(|(name, e)| {
+            let failed = e.failed.total();
+            vec![
+                name.to_string(),
+                int(e.requests),
+                int(e.ok),
+                int(failed),
+                int(e.requests.saturating_sub(e.ok.saturating_add(failed))),
+                success(e.ok, failed),
+                failures(&e.failed),
+                util(e.utilization),
+                int(e.queue_max),
+                int(e.abandoned),
+                lat(&e.latency_ms, |q| q.p50),
+                lat(&e.latency_ms, |q| q.p99),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Endpoints: executions on the servers; latency of successful executions, in ms; queue max: \
+                      the longest queue of any one replica at any instant; abandoned: finished after the \
+                      caller gave up",
+            header: vec![
+                "endpoint",
+                "requests",
+                "ok",
+                "failed",
+                "in flight",
+                "success",
+                "failures by cause",
+                "utilisation",
+                "queue max (one replica)",
+                "abandoned",
+                "p50",
+                "p99",
+            ],
+            rows,
+            text_cols: vec![6],
+        });
+    }
+    let rows: Vec<Vec<String>> = s
+        .calls
+        .iter()
+        .map(|(name, c)| {
+            let failed = c.failed.total();
+            vec![
+                name.to_string(),
+                int(c.calls),
+                int(c.attempts),
+                int(c.retries),
+                int(c.hedges),
+                int(c.ok),
+                int(failed),
+                int(c.calls.saturating_sub(c.ok.saturating_add(failed))),
+                success(c.ok, failed),
+                failures(&c.failed),
+                lat(&c.latency_ms, |q| q.p50),
+                lat(&c.latency_ms, |q| q.p99),
+                int(c.breaker.opened),
+                num::fixed(c.breaker.open_s, 1),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Calls: each caller→endpoint edge as its client saw it, retries and backoff included; \
+                      latency of successful calls, in ms; breaker open time summed over the caller's replicas",
+            header: vec![
+                "call",
+                "calls",
+                "attempts",
+                "retries",
+                "hedges",
+                "ok",
+                "failed",
+                "in flight",
+                "success",
+                "failures by cause",
+                "p50",
+                "p99",
+                "breaker opened",
+                "open s",
+            ],
+            rows,
+            text_cols: vec![9],
+        });
+    }
+    let rows: Vec<Vec<String>> = s
+        .services
+        .iter()
+        .map(|(name, v)| {
+            vec![name.to_string(), int(v.replicas as u64), util(v.utilization), int(v.queue_max)]
+        })
+        .collect();
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Services: utilisation over the measured window; queue max: the longest queue of any one \
+                      replica at any instant",
+            header: vec!["service", "replicas", "utilisation", "queue max (one replica)"],
+            rows,
+            text_cols: vec![],
+        });
+    }
+    let rows: Vec<Vec<String>> = s
+        .sagas
+        .iter()
+        .map(|(name, g)| {
+            vec![
+                name.to_string(),
+                int(g.started),
+                int(g.completed),
+                num::percent_of(g.completed, g.started),
+                int(g.compensated),
+                int(g.compensation_failed),
+                int(g.abandoned),
+                int(g.in_flight),
+                int(g.orphaned),
+                int(g.duplicate_effects),
+                lat(&g.latency_ms, |q| q.p50),
+                lat(&g.latency_ms, |q| q.p99),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Sagas: started after warm-up; completed % of those started; latency from start to \
+                      outcome, in ms; orphaned: effects nothing undid in sagas that did not complete",
+            header: vec![
+                "saga",
+                "started",
+                "completed",
+                "completed %",
+                "compensated",
+                "compensation failed",
+                "abandoned",
+                "in flight",
+                "orphaned",
+                "duplicate effects",
+                "p50",
+                "p99",
+            ],
+            rows,
+            text_cols: vec![],
+        });
+    }
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (topic, t) in s.topics.iter() {
+        let published = int(t.published);
+        let failed = int(t.publish_failed);
+        if t.groups.is_empty() {
+            let mut row = vec![topic.to_string(), published.clone(), failed.clone()];
+            row.extend(std::iter::repeat_n(num::NONE.to_string(), 10));
+            rows.push(row);
+        }
+        for (group, g) in t.groups.iter() {
+            rows.push(vec![
+                format!("{topic}/{group}"),
+                published.clone(),
+                failed.clone(),
+                int(g.delivered),
+                int(g.redelivered),
+                int(g.duplicates),
+                int(g.inconsistent),
+                int(g.dead_lettered),
+                int(g.dropped),
+                int(g.in_flight),
+                int(g.max_lag),
+                lat(&g.latency_ms, |q| q.p50),
+                lat(&g.latency_ms, |q| q.p99),
+            ]);
+        }
+    }
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Topics, per consumer group: latency from publish to first successful handling, in ms; \
+                      max lag: the most messages published and not yet handled; inconsistent: duplicates on a \
+                      handler that is not idempotent",
+            header: vec![
+                "topic/group",
+                "published",
+                "publish failed",
+                "delivered",
+                "redelivered",
+                "duplicates",
+                "inconsistent",
+                "dead-lettered",
+                "dropped",
+                "in flight",
+                "max lag",
+                "p50",
+                "p99",
+            ],
+            rows,
+            text_cols: vec![],
+        });
+    }
+    tables
+}

@@ -1,0 +1,361 @@
+//! The topology drawing (`topology.svg`): workload clients, services and topics layered
+//! left to right by depth (Sugiyama's method: layering, bend points for edges that skip
+//! layers, barycentre ordering), an arrow per call edge, publish and delivery.
+//! Large topologies wrap: the layers run left to right in bands no wider than a page,
+//! the next band below, so the text keeps its size (at least 11 px) instead of the
+//! drawing shrinking to fit. `layout.rs` orders and places, `draw.rs` writes the SVG.
+//! *Invariant*: a pure function of the spec; every name escaped.
+
+mod draw;
+mod layout;
+
+use draw::draw;
+use layout::{Layout, Order, order_layers};
+
+use super::words::policy_short;
+use crate::spec::{Arrival, ServiceKind, Spec, Step};
+use std::fmt::Write as _;
+
+/// A box of the drawing: a workload's client or a service, or a bend point of an edge
+/// that skips layers (a "dummy" in Sugiyama's method, so that long edges run between
+/// boxes rather than through them).
+#[derive(Clone, Debug)]
+struct Node {
+    lines: Vec<String>,
+    kind: NodeKind,
+    layer: usize,
+    /// Position within its layer (after ordering) and pixel geometry.
+    y: f64,
+    h: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum NodeKind {
+    Client,
+    Service,
+    /// A topic: a pill rather than a box.
+    Topic,
+    Dummy,
+}
+
+#[derive(Clone, Debug)]
+struct Arrow {
+    /// Nodes from the source to the target, dummies between.
+    path: Vec<usize>,
+    label: String,
+    optional: bool,
+    /// A message (a publish, or a delivery to a consumer group) rather than a call:
+    /// dashed, in the topics' colour.
+    message: bool,
+    /// Goes to the same or an earlier layer (a cycle): drawn as an arc under the boxes.
+    back: bool,
+}
+
+const T_FONT: f64 = 13.0;
+/// Colour of topics and of the arrows of messages.
+const MSG: &str = "#a66300";
+const T_SMALL: f64 = 11.5;
+const T_CHAR: f64 = 7.4;
+const T_SMALL_CHAR: f64 = 6.4;
+
+fn kind_name(k: ServiceKind) -> &'static str {
+    match k {
+        ServiceKind::Service => "service",
+        ServiceKind::Database => "database",
+        ServiceKind::Cache => "cache",
+        ServiceKind::Broker => "broker",
+    }
+}
+
+fn rate(r: f64) -> String {
+    if r.fract() == 0.0 { format!("{r:.0}") } else { format!("{r:.2}") }
+}
+
+/// The policy names used on each edge, and whether it is an optional branch.
+fn edge_labels(spec: &Spec) -> Vec<(Vec<String>, bool)> {
+    let mut out: Vec<(Vec<String>, bool)> = vec![(Vec::new(), false); spec.edges.len()];
+    let mut add = |edge: u32, policy: Option<u32>, optional: bool| {
+        if let Some(slot) = out.get_mut(edge as usize) {
+            let name = match policy.and_then(|p| spec.policies.get(p as usize)) {
+                Some(p) => policy_short(p),
+                None => "no policy".into(),
+            };
+            if !slot.0.contains(&name) {
+                slot.0.push(name);
+            }
+            slot.1 |= optional;
+        }
+    };
+    for e in &spec.endpoints {
+        for step in &e.steps {
+            let sites = match step {
+                Step::Call(c) => std::slice::from_ref(c),
+                Step::Parallel(cs) => cs.as_slice(),
+                Step::Work(_) | Step::Publish { .. } => &[],
+            };
+            for site in sites {
+                for t in &site.targets {
+                    add(t.edge, site.policy, site.optional);
+                }
+            }
+        }
+    }
+    for w in &spec.workloads {
+        if w.saga.is_none() {
+            add(w.edge, w.policy, false);
+        }
+    }
+    out
+}
+
+/// The sagas whose orchestrator makes its calls on each edge: `saga NAME`, or
+/// `saga NAME (compensation)` for an edge that only compensates.
+fn saga_edge_tags(spec: &Spec) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = vec![Vec::new(); spec.edges.len()];
+    for sg in &spec.sagas {
+        let mut mark = |edge: u32, compensation: bool| {
+            let Some(slot) = out.get_mut(edge as usize) else { return };
+            let (plain, comp) = (format!("saga {}", sg.name), format!("saga {}, undo", sg.name));
+            if compensation {
+                if !slot.contains(&plain) && !slot.contains(&comp) {
+                    slot.push(comp);
+                }
+            } else if let Some(k) = slot.iter().position(|t| *t == comp) {
+                slot[k] = plain;
+            } else if !slot.contains(&plain) {
+                slot.push(plain);
+            }
+        };
+        for st in &sg.steps {
+            mark(st.action_edge, false);
+        }
+        for st in &sg.steps {
+            if let Some(e) = st.compensation_edge {
+                mark(e, true);
+            }
+        }
+    }
+    out
+}
+
+/// Per topic, the services with an endpoint that publishes to it, each with the arrow's
+/// label: `publish`, `outbox`, or both.
+fn publishers(spec: &Spec) -> Vec<Vec<(usize, String)>> {
+    let mut out: Vec<Vec<(usize, [bool; 2])>> = vec![Vec::new(); spec.topics.len()];
+    for e in &spec.endpoints {
+        for step in &e.steps {
+            let Step::Publish { topic, outbox } = step else { continue };
+            let Some(list) = out.get_mut(*topic as usize) else { continue };
+            let svc = e.service as usize;
+            let k = match list.iter().position(|(s, _)| *s == svc) {
+                Some(k) => k,
+                None => {
+                    list.push((svc, [false; 2]));
+                    list.len() - 1
+                }
+            };
+            list[k].1[*outbox as usize] = true;
+        }
+    }
+    out.into_iter()
+        .map(|list| {
+            let mut list: Vec<(usize, String)> = list
+                .into_iter()
+                .map(|(s, [direct, outbox])| {
+                    let label = match (direct, outbox) {
+                        (true, true) => "publish, outbox",
+                        (false, true) => "outbox",
+                        _ => "publish",
+                    };
+                    (s, label.to_string())
+                })
+                .collect();
+            list.sort_by_key(|(s, _)| *s);
+            list
+        })
+        .collect()
+}
+
+/// The topology as an SVG: workload clients on the far left, services and topics
+/// layered left to right by depth (the longest chain of calls, publishes and deliveries
+/// that reaches them), one arrow per call edge labelled with the target endpoint and its
+/// policy (and the saga, for a saga orchestrator's calls), a dashed arrow from each
+/// publishing service to its topic (`publish` or `outbox`) and from each topic to the
+/// handler of each consumer group (the group's name). A saga workload's client points
+/// at the saga's orchestrator.
+pub fn topology_svg(spec: &Spec) -> String {
+    let (mut nodes, arrows) = graph(spec);
+    let Order { layers, pos, links } = order_layers(&nodes, &arrows);
+    let layout = Layout::of(&mut nodes, &arrows, &layers, &pos, &links);
+    draw(spec, &nodes, &arrows, &layout)
+}
+
+/// The boxes and arrows: a client per workload (layer 0), then services and topics
+/// layered by depth (1 + the longest chain of calls, publishes and deliveries from a
+/// client), and an arrow per call edge, saga start, publish and delivery, with a bend
+/// point (a dummy node) in each layer it skips.
+fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
+    let n_wl = spec.workloads.len();
+    let n_svc = spec.services.len();
+    let n_topic = spec.topics.len();
+    let svc_node = |s: usize| n_wl + s;
+    let topic_node = |t: usize| n_wl + n_svc + t;
+    let target_svc =
+        |ep: u32| spec.endpoints.get(ep as usize).map(|e| e.service as usize).filter(|s| *s < n_svc);
+    let pubs = publishers(spec);
+    // Links of the layering, over services (`0..n_svc`) then topics (`n_svc..`): calls,
+    // then publishes, then deliveries.
+    let mut dep_links: Vec<(usize, usize)> = spec
+        .edges
+        .iter()
+        .filter_map(|e| Some((e.caller.map(|c| c as usize).filter(|c| *c < n_svc)?, target_svc(e.target)?)))
+        .collect();
+    for (t, list) in pubs.iter().enumerate() {
+        dep_links.extend(list.iter().filter(|(s, _)| *s < n_svc).map(|(s, _)| (*s, n_svc + t)));
+    }
+    for (t, topic) in spec.topics.iter().enumerate() {
+        dep_links.extend(topic.groups.iter().filter_map(|g| Some((n_svc + t, target_svc(g.endpoint)?))));
+    }
+    // Depth of each service and topic: 1 + the longest chain from a client, by
+    // relaxation bounded by their number (a cycle stops growing there).
+    let n_dep = n_svc + n_topic;
+    let mut depth = vec![1usize; n_dep];
+    for _ in 0..n_dep {
+        let mut changed = false;
+        for &(c, t) in &dep_links {
+            if c != t && depth[t] < depth[c] + 1 && depth[c] < n_dep {
+                depth[t] = depth[c] + 1;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    let mut nodes: Vec<Node> = Vec::new();
+    for w in &spec.workloads {
+        let arrival = match &w.arrival {
+            Arrival::Poisson { rate_per_s } => format!("Poisson {}/s", rate(*rate_per_s)),
+            Arrival::Constant { rate_per_s } => format!("constant {}/s", rate(*rate_per_s)),
+            Arrival::Closed { users, .. } => format!("closed loop, {users} users"),
+        };
+        let sched = if w.schedule.is_empty() { String::new() } else { " (scheduled)".into() };
+        nodes.push(Node {
+            lines: vec![format!("client: {}", w.name), format!("{arrival}{sched}")],
+            kind: NodeKind::Client,
+            layer: 0,
+            y: 0.0,
+            h: 0.0,
+        });
+    }
+    for (i, s) in spec.services.iter().enumerate() {
+        nodes.push(Node {
+            lines: vec![
+                s.name.clone(),
+                format!("{} × {} workers · {}", s.replicas, s.concurrency, kind_name(s.kind)),
+            ],
+            kind: NodeKind::Service,
+            layer: depth[i],
+            y: 0.0,
+            h: 0.0,
+        });
+    }
+    for (t, topic) in spec.topics.iter().enumerate() {
+        let p = topic.partitions;
+        nodes.push(Node {
+            lines: vec![
+                topic.name.clone(),
+                format!("topic · {p} partition{}", if p == 1 { "" } else { "s" }),
+            ],
+            kind: NodeKind::Topic,
+            layer: depth[n_svc + t],
+            y: 0.0,
+            h: 0.0,
+        });
+    }
+
+    let labels = edge_labels(spec);
+    let saga_tags = saga_edge_tags(spec);
+    let mut arrows: Vec<Arrow> = Vec::new();
+    // Adds an arrow from node `from` to node `to`, with bend points across the layers
+    // it skips.
+    let mut connect = |nodes: &mut Vec<Node>, from: usize, to: usize, label: String, optional, message| {
+        let (lf, lt) = (nodes[from].layer, nodes[to].layer);
+        let mut path = vec![from];
+        let back = lt <= lf;
+        if !back {
+            for l in lf + 1..lt {
+                nodes.push(Node { lines: Vec::new(), kind: NodeKind::Dummy, layer: l, y: 0.0, h: 0.0 });
+                path.push(nodes.len() - 1);
+            }
+        }
+        path.push(to);
+        arrows.push(Arrow { path, label, optional, message, back });
+    };
+    // A saga workload's client points at the orchestrator, whatever its edge names.
+    let saga_start = |w: usize| {
+        let sg = spec.workloads.get(w)?.saga.and_then(|s| spec.sagas.get(s as usize))?;
+        let o = sg.orchestrator as usize;
+        let policy = sg.policy.and_then(|p| spec.policies.get(p as usize)).map(policy_short);
+        let label = format!("saga {}\n{}", sg.name, policy.unwrap_or_else(|| "no policy".into()));
+        if o < n_svc { Some((svc_node(o), label)) } else { None }
+    };
+    let mut saga_drawn = vec![false; n_wl];
+    for (i, e) in spec.edges.iter().enumerate() {
+        let from = match e.caller {
+            Some(c) if (c as usize) < n_svc => svc_node(c as usize),
+            Some(_) => continue,
+            None => match spec.workloads.iter().position(|w| w.edge as usize == i) {
+                Some(w) if spec.workloads[w].saga.is_some() => {
+                    if let Some((to, label)) = saga_start(w)
+                        && !saga_drawn[w]
+                    {
+                        saga_drawn[w] = true;
+                        connect(&mut nodes, w, to, label, false, false);
+                    }
+                    continue;
+                }
+                Some(w) => w,
+                None => continue,
+            },
+        };
+        let Some(t) = target_svc(e.target) else { continue };
+        let to = svc_node(t);
+        let ep = spec.endpoints[e.target as usize].name.as_str();
+        let ep_short = ep.strip_prefix(&format!("{}.", spec.services[t].name)).unwrap_or(ep).to_string();
+        let (policies, optional) = labels.get(i).cloned().unwrap_or_default();
+        // A saga's calls name the saga (its policy is on the arrow that starts it).
+        let tags = saga_tags.get(i).filter(|t| !t.is_empty());
+        // Two lines: the endpoint (optional or not), then the policy in short or the saga.
+        let mut label = ep_short;
+        if optional {
+            label.push_str(" (optional)");
+        }
+        let second = match (policies.is_empty(), tags) {
+            (_, Some(tags)) => tags.join("; "),
+            (true, None) => "no policy".into(),
+            (false, None) => policies.join("; "),
+        };
+        let _ = write!(label, "\n{second}");
+        connect(&mut nodes, from, to, label, optional, false);
+    }
+    for (w, drawn) in saga_drawn.iter().enumerate() {
+        if !drawn && let Some((to, label)) = saga_start(w) {
+            connect(&mut nodes, w, to, label, false, false);
+        }
+    }
+    for (t, list) in pubs.iter().enumerate() {
+        for (svc, label) in list.iter().filter(|(s, _)| *s < n_svc) {
+            connect(&mut nodes, svc_node(*svc), topic_node(t), label.clone(), false, true);
+        }
+    }
+    for (t, topic) in spec.topics.iter().enumerate() {
+        for g in &topic.groups {
+            if let Some(h) = target_svc(g.endpoint) {
+                connect(&mut nodes, topic_node(t), svc_node(h), g.name.clone(), false, true);
+            }
+        }
+    }
+    (nodes, arrows)
+}
