@@ -136,3 +136,30 @@ pub fn headlines(c: &Comparison) -> Vec<Headline> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(scope: &str, pass: bool, value: f64) -> ThresholdVerdict {
+        ThresholdVerdict { scope: scope.into(), expression: "p99 < 500ms".into(), value: Some(value), pass }
+    }
+
+    #[test]
+    fn thresholds_are_tallied_over_the_seeds() {
+        let mut t = Vec::new();
+        tally(&mut t, &[v("buyers", true, 120.0), v("saga:f", true, 1.0)]);
+        tally(&mut t, &[v("buyers", false, 640.0), v("saga:f", true, 2.0)]);
+        tally(&mut t, &[v("buyers", true, 300.0), v("saga:f", true, 0.0)]);
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].held, t[0].runs), (2, 3));
+        assert!(!t[0].holds());
+        assert_eq!(t[0].words(), "holds on 2 of 3 seeds");
+        assert_eq!(t[0].values, [Some(120.0), Some(640.0), Some(300.0)]);
+        assert!(t[1].holds());
+        assert_eq!(t[1].words(), "holds on every seed (3)");
+        let mut f = Vec::new();
+        tally(&mut f, &[v("buyers", false, 900.0)]);
+        assert_eq!(f[0].words(), "fails on every seed (1)");
+    }
+}

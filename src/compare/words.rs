@@ -240,3 +240,22 @@ pub fn override_words(spec: &Spec, pointer: &str, value: &Value) -> String {
         _ => format!("{}: {}", tokens.join(" › ").replace('_', " "), value_words(value)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_values_read_short() {
+        assert_eq!(duration(300_000_000), "300 ms");
+        assert_eq!(duration(5 * NS_PER_S), "5 s");
+        assert_eq!(duration(1_500_000_000), "1.5 s");
+        assert_eq!(duration(250_000), "250 µs");
+        assert_eq!(value_words(&Value::String("300ms".into())), "300 ms");
+        assert_eq!(value_words(&Value::Bool(false)), "off");
+        assert_eq!(value_words(&Value::String("best_effort".into())), "best_effort");
+        let sets = set_overrides(&["/seed=3".into(), "/policies/p/timeout=2s".into()]);
+        assert_eq!(sets[0], ("/seed".to_string(), Value::from(3)));
+        assert_eq!(sets[1], ("/policies/p/timeout".to_string(), Value::String("2s".into())));
+    }
+}
