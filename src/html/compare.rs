@@ -9,8 +9,8 @@ use super::{CSS, charts_md, escape, md, topology::topology_svg};
 use crate::charts::{Chart, comparison_charts};
 use crate::compare::reach::{reachable_edges, shared_edges};
 use crate::compare::{
-    ATTRIBUTION, Comparison, Headline, Mark, Paired, Verdict, delta_cell, fmt_hw, fmt_signed, fmt_val,
-    headlines, mean_ci, seeds_label, table_list, winner_of,
+    ATTRIBUTION, Comparison, Headline, Paired, Verdict, fmt_hw, fmt_signed, fmt_val, headlines, mean_ci,
+    paired, seeds_label, table_list, winner_of,
 };
 use crate::report::{OutError, write_out_dir};
 use std::fmt::Write as _;
@@ -91,46 +91,51 @@ fn verdict_html(p: &Paired, unit: &str) -> String {
     format!("{} <span class=\"{cls}\">{word}</span>", esc(&interval_text(p, unit)))
 }
 
-/// The answer in a few sentences: per variant, at which headline figures it is best
-/// (alone or tied) and at how many of them significantly better than the baseline.
+/// Whether variant `v`, best at headline `h`, is significantly so: against the
+/// baseline, or, for the baseline itself, against the runner-up.
+fn significantly_best(h: &Headline, v: usize) -> bool {
+    let sig = |p: &Paired| p.verdict == Verdict::Significant;
+    if v == 0 {
+        h.winner.vs_runner_up.as_ref().is_some_and(|(_, p)| sig(p))
+    } else {
+        h.winner.each_vs_baseline.get(v).is_some_and(sig)
+    }
+}
+
+/// The answer in a few sentences: per variant, the headline figures at which it is
+/// best and the seeds say so (significantly better than the baseline; for the baseline,
+/// than the runner-up), then those where its mean is best but within the noise.
 fn answer_html(c: &Comparison, hs: &[Headline]) -> String {
     let mut s = String::from("<div class=\"answer\">");
+    let what = |h: &Headline, v: usize| {
+        let others: Vec<&str> =
+            h.winner.best.iter().filter(|i| **i != v).map(|i| c.variants[*i].as_str()).collect();
+        let tie =
+            if others.is_empty() { String::new() } else { format!(" (tied with {})", others.join(", ")) };
+        format!("{} of {}{tie}", h.figure, h.table.trim_start_matches("workload "))
+    };
     for (v, name) in c.variants.iter().enumerate() {
         let best: Vec<&Headline> = hs.iter().filter(|h| h.winner.best.contains(&v)).collect();
         if best.is_empty() {
             continue;
         }
-        let what: Vec<String> = best
-            .iter()
-            .map(|h| {
-                let others: Vec<&str> =
-                    h.winner.best.iter().filter(|i| **i != v).map(|i| c.variants[*i].as_str()).collect();
-                let tie = if others.is_empty() {
-                    String::new()
-                } else {
-                    format!(", tied with {}", others.join(", "))
-                };
-                format!("{} of {}{tie}", h.figure, h.table.trim_start_matches("workload "))
-            })
-            .collect();
-        let sig = best
-            .iter()
-            .filter(|h| h.winner.each_vs_baseline.get(v).is_some_and(|p| p.verdict == Verdict::Significant))
-            .count();
-        let tail = if v == 0 {
-            String::new()
-        } else {
-            format!(" Significantly better than {} at {sig} of {}.", c.baseline(), best.len())
-        };
-        let _ = write!(
-            s,
-            "<p><b>{}</b> is best at {} of {} headline figures: {}.{}</p>",
-            esc(name),
-            best.len(),
-            hs.len(),
-            esc(&what.join("; ")),
-            esc(&tail)
-        );
+        let (sig, weak): (Vec<&Headline>, Vec<&Headline>) =
+            best.iter().partition(|h| significantly_best(h, v));
+        let mut parts = Vec::new();
+        if !sig.is_empty() {
+            let than = if v == 0 { "than the runner-up" } else { "than the baseline" };
+            parts.push(format!(
+                "best, and significantly better {than}, at {}",
+                sig.iter().map(|h| what(h, v)).collect::<Vec<_>>().join("; ")
+            ));
+        }
+        if !weak.is_empty() {
+            parts.push(format!(
+                "best mean, but within the seeds' noise, at {}",
+                weak.iter().map(|h| what(h, v)).collect::<Vec<_>>().join("; ")
+            ));
+        }
+        let _ = write!(s, "<p><b>{}</b>: {}.</p>", esc(name), esc(&parts.join(". It has the ")));
     }
     let flat = hs.iter().filter(|h| h.winner.best.is_empty()).count();
     if flat > 0 {
@@ -264,6 +269,26 @@ fn thresholds_html(c: &Comparison) -> String {
     s
 }
 
+/// The paired difference to the baseline under a table cell: `Δ +1.2 ± 0.3` and, on
+/// its own line, whether it is significant.
+fn delta_html(base: &[f64], b: &[f64], unit: &str) -> String {
+    let p = paired(base, b);
+    if p.mean.is_nan() {
+        return "<span class=\"d\">Δ -</span>".into();
+    }
+    let num = if p.half_width().is_nan() {
+        fmt_signed(p.mean, unit)
+    } else {
+        format!("{} ± {}", fmt_signed(p.mean, unit), fmt_hw(p.half_width(), unit))
+    };
+    match p.verdict {
+        Verdict::Significant => format!("<span class=\"d sig\">Δ {}<br>significant</span>", esc(&num)),
+        Verdict::NoDifference => format!("<span class=\"d nodiff\">Δ {}<br>no difference</span>", esc(&num)),
+        Verdict::Identical => "<span class=\"d nodiff\">Δ identical</span>".into(),
+        Verdict::Unknown => format!("<span class=\"d\">Δ {}</span>", esc(&num)),
+    }
+}
+
 /// The edges a workload's requests traverse, and those it shares, as a note.
 fn path_note(c: &Comparison, wl: &str) -> Option<String> {
     let spec = c.specs.first()?;
@@ -330,13 +355,7 @@ pub fn compare_tables_html(c: &Comparison) -> String {
                 let delta = if v == 0 {
                     String::new()
                 } else {
-                    let (cell, mark) = delta_cell(&per_variant[0][k].per_seed, &f.per_seed, f.unit);
-                    let cls = match mark {
-                        Mark::Significant => "d sig",
-                        Mark::NoDifference => "d nodiff",
-                        _ => "d",
-                    };
-                    format!("<span class=\"{cls}\">Δ {}</span>", esc(&cell))
+                    delta_html(&per_variant[0][k].per_seed, &f.per_seed, f.unit)
                 };
                 let _ = write!(s, "<td class=\"n\">{val}{delta}</td>");
             }
