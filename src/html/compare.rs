@@ -279,11 +279,13 @@ fn delta_html(base: &[f64], b: &[f64], unit: &str) -> String {
     let num = if p.half_width().is_nan() {
         fmt_signed(p.mean, unit)
     } else {
-        format!("{} ± {}", fmt_signed(p.mean, unit), fmt_hw(p.half_width(), unit))
+        format!("{}\u{a0}±\u{a0}{}", fmt_signed(p.mean, unit), fmt_hw(p.half_width(), unit))
     };
     match p.verdict {
-        Verdict::Significant => format!("<span class=\"d sig\">Δ {}<br>significant</span>", esc(&num)),
-        Verdict::NoDifference => format!("<span class=\"d nodiff\">Δ {}<br>no difference</span>", esc(&num)),
+        Verdict::Significant => format!("<span class=\"d sig\">Δ\u{a0}{}<br>significant</span>", esc(&num)),
+        Verdict::NoDifference => {
+            format!("<span class=\"d nodiff\">Δ\u{a0}{}<br>no difference</span>", esc(&num))
+        }
         Verdict::Identical => "<span class=\"d nodiff\">Δ identical</span>".into(),
         Verdict::Unknown => format!("<span class=\"d\">Δ {}</span>", esc(&num)),
     }
@@ -347,11 +349,14 @@ pub fn compare_tables_html(c: &Comparison) -> String {
                 let val = if hw.is_nan() {
                     fmt_val(m, f.unit)
                 } else {
-                    format!("{} ± {}", fmt_val(m, f.unit), fmt_hw(hw, f.unit))
+                    format!("{}\u{a0}±\u{a0}{}", fmt_val(m, f.unit), fmt_hw(hw, f.unit))
                 };
                 let best = winners[k].contains(&v);
-                let val =
-                    if best { format!("<span class=\"best\">{} ★</span>", esc(&val)) } else { esc(&val) };
+                let val = if best {
+                    format!("<span class=\"best\">{}\u{a0}★</span>", esc(&val))
+                } else {
+                    esc(&val)
+                };
                 let delta = if v == 0 {
                     String::new()
                 } else {

@@ -176,6 +176,18 @@ fn the_verdict_names_the_winner_from_the_runs_summaries() {
         faultline::html::compare_report_files(&c).into_iter().find(|(f, _)| f == "compare.html").unwrap().1;
     assert!(html.contains("declares no thresholds"), "no word on thresholds");
     assert!(html.contains("id=\"verdict\"") && html.contains("n = 3 seeds"));
+    // The verdict comes before any table of figures, and every table scrolls inside its
+    // own box (none is wider than the page at 420 px).
+    assert!(html.find("id=\"verdict\"").unwrap() < html.find("<table").unwrap());
+    let tables = html.matches("<table").count();
+    assert!(tables >= 4, "{tables} tables");
+    assert_eq!(
+        html.matches("<div class=\"scroll\"><table").count(),
+        tables,
+        "a table outside a scrolling box"
+    );
+    // The page says what the numbers cover.
+    assert!(html.contains("successful responses only") && html.contains("measured window 5 s to 25 s"));
 }
 
 // ---- attribution -------------------------------------------------------------------
