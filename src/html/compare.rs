@@ -70,12 +70,24 @@ fn unit_label(name: &str, unit: &str) -> String {
     if unit.is_empty() { name.to_string() } else { format!("{name} ({unit})") }
 }
 
+/// An interval's bound, signed, with as many more digits as it takes not to read as
+/// zero when it is not (a bound of +0.0004 must not look like one that touches zero).
+fn fmt_bound(x: f64, unit: &str) -> String {
+    let s = fmt_signed(x, unit);
+    if x == 0.0 || x.is_nan() || s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        return s;
+    }
+    let digits = (1..=9).find(|d| (x.abs() * 10f64.powi(*d)).round() >= 1.0).unwrap_or(9) as usize;
+    let v = format!("{:.digits$}", x.abs());
+    if x > 0.0 { format!("+{v}") } else { format!("−{v}") }
+}
+
 /// `+1.2 (95% CI +0.8 to +1.6)`.
 fn interval_text(p: &Paired, unit: &str) -> String {
     if p.lo.is_nan() {
         return fmt_signed(p.mean, unit);
     }
-    format!("{} (95% CI {} to {})", fmt_signed(p.mean, unit), fmt_signed(p.lo, unit), fmt_signed(p.hi, unit))
+    format!("{} (95% CI {} to {})", fmt_signed(p.mean, unit), fmt_bound(p.lo, unit), fmt_bound(p.hi, unit))
 }
 
 fn verdict_html(p: &Paired, unit: &str) -> String {
