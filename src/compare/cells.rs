@@ -42,10 +42,14 @@ pub fn table_list(c: &Comparison) -> Vec<(String, &PerVariant)> {
 }
 
 /// A value with the digits its size deserves: percentages to 2 decimals, then 0, 1 or
-/// 2 decimals by magnitude; a real minus sign; `-` for nothing measured.
+/// 2 decimals by magnitude; thousands separated by commas; milliseconds past 10 000 as
+/// seconds (`50.0 s`); a real minus sign; `-` for nothing measured.
 pub fn fmt_val(x: f64, unit: &str) -> String {
     if x.is_nan() {
         return "-".into();
+    }
+    if unit == "ms" && x.abs() >= 10_000.0 {
+        return format!("{} s", fmt_val(x / 1000.0, "s"));
     }
     let digits = if unit == "%" {
         2
@@ -56,21 +60,28 @@ pub fn fmt_val(x: f64, unit: &str) -> String {
     } else {
         2
     };
-    let s = format!("{x:.digits$}");
+    let s = format!("{:.digits$}", x.abs());
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(i, f)| (i, f));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if !frac.is_empty() {
+        grouped = format!("{grouped}.{frac}");
+    }
     // −0.00 reads as zero.
-    let s = if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
-        s.trim_start_matches('-').to_string()
-    } else {
-        s
-    };
-    s.replace('-', "−")
+    let zero = grouped.chars().all(|c| c == '0' || c == '.' || c == ',');
+    if x < 0.0 && !zero { format!("−{grouped}") } else { grouped }
 }
 
 /// A half-width: as [`fmt_val`], but one too small for its digits reads `<0.01`
 /// rather than a misleading `0.00` (only an exact zero is written as zero).
 pub fn fmt_hw(hw: f64, unit: &str) -> String {
     let s = fmt_val(hw, unit);
-    if hw > 0.0 && s.chars().all(|c| c == '0' || c == '.') {
+    if hw > 0.0 && !s.chars().any(|c| c.is_ascii_digit() && c != '0') {
         let digits = s.split('.').nth(1).map_or(0, str::len);
         if digits == 0 { "<1".into() } else { format!("<0.{}1", "0".repeat(digits - 1)) }
     } else {
@@ -85,7 +96,7 @@ fn fmt_ci(m: f64, hw: f64, unit: &str) -> String {
 /// A signed difference: `+1.2`, `−0.4`.
 pub fn fmt_signed(x: f64, unit: &str) -> String {
     let v = fmt_val(x, unit);
-    if x > 0.0 && !v.chars().all(|c| c == '0' || c == '.') { format!("+{v}") } else { v }
+    if x > 0.0 && v.chars().any(|c| c.is_ascii_digit() && c != '0') { format!("+{v}") } else { v }
 }
 
 /// The Δ cell of a paired difference, and its mark.
@@ -162,4 +173,23 @@ pub(super) fn all_cells(c: &Comparison) -> Vec<Cells> {
             Cells { heading, header, rows, marks }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_as_people_write_them() {
+        assert_eq!(fmt_val(3143.2, "ms"), "3,143");
+        assert_eq!(fmt_val(-50041.0, "ms"), "−50.0 s");
+        assert_eq!(fmt_val(1234567.0, "messages"), "1,234,567");
+        assert_eq!(fmt_val(-0.001, "%"), "0.00");
+        assert_eq!(fmt_val(-2.5, ""), "−2.50");
+        assert_eq!(fmt_val(85.714, "%"), "85.71");
+        assert_eq!(fmt_signed(0.24, "req/s"), "+0.24");
+        assert_eq!(fmt_hw(0.004, "%"), "<0.01");
+        assert_eq!(fmt_hw(0.0, "%"), "0.00");
+        assert_eq!(fmt_hw(0.4, "ms"), "0.40");
+    }
 }

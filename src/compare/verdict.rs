@@ -113,9 +113,18 @@ pub struct Headline {
     pub winner: Winner,
 }
 
-/// The figures the verdict leads with, per table: a workload's success, goodput and p99;
-/// a saga's completed share and orphans; a group's max lag and duplicates.
-const HEADLINE: [&str; 7] = ["success", "goodput", "p99", "completed", "orphaned", "max lag", "duplicates"];
+/// The figures the verdict leads with, by the kind of table: a workload's success,
+/// goodput and p99; a saga's completed share and orphans; a group's max lag and
+/// duplicates.
+fn is_headline(table: &str, figure: &str) -> bool {
+    if table.starts_with("workload ") {
+        ["success", "goodput", "p99"].contains(&figure)
+    } else if table.starts_with("saga ") {
+        ["completed", "orphaned"].contains(&figure)
+    } else {
+        ["max lag", "duplicates"].contains(&figure)
+    }
+}
 
 /// The verdict's lines, table by table, in the tables' order.
 pub fn headlines(c: &Comparison) -> Vec<Headline> {
@@ -123,7 +132,7 @@ pub fn headlines(c: &Comparison) -> Vec<Headline> {
     for (table, per_variant) in super::cells::table_list(c) {
         let Some(first) = per_variant.first() else { continue };
         for (k, f) in first.iter().enumerate() {
-            if HEADLINE.contains(&f.name) && f.better != Better::Neither {
+            if is_headline(&table, f.name) && f.better != Better::Neither {
                 out.push(Headline {
                     table: table.clone(),
                     figure: f.name,

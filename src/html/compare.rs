@@ -527,10 +527,18 @@ pub fn compare_report_files(c: &Comparison) -> Vec<(String, String)> {
         } else {
             w.best.iter().map(|i| c.variants[*i].clone()).collect::<Vec<_>>().join(", ")
         };
-        let vs = match &w.vs_baseline {
+        let mut vs = match &w.vs_baseline {
             Some(p) => format!("; vs {}: {} ({})", c.baseline(), interval_text(p, h.unit), p.verdict.word()),
             None => String::new(),
         };
+        if let Some((r, p)) = &w.vs_runner_up {
+            vs += &format!(
+                "; vs runner-up {}: {} ({})",
+                c.variants[*r],
+                interval_text(p, h.unit),
+                p.verdict.word()
+            );
+        }
         let _ = writeln!(
             m,
             "- {} · {} ({} is better): best {}{}",
