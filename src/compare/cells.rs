@@ -89,8 +89,18 @@ pub fn fmt_hw(hw: f64, unit: &str) -> String {
     }
 }
 
+/// A value and its interval's half-width in one scale, joined by `sep` around `±`
+/// (`" "` or a no-break space): `3,143 ± 137`, and past 10 000 ms both in seconds,
+/// `51.1 ± 1.64 s`. `signed` writes the value with its sign (a difference).
+pub fn fmt_pm(m: f64, hw: f64, unit: &str, signed: bool, sep: &str) -> String {
+    let (k, u, suffix) =
+        if unit == "ms" && m.abs() >= 10_000.0 { (1e-3, "s", " s") } else { (1.0, unit, "") };
+    let v = if signed { fmt_signed(m * k, u) } else { fmt_val(m * k, u) };
+    if hw.is_nan() { format!("{v}{suffix}") } else { format!("{v}{sep}±{sep}{}{suffix}", fmt_hw(hw * k, u)) }
+}
+
 fn fmt_ci(m: f64, hw: f64, unit: &str) -> String {
-    if hw.is_nan() { fmt_val(m, unit) } else { format!("{} ± {}", fmt_val(m, unit), fmt_hw(hw, unit)) }
+    fmt_pm(m, hw, unit, false, " ")
 }
 
 /// A signed difference: `+1.2`, `−0.4`.
@@ -102,13 +112,7 @@ pub fn fmt_signed(x: f64, unit: &str) -> String {
 /// The Δ cell of a paired difference, and its mark.
 pub fn delta_cell(a: &[f64], b: &[f64], unit: &str) -> (String, Mark) {
     let p = paired(a, b);
-    let body = || {
-        if p.half_width().is_nan() {
-            fmt_signed(p.mean, unit)
-        } else {
-            format!("{} ± {}", fmt_signed(p.mean, unit), fmt_hw(p.half_width(), unit))
-        }
-    };
+    let body = || fmt_pm(p.mean, p.half_width(), unit, true, " ");
     match p.verdict {
         _ if p.mean.is_nan() => ("-".into(), Mark::Plain),
         Verdict::Significant => (format!("{} *", body()), Mark::Significant),
@@ -191,5 +195,8 @@ mod tests {
         assert_eq!(fmt_hw(0.004, "%"), "<0.01");
         assert_eq!(fmt_hw(0.0, "%"), "0.00");
         assert_eq!(fmt_hw(0.4, "ms"), "0.40");
+        assert_eq!(fmt_pm(51_100.0, 1_640.0, "ms", false, " "), "51.1 ± 1.64 s");
+        assert_eq!(fmt_pm(-5_704.0, 584.0, "ms", true, " "), "−5,704 ± 584");
+        assert_eq!(fmt_pm(2.0, f64::NAN, "", true, " "), "+2.00");
     }
 }

@@ -9,7 +9,7 @@ use super::{CSS, charts_md, escape, md, topology::topology_svg};
 use crate::charts::{Chart, comparison_charts};
 use crate::compare::reach::{reachable_edges, shared_edges};
 use crate::compare::{
-    ATTRIBUTION, Comparison, Headline, Paired, Verdict, fmt_hw, fmt_signed, fmt_val, headlines, mean_ci,
+    ATTRIBUTION, Comparison, Headline, Paired, Verdict, fmt_pm, fmt_signed, fmt_val, headlines, mean_ci,
     paired, seeds_label, table_list, winner_of,
 };
 use crate::report::{OutError, write_out_dir};
@@ -82,12 +82,19 @@ fn fmt_bound(x: f64, unit: &str) -> String {
     if x > 0.0 { format!("+{v}") } else { format!("−{v}") }
 }
 
-/// `+1.2 (95% CI +0.8 to +1.6)`.
+/// `+1.2 (95% CI +0.8 to +1.6)`; past 10 000 ms, all three in seconds.
 fn interval_text(p: &Paired, unit: &str) -> String {
+    let (k, u, suffix) =
+        if unit == "ms" && p.mean.abs() >= 10_000.0 { (1e-3, "s", " s") } else { (1.0, unit, "") };
     if p.lo.is_nan() {
-        return fmt_signed(p.mean, unit);
+        return format!("{}{suffix}", fmt_signed(p.mean * k, u));
     }
-    format!("{} (95% CI {} to {})", fmt_signed(p.mean, unit), fmt_bound(p.lo, unit), fmt_bound(p.hi, unit))
+    format!(
+        "{}{suffix} (95% CI {} to {}{suffix})",
+        fmt_signed(p.mean * k, u),
+        fmt_bound(p.lo * k, u),
+        fmt_bound(p.hi * k, u)
+    )
 }
 
 fn verdict_html(p: &Paired, unit: &str) -> String {
@@ -288,11 +295,7 @@ fn delta_html(base: &[f64], b: &[f64], unit: &str) -> String {
     if p.mean.is_nan() {
         return "<span class=\"d\">Δ -</span>".into();
     }
-    let num = if p.half_width().is_nan() {
-        fmt_signed(p.mean, unit)
-    } else {
-        format!("{}\u{a0}±\u{a0}{}", fmt_signed(p.mean, unit), fmt_hw(p.half_width(), unit))
-    };
+    let num = fmt_pm(p.mean, p.half_width(), unit, true, "\u{a0}");
     match p.verdict {
         Verdict::Significant => format!("<span class=\"d sig\">Δ\u{a0}{}<br>significant</span>", esc(&num)),
         Verdict::NoDifference => {
@@ -358,11 +361,7 @@ pub fn compare_tables_html(c: &Comparison) -> String {
             for &k in &shown {
                 let f = &figs[k];
                 let (m, hw) = mean_ci(&f.per_seed);
-                let val = if hw.is_nan() {
-                    fmt_val(m, f.unit)
-                } else {
-                    format!("{}\u{a0}±\u{a0}{}", fmt_val(m, f.unit), fmt_hw(hw, f.unit))
-                };
+                let val = fmt_pm(m, hw, f.unit, false, "\u{a0}");
                 let best = winners[k].contains(&v);
                 let val = if best {
                     format!("<span class=\"best\">{}\u{a0}★</span>", esc(&val))
