@@ -314,3 +314,35 @@ fn overrides_read_as_words() {
         "timeout of policy spare: 2 s"
     );
 }
+
+#[test]
+fn threshold_verdicts_by_variant_read_on_the_page() {
+    use faultline::compare::ThresholdTally;
+    let spec = scenario("cascade.json", None, &["/duration=10s", "/warmup=2s"]);
+    let mut c =
+        Comparison::new(vec!["baseline".into(), "breaker".into()], vec![spec.clone(); 2], vec![1, 2, 3]);
+    for v in 0..2 {
+        for seed in 1..=3 {
+            let mut s = spec.clone();
+            s.seed = seed;
+            c.add(v, &simulate(&s));
+        }
+    }
+    let tally = |held: usize| ThresholdTally {
+        scope: "searchers".into(),
+        expression: "p99 < 500ms".into(),
+        held,
+        runs: 3,
+        values: vec![Some(120.0); 3],
+    };
+    c.thresholds = vec![vec![tally(1)], vec![tally(3)]];
+    let html =
+        faultline::html::compare_report_files(&c).into_iter().find(|(f, _)| f == "compare.html").unwrap().1;
+    assert!(html.contains("searchers: p99 &lt; 500ms"), "threshold row missing");
+    assert!(html.contains("<td class=\"partial\">holds on 1 of 3 seeds</td>"));
+    assert!(html.contains("<td class=\"pass\">holds on every seed (3)</td>"));
+    assert!(!html.contains("declares no thresholds"));
+    let j = to_json(&c);
+    assert_eq!(j["thresholds"]["breaker"][0]["holds"], json!(true));
+    assert_eq!(j["thresholds"]["baseline"][0]["held"], json!(1));
+}
