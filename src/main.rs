@@ -315,11 +315,16 @@ fn compare(
     let result = pool.install(|| faultline::compare::run_all(specs, chosen, seeds, &|| bar.inc(1)));
     bar.finish_and_clear();
     let elapsed = wall.elapsed().as_secs_f64();
-    let c = result.map_err(|e| {
+    let mut c = result.map_err(|e| {
         let opts = LoadOptions { variant: Some(e.variant.clone()), sets: sets.clone(), seed: None };
         note!("error: {e}\nreplay: {}", replay_command(path, e.seed, &opts));
         ExitCode::from(1)
     })?;
+    c.set_changes(
+        &faultline::compare::words::variant_overrides(&text, &c.variants),
+        &faultline::compare::words::set_overrides(&sets),
+    );
+    c.command = Some(compare_command(path, &c.variants, &all, n_seeds, &sets));
     let events = c.events;
     let threads = pool.current_num_threads();
     if !c.violations.is_empty() {
@@ -351,6 +356,18 @@ fn peak_memory() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The command that reproduces a comparison (`--variants` only when not every variant).
+fn compare_command(path: &Path, chosen: &[String], all: &[String], n_seeds: u64, sets: &[String]) -> String {
+    let mut s = format!("faultline compare {} --seeds {n_seeds}", path.display());
+    if chosen != all {
+        s += &format!(" --variants {}", chosen.join(","));
+    }
+    for set in sets {
+        s += &format!(" --set '{set}'");
+    }
+    s
 }
 
 /// The one command that replays this run.

@@ -22,7 +22,7 @@ mod spectrum;
 mod style;
 mod time;
 
-pub use compare::compare_charts;
+pub use compare::{compare_charts, comparison_charts};
 pub use data::{LagPoints, LatencyPoints, SagaPoints, lag_points, latency_points, saga_points};
 pub use fold::{RunCharts, VariantRuns};
 pub use run::run_charts;

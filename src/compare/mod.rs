@@ -2,9 +2,15 @@
 //! confidence interval across seeds, and each variant's difference to the first.
 //!
 //! The seeds are shared by all variants (common random numbers: the same arrivals and
-//! the same service times), so the difference to the first variant is computed seed by
-//! seed (a paired comparison) and its interval is usually much narrower than the
-//! intervals of the two means.
+//! the same service times), so the difference to the baseline (the first variant) is
+//! computed seed by seed (a paired comparison, [`stats::paired`]) and its interval is
+//! usually much narrower than the intervals of the two means. Each figure knows which
+//! way is better ([`Better`]); the best variant is the one with the best mean, and its
+//! margin over the runner-up is a paired difference too.
+//!
+//! A workload's retries, hedges and breaker time count only the call edges its
+//! requests traverse ([`reach`]). Each variant's overrides are worded from its pointers
+//! and its resolved spec ([`words`]); threshold verdicts are tallied over the seeds.
 //!
 //! Memory does not grow with the number of runs beyond a few numbers per run: each run
 //! is reduced, as soon as it finishes, to its key figures and the data of the overlay
@@ -19,37 +25,52 @@
 //! ([`Comparison::tables`], [`to_json`]); the text table is laid out in
 //! `report`, the Markdown and HTML in `html`, the overlay charts in `charts`.
 
+mod bands;
 mod cells;
 mod json;
+pub mod reach;
 mod run_figures;
 mod runs;
 mod stats;
+mod verdict;
+pub mod words;
 
-pub use cells::{Cells, table_rows};
+pub use bands::{BandFold, BandPoint, BandRun};
+pub use cells::{Cells, Mark, delta_cell, fmt_hw, fmt_pm, fmt_signed, fmt_val, table_list, table_rows};
 pub use json::to_json;
 pub use runs::{Failure, RunFailure, run_all};
-pub use stats::{mean_ci, t975};
+pub use stats::{Better, Paired, Verdict, best, mean_ci, paired, t975};
+pub use verdict::{Headline, ThresholdTally, headlines, winner_of};
 
 use crate::charts::{RunCharts, VariantRuns};
 use crate::model::RunOutput;
 use crate::report::Summary;
+use crate::report::summary::ThresholdVerdict;
 use crate::spec::Spec;
-use cells::tables;
 use run_figures::{group_figures_of, saga_figures_of, workload_figures};
+
+/// How a workload's retries, hedges and breaker time are attributed, as the page and
+/// `compare.json` state it.
+pub const ATTRIBUTION: &str = "retries/request, hedges/request and breaker open count only the call edges \
+this workload's requests traverse (its client edge, then every call, parallel and route step reachable from its \
+target, and a saga's action and compensation calls; not the consumers of what it publishes), per request it \
+offered; an edge that several workloads traverse counts in each of them";
 
 /// One figure of one variant: the value per seed.
 #[derive(Clone, Debug)]
 pub struct Figure {
     pub name: &'static str,
     pub unit: &'static str,
+    /// Which way is better.
+    pub better: Better,
     pub per_seed: Vec<f64>,
 }
 
 /// The figures of one table, per variant (`[variant][figure]`).
 pub type PerVariant = Vec<Vec<Figure>>;
 
-/// One figure's name, unit and value in one run.
-pub(crate) type Value1 = (&'static str, &'static str, f64);
+/// One figure's name, unit, direction and value in one run.
+pub(crate) type Value1 = (&'static str, &'static str, Better, f64);
 
 /// A comparison: the variants, the seeds, and what their runs measured, folded run by
 /// run ([`Comparison::add`]).
@@ -68,6 +89,18 @@ pub struct Comparison {
     group_tables: Vec<((String, String), PerVariant)>,
     /// Per variant: what the overlay charts need.
     charts: Vec<VariantRuns>,
+    /// Per variant: the per-interval mean and spread across seeds of the over-time
+    /// charts (their confidence bands).
+    bands: Vec<BandFold>,
+    /// Per variant: each threshold's verdicts over the seeds, in file order.
+    pub thresholds: Vec<Vec<ThresholdTally>>,
+    /// Per variant: what it changes, in words (empty for none). Set by
+    /// [`Comparison::set_changes`].
+    pub changes: Vec<Vec<String>>,
+    /// What every variant shares (`--set` overrides), in words.
+    pub common_changes: Vec<String>,
+    /// The command that reproduces this comparison, when known (the CLI sets it).
+    pub command: Option<String>,
     /// Events simulated, over every run.
     pub events: u64,
     /// Invariants the model broke, over every run (always empty unless it has a bug).
@@ -79,6 +112,8 @@ pub struct Comparison {
 pub struct RunDigest {
     tables: Vec<Vec<Value1>>,
     charts: RunCharts,
+    bands: BandRun,
+    thresholds: Vec<ThresholdVerdict>,
     events: u64,
     violations: Vec<String>,
 }
@@ -125,6 +160,9 @@ impl Comparison {
         .collect();
         let charts =
             variants.iter().zip(&specs).map(|(v, s)| VariantRuns::new(v.clone(), s.clone())).collect();
+        let bands = variants.iter().map(|_| BandFold::default()).collect();
+        let thresholds = variants.iter().map(|_| Vec::new()).collect();
+        let changes = variants.iter().map(|_| Vec::new()).collect();
         Comparison {
             scenario: first.name.clone(),
             description: first.description.clone(),
@@ -134,6 +172,11 @@ impl Comparison {
             saga_tables,
             group_tables,
             charts,
+            bands,
+            thresholds,
+            changes,
+            common_changes: Vec::new(),
+            command: None,
             specs,
             events: 0,
             violations: Vec::new(),
@@ -146,7 +189,7 @@ impl Comparison {
         let summary = Summary::of(spec, out);
         let mut tables = Vec::new();
         for (wl, _) in &self.workload_tables {
-            tables.push(workload_figures(&summary, wl));
+            tables.push(workload_figures(spec, &summary, wl));
         }
         for (name, _) in &self.saga_tables {
             tables.push(saga_figures_of(&summary, name));
@@ -157,6 +200,8 @@ impl Comparison {
         RunDigest {
             tables,
             charts: RunCharts::of(spec, out),
+            bands: BandRun::of(spec, out),
+            thresholds: summary.thresholds.clone(),
             events: out.events,
             violations: out.violations.clone(),
         }
@@ -173,14 +218,16 @@ impl Comparison {
             .chain(self.group_tables.iter_mut().map(|t| &mut t.1));
         for (per_variant, values) in tables.zip(d.tables) {
             let figs = &mut per_variant[v];
-            for (i, (name, unit, x)) in values.into_iter().enumerate() {
+            for (i, (name, unit, better, x)) in values.into_iter().enumerate() {
                 if figs.len() <= i {
-                    figs.push(Figure { name, unit, per_seed: Vec::new() });
+                    figs.push(Figure { name, unit, better, per_seed: Vec::new() });
                 }
                 figs[i].per_seed.push(x);
             }
         }
         self.charts[v].add(d.charts);
+        self.bands[v].add(d.bands);
+        verdict::tally(&mut self.thresholds[v], &d.thresholds);
         self.events = self.events.saturating_add(d.events);
         self.violations.extend(d.violations);
     }
@@ -196,18 +243,37 @@ impl Comparison {
         &self.charts
     }
 
+    /// The confidence bands of the over-time charts, variant by variant.
+    pub fn bands(&self) -> &[BandFold] {
+        &self.bands
+    }
+
+    /// Words what each variant changes: `overrides[v]` are variant `v`'s `(pointer,
+    /// value)` overrides (see [`words::variant_overrides`]), `common` the `--set`
+    /// overrides every variant shares; each is read against the variant's spec.
+    pub fn set_changes(
+        &mut self,
+        overrides: &[Vec<(String, serde_json::Value)>],
+        common: &[(String, serde_json::Value)],
+    ) {
+        for (v, list) in overrides.iter().enumerate().take(self.specs.len()) {
+            self.changes[v] = list.iter().map(|(p, x)| words::override_words(&self.specs[v], p, x)).collect();
+        }
+        self.common_changes =
+            common.iter().map(|(p, x)| words::override_words(&self.specs[0], p, x)).collect();
+    }
+
+    /// The baseline every paired difference is taken against: the first variant.
+    pub fn baseline(&self) -> &str {
+        &self.variants[0]
+    }
+
     /// Every table of the comparison as cells, in order: the workloads first
     /// (`workload NAME`), then the sagas (`saga NAME`), then the consumer groups
     /// (`consumer group TOPIC/GROUP`). The text, Markdown and HTML renderings lay these
     /// out.
     pub fn tables(&self) -> Vec<Cells> {
-        tables(self)
-            .into_iter()
-            .map(|(heading, per_variant)| {
-                let (header, rows) = table_rows(self, per_variant);
-                Cells { heading, header, rows }
-            })
-            .collect()
+        cells::all_cells(self)
     }
 }
 

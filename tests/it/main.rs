@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod closed_forms;
 mod common;
+mod compare_verdicts;
 mod determinism;
 mod golden;
 mod mechanisms;

@@ -873,7 +873,22 @@ fn compare_adds_saga_and_group_tables() {
     check_markup(&html, HTML_VOID).unwrap();
     assert!(html.contains("<h3>saga fulfillment</h3>"));
     let j = to_json(&c);
-    assert_eq!(keys(&j), ["scenario", "seeds", "variants", "workloads", "sagas", "topics"]);
+    assert_eq!(
+        keys(&j),
+        [
+            "scenario",
+            "seeds",
+            "variants",
+            "baseline",
+            "attribution",
+            "changes",
+            "thresholds",
+            "verdict",
+            "workloads",
+            "sagas",
+            "topics"
+        ]
+    );
     let completed = &j["sagas"]["fulfillment"]["better"]["completed"];
     assert_eq!(completed["unit"], "%");
     assert!((completed["diff_mean"].as_f64().unwrap() - 100.0 * 50.0 / 700.0).abs() < 1e-4);
