@@ -183,3 +183,44 @@ pub fn to_json(plan: &Plan, agg: &Aggregate) -> String {
     });
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::{FORMAT, PlanParam};
+
+    #[test]
+    fn thresholds_held_per_seed_and_feasibility() {
+        let plan = Plan {
+            faultline_sweep: FORMAT,
+            scenario: "s".into(),
+            description: String::new(),
+            scenario_hash: "0".into(),
+            variant: None,
+            sets: Vec::new(),
+            params: vec![PlanParam { pointer: "/a".into(), values: vec!["1".into(), "2".into()] }],
+            seeds: vec![1, 2, 3],
+        };
+        // Point 0 holds on every seed; point 1 fails on seed 2.
+        let read = |p: usize, s: usize| {
+            let pass = p == 0 || s != 1;
+            let p99 = 10.0 * (p + 1) as f64 + s as f64;
+            Ok(format!(
+                r#"{{"scenario":"s","seed":{s},"workloads":{{"w":{{"latency_ms":{{"p99":{p99}}}}}}},
+                    "thresholds":[{{"scope":"w","expression":"p99 < 500ms","value":{p99},"pass":{pass}}}]}}"#
+            ))
+        };
+        let agg = build(&plan, &read).unwrap();
+        assert_eq!(agg.points[0].feasible(), Some(true));
+        assert_eq!(agg.points[1].feasible(), Some(false));
+        assert_eq!((agg.points[1].thresholds[0].held, agg.points[1].thresholds[0].of), (2, 3));
+        let s = agg.points[1].stat("workloads", "w", "latency_ms.p99").unwrap();
+        // 20, 21, 22: mean 21, sd 1, t(2) = 4.303.
+        assert_eq!(s.mean, 21.0);
+        assert!((s.ci95 - 4.303 / 3f64.sqrt()).abs() < 1e-9);
+        let json: Value = serde_json::from_str(&to_json(&plan, &agg)).unwrap();
+        assert_eq!(json["points"][1]["thresholds"][0]["held"], 2);
+        assert_eq!(json["points"][1]["feasible"], false);
+        assert!(agg.csv.contains("\n1,2,2,thresholds,w · p99 < 500ms,pass,0\n"));
+    }
+}

@@ -12,3 +12,4 @@ mod mutation;
 mod props;
 mod reports;
 mod robustness;
+mod sweep;
