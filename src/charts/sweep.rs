@@ -110,13 +110,19 @@ pub fn sweep_heatmap(
     }
     let mut p = Panel::new(Axis::categories(&xn, x.1), Axis::categories(&yn, y.1), Vec::new());
     p.layers.push(Layer::Rects(rects));
-    let legend = vec![
-        legend_area(
-            format!("filled: feasible · darker is larger ({} to {})", fmt(lo), fmt(hi)),
-            shade(0.7).to_rgba(),
+    let judged = feasible.iter().flatten().any(Option::is_some);
+    let mut legend = vec![legend_area(
+        format!(
+            "{}darker is larger ({} to {})",
+            if judged { "filled: feasible · " } else { "" },
+            fmt(lo),
+            fmt(hi)
         ),
-        legend_area("hollow: a threshold failed on some seed", GREY.mix(0.3)),
-    ];
+        shade(0.7).to_rgba(),
+    )];
+    if judged {
+        legend.push(legend_area("hollow: a threshold failed on some seed", GREY.mix(0.3)));
+    }
     let row_h = (120 + 36 * yn.len() as u32).clamp(240, 720);
     Chart {
         file: file.into(),

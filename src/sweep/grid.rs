@@ -231,11 +231,12 @@ fn decimal(n: i128, d: u32) -> String {
     trim_zeros(&format!("{sign}{}.{:0w$}", n.abs() / p, n.abs() % p, w = d as usize))
 }
 
-/// A duration in the largest unit that writes it exactly (`1s`, `250ms`, `1500us`).
+/// A duration in the largest unit that writes it exactly with at most three decimals
+/// (`1s`, `250ms`, `1.5ms`, `1250us`), which the scenario's parser reads back exactly.
 pub fn exact_duration(ns: u64) -> String {
     for (unit, size) in [("s", 1_000_000_000u64), ("ms", 1_000_000), ("us", 1_000)] {
-        if ns >= size && ns.is_multiple_of(size) {
-            return format!("{}{unit}", ns / size);
+        if ns >= size && ns.is_multiple_of(size / 1000) {
+            return format!("{}{unit}", decimal((ns / (size / 1000)) as i128, 3));
         }
     }
     format!("{ns}ns")
@@ -279,6 +280,9 @@ mod tests {
         assert_eq!(vals("0.1..0.5:0.1"), ["0.1", "0.2", "0.3", "0.4", "0.5"]);
         assert_eq!(vals("100ms..1s:300ms"), ["100ms", "400ms", "700ms", "1s"]);
         assert_eq!(vals("1ms..1s:x2").len(), 10);
+        assert_eq!(vals("0.6ms..1.1ms:0.1ms"), ["600us", "700us", "800us", "900us", "1ms", "1.1ms"]);
+        assert_eq!(vals("1ns..3ns:1ns"), ["1ns", "2ns", "3ns"]);
+        assert_eq!(vals("1250us,1.5s"), ["1250us", "1.5s"]);
         assert_eq!(vals("1ms..1s:x10"), ["1ms", "10ms", "100ms", "1s"]);
         assert_eq!(vals("1..8:x2"), ["1", "2", "4", "8"]);
         assert_eq!(vals("[1,2],{\"a\":3}"), ["[1,2]", "{\"a\":3}"]);

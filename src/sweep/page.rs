@@ -76,6 +76,12 @@ fn slug(s: &str) -> String {
     out.trim_matches('-').to_string()
 }
 
+/// A pointer's last token, for the headings of small multiples (`/policies/internal/timeout`
+/// → `timeout`); the table and sweep.json keep the whole pointer.
+fn short(ptr: &str) -> &str {
+    ptr.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or(ptr)
+}
+
 /// The charts, per workload per key figure.
 fn charts(plan: &Plan, agg: &Aggregate) -> Vec<Chart> {
     let params = plan.params();
@@ -119,7 +125,7 @@ fn charts(plan: &Plan, agg: &Aggregate) -> Vec<Chart> {
                     params[..n - 1]
                         .iter()
                         .zip(&chunk[0].index)
-                        .map(|(p, &i)| format!("{}={}", p.pointer, p.values[i]))
+                        .map(|(p, &i)| format!("{}={}", short(&p.pointer), p.values[i]))
                         .collect::<Vec<_>>()
                         .join(", ")
                 });
