@@ -30,8 +30,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutError> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    // Unique among the processes sharing the folder: pods of one Job may all be pid 1,
+    // but their host names (the pods' names) differ.
+    let host: String = std::env::var("HOSTNAME")
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(64)
+        .collect();
     let tmp = path.with_file_name(format!(
-        ".tmp-{}-{}-{name}",
+        ".tmp-{host}-{}-{}-{name}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     ));
@@ -103,8 +111,13 @@ pub fn prepare(dir: &Path, plan: &Plan, protect: &[&Path]) -> Result<PathBuf, Ou
         }
     }
     let plan_path = dir.join(PLAN);
-    if !plan_path.exists() {
-        write_atomic(&plan_path, plan.to_text().as_bytes())?;
+    if !plan_path.exists()
+        && let Err(e) = write_atomic(&plan_path, plan.to_text().as_bytes())
+    {
+        // Another shard starting at the same moment may have written it first.
+        if read_plan(&dir).ok().as_ref() != Some(plan) {
+            return Err(e);
+        }
     }
     let runs = dir.join("runs");
     std::fs::create_dir_all(&runs).map_err(io(&runs))?;

@@ -244,3 +244,25 @@ fn bad_input_is_located_before_anything_runs() {
         assert!(!d.exists(), "{param}: the folder was created");
     }
 }
+
+#[test]
+fn shards_at_once_into_one_shared_folder_then_merged_in_place() {
+    // As the Kubernetes Job and the Slurm array run them: every shard at the same time,
+    // one folder, then `merge DIR --out DIR`.
+    let d = tmp("shared");
+    let children: Vec<_> = (0..3)
+        .map(|k| {
+            let mut c = bin();
+            c.arg("sweep").arg(SCENARIO).args(PARAMS).args(["--seeds", "2"]).args(SHORT);
+            c.args(["--shard", "auto", "--shards", "3", "--jobs", "1"]).arg("--out").arg(&d);
+            c.env("JOB_COMPLETION_INDEX", k.to_string()).env("HOSTNAME", "pod");
+            c.stderr(std::process::Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        ok(&c.wait_with_output().unwrap());
+    }
+    ok(&bin().arg("merge").arg(&d).arg("--out").arg(&d).output().unwrap());
+    assert_same(whole(), &files(&d));
+    let _ = std::fs::remove_dir_all(&d);
+}
