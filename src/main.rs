@@ -76,9 +76,9 @@ enum Cmd {
     /// into a folder: one summary per run, then sweep.csv, sweep.json, sweep.md and
     /// sweep.html (mean and 95% interval per point, the thresholds' verdicts, charts).
     #[command(after_help = "Examples:\n  \
-        faultline sweep scenarios/checkout.json --param /policies/internal/timeout=200ms,400ms,800ms --out sweep/\n  \
-        faultline sweep scenarios/mmc.json --param /services/pool/concurrency=4..6:1 --seeds 3 --set /duration=20s --out s/\n  \
-        faultline sweep scenarios/mmc.json --param /services/pool/concurrency=4..6:1 --shard 0/2 --out s/\n\n\
+        faultline sweep scenarios/checkout.json --param /policies/internal/timeout=200ms,400ms,800ms --set /duration=20s --out sweep/\n  \
+        faultline sweep scenarios/mmc.json --param /services/pool/concurrency=4..6:1 --seeds 3 --set /duration=20s --shard 0/2 --out shard-0/\n  \
+        faultline sweep scenarios/mmc.json --param /services/pool/concurrency=4..6:1 --seeds 3 --set /duration=20s --shard 1/2 --out shard-1/\n\n\
         A value list is `a,b,c`; a range `FROM..TO:STEP` of integers, decimals or durations (TO is included when\n\
         it lands on the step); a log range `FROM..TO:xFACTOR`. The grid is the product of the params, the first\n\
         slowest. A folder that holds part of the same sweep is resumed: runs already there are not run again.")]
@@ -115,7 +115,9 @@ enum Cmd {
     },
     /// Merge the folders of a sharded sweep into one, with the final files of the whole
     /// sweep (byte for byte those of the sweep run unsharded).
-    #[command(after_help = "Example:\n  faultline merge shard-0/ shard-1/ shard-2/ --out sweep/")]
+    #[command(
+        after_help = "Example (after the sharded examples of `sweep --help`):\n  faultline merge shard-0/ shard-1/ --out merged/"
+    )]
     Merge {
         /// The shards' folders (or one folder they all wrote into).
         #[arg(required = true)]
@@ -459,6 +461,7 @@ fn sweep(
             "a shard writes only its runs: when every shard is done, `faultline merge` builds the final files"
         );
     }
+    emit_paths(&done.files)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -471,7 +474,14 @@ fn merge(dirs: &[PathBuf], out: &Path) -> Result<ExitCode, ExitCode> {
         out.display(),
         done.found
     );
+    emit_paths(&done.files)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The final files of a sweep or merge, one path a line on standard output.
+fn emit_paths(files: &[PathBuf]) -> Result<(), ExitCode> {
+    let text: String = files.iter().map(|p| format!("{}\n", p.display())).collect();
+    emit(&text)
 }
 
 /// Peak memory for the report on standard error, read when called.

@@ -266,3 +266,36 @@ fn shards_at_once_into_one_shared_folder_then_merged_in_place() {
     assert_same(whole(), &files(&d));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Every example of `sweep --help`, then of `merge --help`, runs in one folder where the
+/// shipped scenarios are at `scenarios/`, and prints the files it wrote.
+#[test]
+fn every_help_example_runs() {
+    let cwd = tmp("help");
+    std::fs::create_dir_all(&cwd).unwrap();
+    std::os::unix::fs::symlink(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
+        cwd.join("scenarios"),
+    )
+    .unwrap();
+    let mut ran = 0;
+    for sub in ["sweep", "merge"] {
+        let o = bin().args([sub, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&o.stdout).into_owned();
+        let examples: Vec<&str> = help
+            .lines()
+            .map(str::trim)
+            .skip_while(|l| !l.starts_with("Example"))
+            .filter(|l| l.starts_with("faultline "))
+            .collect();
+        assert!(!examples.is_empty(), "`{sub} --help` has no example:\n{help}");
+        for ex in examples {
+            let o = bin().args(ex.split_whitespace().skip(1)).current_dir(&cwd).output().unwrap();
+            assert!(o.status.success(), "`{ex}` failed: {}", stderr(&o));
+            ran += 1;
+        }
+    }
+    assert_eq!(ran, 4);
+    assert!(cwd.join("sweep/sweep.html").is_file() && cwd.join("merged/sweep.json").is_file());
+    let _ = std::fs::remove_dir_all(&cwd);
+}
