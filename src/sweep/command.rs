@@ -79,6 +79,9 @@ fn replay(args: &SweepArgs, seed: u64, point: &[String]) -> String {
     s
 }
 
+/// Most runs (points × seeds) of one sweep.
+pub const MAX_RUNS: usize = 1_000_000;
+
 /// Validates everything and returns the plan and, per point, its spec.
 fn plan_of(args: &SweepArgs) -> Result<(Plan, Vec<crate::spec::Spec>), CmdError> {
     let label = args.scenario.display().to_string();
@@ -110,6 +113,13 @@ fn plan_of(args: &SweepArgs) -> Result<(Plan, Vec<crate::spec::Spec>), CmdError>
         )));
     };
     let seeds: Vec<u64> = (base.seed..=last).collect();
+    if grid.len().saturating_mul(seeds.len()) > MAX_RUNS {
+        return Err(bad(format!(
+            "{} points × {} seeds is more than {MAX_RUNS} runs; sweep fewer values or seeds, or split the grid",
+            grid.len(),
+            seeds.len()
+        )));
+    }
     // Every point resolved before anything runs: the first bad one is the error.
     let mut specs = Vec::with_capacity(grid.len());
     for (i, idx) in grid.iter().enumerate() {
