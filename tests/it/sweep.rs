@@ -299,3 +299,44 @@ fn every_help_example_runs() {
     assert!(cwd.join("sweep/sweep.html").is_file() && cwd.join("merged/sweep.json").is_file());
     let _ = std::fs::remove_dir_all(&cwd);
 }
+
+#[test]
+fn a_variant_applies_at_every_point_as_run_applies_it() {
+    let d = tmp("variant");
+    let mut c = bin();
+    c.arg("sweep").arg(SCENARIO).args([
+        "--variant",
+        "short-timeout",
+        "--param",
+        "/services/payment/replicas=2",
+    ]);
+    c.args(["--seeds", "1"]).args(SHORT).arg("--out").arg(&d);
+    ok(&c.output().unwrap());
+    let r = tmp("variant-run");
+    let mut c = bin();
+    c.arg("run").arg(SCENARIO).args(["--variant", "short-timeout", "--set", "/services/payment/replicas=2"]);
+    c.args(SHORT).arg("--out").arg(&r);
+    ok(&c.output().unwrap());
+    assert!(
+        std::fs::read(r.join("summary.json")).unwrap()
+            == std::fs::read(d.join("runs/p0000-s0000.json")).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&d);
+    let _ = std::fs::remove_dir_all(&r);
+}
+
+#[test]
+fn a_failed_run_names_its_point_and_replay_and_keeps_the_others() {
+    let d = tmp("fail");
+    let mut c = bin();
+    c.arg("sweep").arg(SCENARIO).args(["--param", "/limits/max_events=1000000,50", "--seeds", "2"]);
+    c.args(SHORT).arg("--out").arg(&d);
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("point 1, seed 1") && e.contains("replay: faultline run"), "{e}");
+    assert!(e.contains("--set '/limits/max_events=50'"), "{e}");
+    assert!(d.join("runs/p0000-s0000.json").is_file() && d.join("runs/p0000-s0001.json").is_file());
+    assert!(!d.join("sweep.json").exists());
+    let _ = std::fs::remove_dir_all(&d);
+}
