@@ -179,7 +179,12 @@ pub fn sweep(args: &SweepArgs, progress: &Progress) -> Result<Done, CmdError> {
     let events = run_pairs(&specs, &plan.seeds, &todo, &sink, &tick).map_err(|e| {
         let idx = &plan.points()[e.point];
         let sets = point_sets(&plan.params(), idx);
-        CmdError::Fail(format!("error: {e}\nreplay: {}", replay(args, e.seed, &sets)))
+        CmdError::Fail(format!(
+            "error: {e}\n(point {}: --set {})\nreplay: {}",
+            e.point,
+            sets.join(" --set "),
+            replay(args, e.seed, &sets)
+        ))
     })?;
     let mut done =
         Done { points: specs.len(), seeds: n_seeds, ran: todo.len(), found, events, files: Vec::new() };
