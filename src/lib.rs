@@ -18,4 +18,5 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod spec;
+pub mod sweep;
 pub mod time;

@@ -74,6 +74,60 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the scenario over a grid of parameter values, every point on the same seeds,
+    /// into a folder: one summary per run, then sweep.csv, sweep.json, sweep.md and
+    /// sweep.html (mean and 95% interval per point, the thresholds' verdicts, charts).
+    #[command(after_help = "Examples:\n  \
+        faultline sweep scenarios/checkout.json --param /policies/internal/timeout=200ms,400ms,800ms --set /duration=20s --out sweep/\n  \
+        faultline sweep scenarios/mmc.json --param /services/pool/concurrency=4..6:1 --seeds 3 --set /duration=20s --shard 0/2 --out shard-0/\n  \
+        faultline sweep scenarios/mmc.json --param /services/pool/concurrency=4..6:1 --seeds 3 --set /duration=20s --shard 1/2 --out shard-1/\n\n\
+        A value list is `a,b,c`; a range `FROM..TO:STEP` of integers, decimals or durations (TO is included when\n\
+        it lands on the step); a log range `FROM..TO:xFACTOR`. The grid is the product of the params, the first\n\
+        slowest. A folder that holds part of the same sweep is resumed: runs already there are not run again.")]
+    Sweep {
+        /// The scenario file (JSON).
+        scenario: PathBuf,
+        /// A swept value by JSON Pointer: `PTR=a,b,c`, `PTR=FROM..TO:STEP` or `PTR=FROM..TO:xFACTOR`.
+        #[arg(long = "param", value_name = "PTR=VALUES", required = true)]
+        params: Vec<String>,
+        /// Number of seeds per point: the scenario's seed and the ones after it (1 to 10000).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=MAX_SEEDS))]
+        seeds: u64,
+        /// Threads to run on (default: all cores). The result does not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Apply the overrides of this variant (from the scenario's `variants`) at every point.
+        #[arg(long)]
+        variant: Option<String>,
+        /// Override one value by JSON Pointer at every point (as for `run`).
+        #[arg(long = "set", value_name = "PTR=VALUE")]
+        sets: Vec<String>,
+        /// The sweep's folder: new, empty, or holding part of the same sweep (resumed).
+        #[arg(long)]
+        out: PathBuf,
+        /// Run only shard K of N (0-based): the (point, seed) pairs whose number is K modulo N.
+        /// `auto` reads a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with --shards N) or a
+        /// Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT).
+        /// A shard writes only its runs; `faultline merge` builds the final files.
+        #[arg(long, value_name = "K/N|auto")]
+        shard: Option<String>,
+        /// The number of shards, for `--shard auto` on Kubernetes (the Job's `completions`).
+        #[arg(long, value_name = "N")]
+        shards: Option<u64>,
+    },
+    /// Merge the folders of a sharded sweep into one, with the final files of the whole
+    /// sweep (byte for byte those of the sweep run unsharded).
+    #[command(
+        after_help = "Example (after the sharded examples of `sweep --help`):\n  faultline merge shard-0/ shard-1/ --out merged/"
+    )]
+    Merge {
+        /// The shards' folders (or one folder they all wrote into).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged folder (new, empty, the same sweep's, or one of the inputs).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Validate a scenario and all its variants without running it.
     #[command(after_help = "Example:\n  faultline check scenarios/checkout.json")]
     Check {
@@ -131,6 +185,21 @@ fn main() -> ExitCode {
         Cmd::Compare { scenario, variants, seeds, sets, jobs, out } => {
             compare(&scenario, variants, seeds, sets, jobs, out.as_deref())
         }
+        Cmd::Sweep { scenario, params, seeds, jobs, variant, sets, out, shard, shards } => sweep(
+            faultline::sweep::command::SweepArgs {
+                scenario,
+                params,
+                seeds,
+                variant,
+                sets,
+                out,
+                shard: faultline::sweep::Shard::ALL,
+            },
+            shard,
+            shards,
+            jobs,
+        ),
+        Cmd::Merge { dirs, out } => merge(&dirs, &out),
         Cmd::Check { scenario } => check(&scenario),
         Cmd::Schema => {
             let text = serde_json::to_string_pretty(&scenario::schema()).unwrap_or_default() + "\n";
@@ -344,6 +413,99 @@ fn compare(
         peak_memory_text()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The exit status of a sweep or merge that failed, its message on standard error.
+fn cmd_error(e: faultline::sweep::command::CmdError) -> ExitCode {
+    use faultline::sweep::command::CmdError;
+    match e {
+        CmdError::Bad(m) => {
+            note!("{m}");
+            ExitCode::from(2)
+        }
+        CmdError::Fail(m) => {
+            note!("{m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn sweep(
+    mut args: faultline::sweep::command::SweepArgs,
+    shard: Option<String>,
+    shards: Option<u64>,
+    jobs: Option<usize>,
+) -> Result<ExitCode, ExitCode> {
+    use faultline::sweep::{command, shard as sh};
+    let bad = |msg: String| {
+        note!("{msg}");
+        ExitCode::from(2)
+    };
+    if let Some(j) = jobs.filter(|j| !(1..=MAX_JOBS).contains(j)) {
+        return Err(bad(format!("--jobs {j}: give between 1 and {MAX_JOBS} threads")));
+    }
+    args.shard = match shard.as_deref() {
+        None if shards.is_some() => return Err(bad("--shards N goes with --shard auto".into())),
+        None => faultline::sweep::Shard::ALL,
+        Some("auto") => sh::shard_from_env(&|k| std::env::var(k).ok(), shards).map_err(bad)?,
+        Some(k) if shards.is_some() => {
+            return Err(bad(format!("--shards N goes with --shard auto, not --shard {k}")));
+        }
+        Some(k) => sh::parse_shard(k).map_err(bad)?,
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build().map_err(|e| {
+        note!("error: cannot start the worker threads: {e}");
+        ExitCode::from(1)
+    })?;
+    let bar = progress_bar(0, "points");
+    let wall = Instant::now();
+    let start = |n: u64| bar.set_length(n);
+    let point_done = || bar.inc(1);
+    let progress = command::Progress { start: &start, point_done: &point_done };
+    let result = pool.install(|| command::sweep(&args, &progress));
+    bar.finish_and_clear();
+    let done = result.map_err(cmd_error)?;
+    let s = args.shard;
+    let part = if s.count > 1 { format!("shard {}/{} · ", s.index, s.count) } else { String::new() };
+    note!(
+        "{part}{} points × {} seeds · {} runs simulated, {} found done in {} · {} events in {:.2} s wall on {} \
+         threads · peak memory {}",
+        done.points,
+        done.seeds,
+        done.ran,
+        done.found,
+        args.out.display(),
+        done.events,
+        wall.elapsed().as_secs_f64(),
+        pool.current_num_threads(),
+        peak_memory_text()
+    );
+    if s.count > 1 {
+        note!(
+            "a shard writes only its runs: when every shard is done, `faultline merge` builds the final files"
+        );
+    }
+    emit_paths(&done.files)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn merge(dirs: &[PathBuf], out: &Path) -> Result<ExitCode, ExitCode> {
+    let done = faultline::sweep::command::merge(dirs, out).map_err(cmd_error)?;
+    note!(
+        "merged {} points × {} seeds into {} ({} runs copied)",
+        done.points,
+        done.seeds,
+        out.display(),
+        done.found
+    );
+    emit_paths(&done.files)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The final files of a sweep or merge, one path a line on standard output.
+fn emit_paths(files: &[PathBuf]) -> Result<(), ExitCode> {
+    let text: String = files.iter().map(|p| format!("{}\n", p.display())).collect();
+    emit(&text)
 }
 
 /// Peak memory for the report on standard error, read when called.

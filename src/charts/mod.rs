@@ -20,6 +20,7 @@ mod render;
 mod run;
 mod spectrum;
 mod style;
+mod sweep;
 mod time;
 
 pub use compare::{compare_charts, comparison_charts};
@@ -27,6 +28,7 @@ pub use data::{LagPoints, LatencyPoints, SagaPoints, lag_points, latency_points,
 pub use fold::{RunCharts, VariantRuns};
 pub use run::run_charts;
 pub use spectrum::spectrum_points;
+pub use sweep::{MAX_PANELS, SweepLine, sweep_heatmap, sweep_line_chart};
 
 use std::collections::BTreeSet;
 

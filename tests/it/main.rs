@@ -15,4 +15,5 @@ mod page;
 mod props;
 mod reports;
 mod robustness;
+mod sweep;
 mod thresholds;
