@@ -286,6 +286,7 @@ mod tests {
                     ok: 3000,
                     degraded: 12,
                     failed: 590,
+                    in_flight: 10,
                     success: Some(3000.0 / 3590.0 * 100.0),
                     goodput_rps: 50.0,
                     latency_ms: q(12_345.0),

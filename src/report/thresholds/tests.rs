@@ -64,6 +64,7 @@ fn summary(spec: &Spec) -> Summary {
                 ok: 90,
                 degraded: 9,
                 failed: 10,
+                in_flight: 0,
                 success: Some(90.0),
                 goodput_rps: 90.0,
                 latency_ms: Latency(Some(Quantiles {
