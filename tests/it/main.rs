@@ -13,6 +13,7 @@ mod mutation;
 mod page;
 mod phases;
 mod props;
+mod real;
 mod reports;
 mod robustness;
 mod sweep;
