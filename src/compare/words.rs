@@ -193,6 +193,18 @@ fn words_of_field(tokens: &[String]) -> String {
     }
 }
 
+/// A step written as an object of one key naming one thing (`{"publish": "t"}`,
+/// `{"call": "svc.ep"}`) reads as its key and value; anything else as a value.
+fn step_words(value: &Value) -> String {
+    match value.as_object() {
+        Some(m) if m.len() == 1 => match m.iter().next() {
+            Some((k, Value::String(v))) => format!("{} {v}", k.replace('_', " ")),
+            _ => value_words(value),
+        },
+        _ => value_words(value),
+    }
+}
+
 /// One override in words, read against `spec` (the variant's resolved spec).
 pub fn override_words(spec: &Spec, pointer: &str, value: &Value) -> String {
     let tokens: Vec<String> = pointer.split('/').skip(1).map(unescape).collect();
@@ -215,9 +227,14 @@ pub fn override_words(spec: &Spec, pointer: &str, value: &Value) -> String {
         }
         ["services", svc, "replicas"] => format!("{svc}: {} replicas", value_words(value)),
         ["services", svc, "endpoints", ep, "steps", i, rest @ ..] => {
-            let step =
-                i.parse::<usize>().map(|i| format!("step {}", i + 1)).unwrap_or_else(|_| i.to_string());
-            format!("{svc}.{ep} {step} {}: {}", rest.join(" ").replace('_', " "), value_words(value))
+            // `-` is JSON Pointer's "after the last element": a variant that appends a step.
+            let step = match *i {
+                "-" => "a new last step".to_string(),
+                i => i.parse::<usize>().map(|i| format!("step {}", i + 1)).unwrap_or_else(|_| i.to_string()),
+            };
+            let what =
+                if rest.is_empty() { step } else { format!("{step} {}", rest.join(" ").replace('_', " ")) };
+            format!("{svc}.{ep}, {what}: {}", step_words(value))
         }
         ["services", svc, "endpoints", ep, rest @ ..] => {
             format!("{svc}.{ep} {}: {}", rest.join(" ").replace('_', " "), value_words(value))
@@ -257,5 +274,26 @@ mod tests {
         let sets = set_overrides(&["/seed=3".into(), "/policies/p/timeout=2s".into()]);
         assert_eq!(sets[0], ("/seed".to_string(), Value::from(3)));
         assert_eq!(sets[1], ("/policies/p/timeout".to_string(), Value::String("2s".into())));
+    }
+
+    #[test]
+    fn an_appended_step_reads_as_a_new_last_step() {
+        let spec = crate::scenario::load_str(
+            r#"{"name": "w", "duration": "1s", "services": {"a": {"endpoints": {"e": {}}}},
+                "workload": [{"name": "l", "target": "a.e", "arrival": {"poisson": {"rate": 1}}}]}"#,
+            "w",
+            &Default::default(),
+        )
+        .unwrap();
+        let v: Value = serde_json::from_str(r#"{"publish": "timeline"}"#).unwrap();
+        assert_eq!(
+            override_words(&spec, "/services/a/endpoints/e/steps/-", &v),
+            "a.e, a new last step: publish timeline"
+        );
+        let v = Value::String("2ms".into());
+        assert_eq!(
+            override_words(&spec, "/services/a/endpoints/e/steps/0/latency", &v),
+            "a.e, step 1 latency: 2 ms"
+        );
     }
 }
