@@ -10,16 +10,25 @@ use super::style::{GREY, ORANGE, SKY};
 use crate::metrics::{Scope, Series};
 use crate::spec::{Scope as PolicyScope, Spec};
 
-/// Two panels per edge with a bulkhead column: permits in use (with the limit) and
-/// attempts waiting.
+/// Two panels per bulkhead (caller, target service, policy) with a column: permits in
+/// use (with the limit) and attempts waiting. Edges to other endpoints of the same
+/// service under the same policy share the bulkhead, so it is drawn once, named
+/// `CALLER->SERVICE/POLICY` as the breakers are.
 pub(super) fn bulkhead_panels(spec: &Spec, series: &Series, dur_s: f64, windows: &[Window]) -> Vec<Panel> {
     let xs = times_s(series);
     let policies = crate::model::edge_bulkhead_policy(spec);
     let mut panels = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for (e, p) in spec.edges.iter().zip(policies) {
-        let Some(pol) = p.map(|p| &spec.policies[p as usize]) else { continue };
+        let Some((p, pol)) = p.map(|p| (p, &spec.policies[p as usize])) else { continue };
         let Some(bh) = &pol.bulkhead else { continue };
         if series.column(Scope::Call, &e.name, "bulkhead_in_use").is_none() {
+            continue;
+        }
+        let target = &spec.services[spec.endpoints[e.target as usize].service as usize].name;
+        let caller = e.name.split("->").next().unwrap_or_default();
+        let name = format!("{caller}->{target}/{}", pol.name);
+        if !seen.insert((e.caller, spec.endpoints[e.target as usize].service, p, caller.to_string())) {
             continue;
         }
         // The limit of all the instances the column sums: one per caller replica, or one
@@ -37,20 +46,20 @@ pub(super) fn bulkhead_panels(spec: &Spec, series: &Series, dur_s: f64, windows:
             windows.to_vec(),
         );
         up.heading = Some(if instances > 1 {
-            format!(
-                "{}: bulkhead permits in use (limit {} × {instances} replicas)",
-                e.name, bh.max_concurrent
-            )
+            format!("{name}: bulkhead permits in use (limit {} × {instances} replicas)", bh.max_concurrent)
         } else {
-            format!("{}: bulkhead permits in use (limit {})", e.name, bh.max_concurrent)
+            format!("{name}: bulkhead permits in use (limit {})", bh.max_concurrent)
         });
         let ends = (xs.first().copied().unwrap_or(0.0), xs.last().copied().unwrap_or(dur_s));
         up.layers.push(Layer::Line { pts: vec![(ends.0, limit), (ends.1, limit)], color: GREY, width: 1 });
         up.layers.push(Layer::Line { pts: xs.iter().copied().zip(used).collect(), color: ORANGE, width: 2 });
         let mut wp =
             Panel::new(Axis::time(dur_s), Axis::count(total_max(&waiting), "waiting"), windows.to_vec());
-        wp.heading = Some(format!("{}: attempts waiting for a permit", e.name));
+        wp.heading = Some(format!("{name}: attempts waiting for a permit"));
         wp.layers.push(Layer::Line { pts: xs.iter().copied().zip(waiting).collect(), color: SKY, width: 2 });
+        for p in [&mut up, &mut wp] {
+            p.window_labels = false;
+        }
         panels.push(up);
         panels.push(wp);
     }

@@ -895,7 +895,10 @@ pub struct RawSagaStep {
 
 /// A saga step's call: an endpoint under the saga's policy, or with its own policy.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(untagged, expecting = "`service.endpoint` or {\"call\": \"service.endpoint\", \"policy\": \"NAME\"}")]
+#[serde(
+    untagged,
+    expecting = "expected `service.endpoint` or {\"call\": \"service.endpoint\", \"policy\": \"NAME\"}"
+)]
 #[schemars(rename = "SagaCall")]
 pub enum RawSagaCall {
     /// `service.endpoint`, under the saga's policy.

@@ -188,3 +188,64 @@ impl Breakers {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(per: &str, scope: &str) -> Spec {
+        let text = format!(
+            r#"{{"name":"t","duration":"1s",
+                "services":{{"a":{{"replicas":3,"endpoints":{{"e":{{}}}}}},
+                             "b":{{"endpoints":{{"x":{{}},"y":{{}}}}}},"c":{{"endpoints":{{"z":{{}}}}}}}},
+                "policies":{{"p":{{"scope":"{scope}","circuit_breaker":{{"consecutive_failures":2,"per":"{per}"}}}},
+                             "q":{{"timeout":"1s"}}}},
+                "workload":[{{"name":"w","target":"a.e","arrival":{{"poisson":{{"rate":1}}}}}}]}}"#
+        );
+        crate::scenario::load_str(&text, "t.json", &Default::default()).expect("scenario")
+    }
+
+    /// The instances a, calling b.x, b.y and c.z under `p`, gets, with their names.
+    fn keyed(per: &str, scope: &str) -> (Vec<u32>, Vec<String>, usize) {
+        let s = spec(per, scope);
+        let ep = |n: &str| s.endpoints.iter().position(|e| e.name == n).unwrap() as EndpointId;
+        let mut b = Breakers::default();
+        let ids = ["b.x", "b.y", "c.z", "b.x"]
+            .iter()
+            .map(|e| b.instance_for(&s, Some(0), 0, ep(e), Some(0)).unwrap());
+        let ids: Vec<u32> = ids.collect();
+        assert_eq!(b.instance_for(&s, Some(0), 0, ep("b.x"), Some(1)), None, "no breaker in q");
+        let names = b.instances.iter().map(|i| i.name.clone()).collect();
+        (ids, names, b.instances[0].slots.len())
+    }
+
+    #[test]
+    fn instances_key_on_what_per_says_and_are_named_after_it() {
+        assert_eq!(
+            keyed("service", "replica"),
+            (vec![0, 0, 1, 0], vec!["a->b/p".into(), "a->c/p".into()], 3)
+        );
+        assert_eq!(
+            keyed("endpoint", "replica"),
+            (vec![0, 1, 2, 0], vec!["a->b.x/p".into(), "a->b.y/p".into(), "a->c.z/p".into()], 3)
+        );
+        assert_eq!(keyed("caller", "service"), (vec![0, 0, 0, 0], vec!["a->*/p".into()], 1));
+    }
+
+    #[test]
+    fn a_caller_breaker_opens_for_every_target_and_slots_follow_the_scope() {
+        let s = spec("caller", "replica");
+        let mut b = Breakers::default();
+        let id = b.instance_for(&s, Some(0), 0, 1, Some(0)).unwrap();
+        // Two failures on replica 1's state machine open it; replica 0's stays closed.
+        for t in [1, 2] {
+            assert!(b.acquire(id, 1, t));
+            b.result(id, 1, t, Some((true, 1)));
+        }
+        assert!(!b.acquire(id, 1, 3), "open for every target");
+        assert!(b.acquire(id, 0, 3), "another replica's state machine is its own");
+        b.result(id, 0, 3, Some((false, 1)));
+        let f = &b.figures(10)[0];
+        assert_eq!((f.opened, f.refused, f.state_machines, f.per, f.scope), (1, 1, 3, "caller", "replica"));
+    }
+}
