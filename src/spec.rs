@@ -321,6 +321,21 @@ pub struct Policy {
     pub cancel_on_timeout: bool,
     pub scope: Scope,
     pub outlier: Option<Outlier>,
+    /// What one circuit breaker instance keys on (with `scope`).
+    pub breaker_per: BreakerPer,
+}
+
+/// What one circuit breaker instance keys on, besides the caller (replica or service,
+/// by `Scope`) and the policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BreakerPer {
+    /// One per target service (every endpoint of it shares it).
+    #[default]
+    Service,
+    /// One per target endpoint.
+    Endpoint,
+    /// One for every call the caller makes under the policy, whatever the target.
+    Caller,
 }
 
 #[derive(Clone, Debug)]
@@ -389,6 +404,9 @@ pub struct Bulkhead {
     pub max_concurrent: u32,
     /// `None`: wait without limit.
     pub max_wait_ns: Option<Nanos>,
+    /// The per-try timeout starts before the wait for a permit (resilience4j's
+    /// TimeLimiter around its Bulkhead); false: once the permit is held.
+    pub timeout_covers_wait: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -598,6 +616,10 @@ pub struct SagaStep {
     pub compensation: Option<EndpointId>,
     /// The edge (orchestrator, compensation), when there is a compensation.
     pub compensation_edge: Option<EdgeId>,
+    /// The action's policy: the step's own, else the saga's.
+    pub action_policy: Option<PolicyId>,
+    /// The compensation's policy: its own, else the saga's.
+    pub comp_policy: Option<PolicyId>,
     pub pivot: bool,
     pub retriable: bool,
 }

@@ -326,7 +326,23 @@ pub(super) fn services_chart(
         panels.push(qp);
         panels.push(up);
     }
-    let title = "Queue length and utilisation per service".to_string();
+    let bulkheads = super::bulkhead::bulkhead_panels(spec, series, dur_s, windows);
+    let has_bulkheads = !bulkheads.is_empty();
+    if let Some(last) = panels.len().checked_sub(2) {
+        for p in &mut panels[last..] {
+            p.x_desc = !has_bulkheads;
+        }
+    }
+    let n_b = bulkheads.len();
+    for (k, mut p) in bulkheads.into_iter().enumerate() {
+        p.x_desc = k + 2 >= n_b;
+        panels.push(p);
+    }
+    let title = if has_bulkheads {
+        "Queue length and utilisation per service; bulkheads per call".to_string()
+    } else {
+        "Queue length and utilisation per service".to_string()
+    };
     // The first row carries the window labels and the last the axis title: give them
     // room by making every row as tall as the tallest needs.
     let row_h = 190;
@@ -334,9 +350,19 @@ pub(super) fn services_chart(
         file: names.file("services", ""),
         svg: render(&title, &[], &panels, 2, row_h),
         title,
-        caption: "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
-                  replica (all replicas' queues divided by their number) at the end of each interval; the tables' \
-                  queue max is the longest queue of any one replica at any instant."
-            .into(),
+        caption: if has_bulkheads {
+            "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
+             replica (all replicas' queues divided by their number) at the end of each interval; the tables' \
+             queue max is the longest queue of any one replica at any instant. Bulkheads: the caller's permits \
+             in use (grey: the limit, summed over the caller's replicas) and its attempts waiting for one, at \
+             the end of each interval; a wait counts against the per-try timeout when the policy's \
+             timeout_covers_wait is true (the bulkheads table says which)."
+                .into()
+        } else {
+            "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
+             replica (all replicas' queues divided by their number) at the end of each interval; the tables' \
+             queue max is the longest queue of any one replica at any instant."
+                .into()
+        },
     }
 }

@@ -112,12 +112,12 @@ pub fn edges_of_policy(spec: &Spec, p: PolicyId) -> Vec<EdgeId> {
     for wl in spec.workloads.iter().filter(|w| w.policy == Some(p) && w.saga.is_none()) {
         mark(wl.edge);
     }
-    for saga in spec.sagas.iter().filter(|s| s.policy == Some(p)) {
-        for st in &saga.steps {
+    for st in spec.sagas.iter().flat_map(|s| s.steps.iter()) {
+        if st.action_policy == Some(p) {
             mark(st.action_edge);
-            if let Some(ce) = st.compensation_edge {
-                mark(ce);
-            }
+        }
+        if let Some(ce) = st.compensation_edge.filter(|_| st.comp_policy == Some(p)) {
+            mark(ce);
         }
     }
     edges.iter().enumerate().filter(|(_, r)| **r).map(|(i, _)| i as EdgeId).collect()

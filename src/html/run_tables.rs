@@ -174,6 +174,7 @@ pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
             text_cols: vec![9],
         });
     }
+    bulkheads_and_breakers(s, &mut tables);
     let rows: Vec<Vec<String>> = s
         .services
         .iter()
@@ -284,4 +285,69 @@ pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
         });
     }
     tables
+}
+
+/// The bulkheads per call edge and the breaker instances, each with what it covers.
+fn bulkheads_and_breakers(s: &Summary, tables: &mut Vec<Table>) {
+    let rows: Vec<Vec<String>> = s
+        .calls
+        .iter()
+        .filter_map(|(name, c)| c.bulkhead.as_ref().map(|b| (name, b)))
+        .map(|(name, b)| {
+            let timeout = match b.timeout_covers_wait {
+                Some(true) => "counts the wait",
+                Some(false) => "starts at the permit",
+                None => num::NONE,
+            };
+            vec![
+                name.to_string(),
+                int(b.limit as u64),
+                int(b.max_in_use as u64),
+                int(b.waited),
+                lat(&b.wait_ms, |q| q.mean),
+                lat(&b.wait_ms, |q| q.p99),
+                int(b.full),
+                timeout.to_string(),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Bulkheads, per call edge whose policy has one: limit: permits per instance (per caller \
+                      replica, or shared with scope service); max in use: the most out at once in one instance; \
+                      waited: attempts that found none and queued; wait: of those that got one, in ms; full: \
+                      refused bulkhead_full; timeout: whether the per-try timeout counts the wait \
+                      (resilience4j's TimeLimiter around the Bulkhead) or starts once the permit is held (a \
+                      semaphore around the call)",
+            header: vec!["call", "limit", "max in use", "waited", "mean wait", "p99 wait", "full", "timeout"],
+            rows,
+            text_cols: vec![7],
+        });
+    }
+    let rows: Vec<Vec<String>> = s
+        .breakers
+        .iter()
+        .map(|(name, b)| {
+            vec![
+                name.to_string(),
+                b.per.to_string(),
+                b.scope.to_string(),
+                int(b.state_machines as u64),
+                int(b.opened),
+                num::fixed(b.open_s, 1),
+                int(b.refused),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        tables.push(Table {
+            caption: "Circuit breakers, each instance once, named CALLER->TARGET/POLICY after what it keys on \
+                      (per service: a service; per endpoint: an endpoint; per caller: *, every call under the \
+                      policy); state machines: one per caller replica, or one shared (scope service); opened \
+                      and open s summed over them; refused: calls refused circuit_open",
+            header: vec!["breaker", "per", "scope", "state machines", "opened", "open s", "refused"],
+            rows,
+            text_cols: vec![1, 2],
+        });
+    }
 }

@@ -7,8 +7,8 @@
 use super::num::{int, secs};
 use crate::dist::Dist;
 use crate::spec::{
-    Backoff, Breaker, BreakerWindow, FaultKind, FaultTarget, Jitter, LoadBalancer, NS_PER_S, Nanos, Policy,
-    Scope, Spec, Step,
+    Backoff, Breaker, BreakerPer, BreakerWindow, FaultKind, FaultTarget, Jitter, LoadBalancer, NS_PER_S,
+    Nanos, Policy, Scope, Spec, Step,
 };
 
 /// A duration in nanoseconds: `300 ms`, `10 s`, `1.5 s`.
@@ -97,9 +97,9 @@ pub(super) fn policy_edges(spec: &Spec) -> Vec<Vec<String>> {
     }
     for sg in &spec.sagas {
         for st in &sg.steps {
-            add(sg.policy, st.action_edge);
+            add(st.action_policy, st.action_edge);
             if let Some(e) = st.compensation_edge {
-                add(sg.policy, e);
+                add(st.comp_policy, e);
             }
         }
     }
@@ -185,14 +185,27 @@ pub(super) fn policy(p: &Policy) -> String {
         parts.push(s);
     }
     if let Some(b) = &p.breaker {
-        parts.push(format!("circuit breaker: {}", breaker(b)));
+        let per = match p.breaker_per {
+            BreakerPer::Service => "one per target service",
+            BreakerPer::Endpoint => "one per target endpoint",
+            BreakerPer::Caller => "one for every call under this policy",
+        };
+        parts.push(format!("circuit breaker: {}, {per}", breaker(b)));
     }
     if let Some(b) = &p.bulkhead {
         let wait = match b.max_wait_ns {
+            Some(0) => "no waiting".to_string(),
             Some(w) => format!("wait up to {}", dur(w)),
             None => "wait without limit".into(),
         };
-        parts.push(format!("bulkhead of {} concurrent calls, {wait}", int(b.max_concurrent as u64)));
+        let covers = if p.timeout_ns.is_none() || b.max_wait_ns == Some(0) {
+            ""
+        } else if b.timeout_covers_wait {
+            ", the timeout counting the wait"
+        } else {
+            ", the timeout starting once a permit is held"
+        };
+        parts.push(format!("bulkhead of {} concurrent calls, {wait}{covers}", int(b.max_concurrent as u64)));
     }
     if let Some(h) = &p.hedge {
         parts.push(format!("hedge after {}, up to {} extra", dur(h.after_ns), h.max_extra));

@@ -36,9 +36,10 @@ mod topics;
 mod workloads;
 mod world;
 
+pub use clients::edge_bulkhead_policy;
 pub use output::{
-    EdgeFigures, EndpointFigures, GroupFigures, PhaseFigures, PhaseWorkloadFigures, RunError, RunOutput,
-    SagaFigures, ServiceFigures, TopicFigures, WorkloadFigures,
+    BreakerFigures, BulkheadFigures, EdgeFigures, EndpointFigures, GroupFigures, PhaseFigures,
+    PhaseWorkloadFigures, RunError, RunOutput, SagaFigures, ServiceFigures, TopicFigures, WorkloadFigures,
 };
 pub use phases::{PhaseSpan, fault_window, phase_cut};
 use world::World;

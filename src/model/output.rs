@@ -1,5 +1,6 @@
 //! What a run hands back: its figures, in scenario order, or the limit it hit.
 
+pub use super::clients::BreakerFigures;
 use crate::metrics::{LatencyHist, Outcomes, Series};
 use crate::spec::Nanos;
 
@@ -29,6 +30,8 @@ pub struct RunOutput {
     pub workloads: Vec<WorkloadFigures>,
     pub endpoints: Vec<EndpointFigures>,
     pub edges: Vec<EdgeFigures>,
+    /// Every circuit breaker instance once, in the order they were made.
+    pub breakers: Vec<BreakerFigures>,
     pub services: Vec<ServiceFigures>,
     /// Per saga, in `Spec::sagas` order.
     pub sagas: Vec<SagaFigures>,
@@ -114,6 +117,25 @@ pub struct EdgeFigures {
     /// those replicas, in the measured window.
     pub breaker_opened: u64,
     pub breaker_open_s: f64,
+    /// The bulkhead the edge's calls go through, when their policy has one.
+    pub bulkhead: Option<BulkheadFigures>,
+}
+
+/// A call edge's bulkhead over the measured window (its attempts only; a bulkhead
+/// shared with another edge, the same caller and policy to another endpoint of the
+/// same service, counts its permits for both).
+#[derive(Debug, Default)]
+pub struct BulkheadFigures {
+    /// The most permits out at once in one bulkhead instance (one caller replica's, or
+    /// the caller service's with `scope: "service"`), seen when this edge took one.
+    pub max_in_use: u32,
+    /// Attempts that found no permit and queued for one.
+    pub waited: u64,
+    /// Queueing to permit, of the attempts that waited and got one.
+    pub wait: LatencyHist,
+    /// Attempts refused `bulkhead_full`: at once (`max_wait` 0) or when `max_wait`
+    /// ran out.
+    pub full: u64,
 }
 
 /// Outcomes of the sagas started in the measured window. `completed + compensated +

@@ -75,6 +75,8 @@ pub(super) struct Recorder {
     wl_interval: Vec<WlInterval>,
     ep_tally: Vec<Tally>,
     edge_tally: Vec<EdgeTally>,
+    /// Per edge, whether its calls go through a bulkhead (it has the bulkhead columns).
+    edge_bulk: Vec<bool>,
     ep_busy: Vec<Area>,
     svc_busy: Vec<Area>,
     /// Executions waiting for a worker, per service.
@@ -114,6 +116,7 @@ impl Recorder {
                 .collect(),
             ep_tally: vec![Tally::default(); n_eps],
             edge_tally: vec![EdgeTally::default(); spec.edges.len()],
+            edge_bulk: super::clients::edges_with_bulkhead(spec),
             ep_busy: vec![Area::default(); n_eps],
             svc_busy: vec![Area::default(); n_svcs],
             svc_queued: vec![0; n_svcs],
@@ -325,9 +328,16 @@ pub(super) fn layout(spec: &Spec) -> Series {
             s.add_column(Scope::Endpoint, &ep.name, m);
         }
     }
-    for e in &spec.edges {
+    let bulk = super::clients::edges_with_bulkhead(spec);
+    for (e, bulk) in spec.edges.iter().zip(bulk) {
         for m in ["calls", "attempts", "retries", "hedges", "failed", "breaker_state"] {
             s.add_column(Scope::Call, &e.name, m);
+        }
+        // Permits out and attempts waiting at the interval's end.
+        if bulk {
+            for m in ["bulkhead_in_use", "bulkhead_waiting"] {
+                s.add_column(Scope::Call, &e.name, m);
+            }
         }
     }
     for sv in &spec.services {
@@ -377,9 +387,11 @@ pub(super) fn preflight(spec: &Spec) -> Result<(), RunError> {
     let fine = LatencyHist::footprint_bytes(3);
     let coarse = LatencyHist::footprint_bytes(2);
     let groups: u64 = spec.topics.iter().map(|t| t.groups.len() as u64).sum();
+    let bulkheads = super::clients::edges_with_bulkhead(spec).iter().filter(|b| **b).count() as u64;
     let n_fine = 2 * spec.workloads.len() as u64
         + 2 * spec.endpoints.len() as u64
         + 2 * spec.edges.len() as u64
+        + bulkheads
         + 6 * spec.sagas.len() as u64
         + groups;
     let phases = phase_cut(spec).len() as u64;
@@ -482,6 +494,11 @@ impl World<'_> {
             push(t.hedges as f64);
             push(t.failed as f64);
             push(self.clients.edge_breaker_code(i));
+            if rec.edge_bulk[i] {
+                let (in_use, waiting) = self.clients.edge_bulkhead_levels(i, &self.calls);
+                push(in_use);
+                push(waiting);
+            }
             *t = EdgeTally::default();
         }
         for (i, busy) in rec.svc_busy.iter().enumerate() {
@@ -529,7 +546,9 @@ impl World<'_> {
             let (opened, open_ns) = self.clients.edge_breaker_figures(i, end, &mut self.violations);
             e.breaker_opened = opened;
             e.breaker_open_s = open_ns as f64 / 1e9;
+            e.bulkhead = self.clients.take_bulkhead_figures(i);
         }
+        let breakers = self.clients.breaker_figures(end);
         for wl in self.calls.measured_roots() {
             self.rec.still_in_flight(wl);
         }
@@ -543,6 +562,7 @@ impl World<'_> {
             workloads: self.rec.workloads,
             endpoints: self.rec.endpoints,
             edges: self.rec.edges,
+            breakers,
             services,
             sagas,
             topics,

@@ -23,7 +23,9 @@ use super::output::SagaFigures;
 use super::record::Recorder;
 use crate::arena::Arena;
 use crate::metrics::Outcome;
-use crate::spec::{Cause, CompensationPolicy, EdgeId, EndpointId, NS_PER_S, Nanos, ReplicaId, SagaId, Spec};
+use crate::spec::{
+    Cause, CompensationPolicy, EdgeId, EndpointId, NS_PER_S, Nanos, PolicyId, ReplicaId, SagaId, Spec,
+};
 
 /// The saga step an attempt's execution acts on.
 #[derive(Clone, Copy, Debug)]
@@ -46,6 +48,8 @@ struct SagaSite {
     edge: EdgeId,
     client: u32,
     net: u32,
+    /// The step's own policy, or the saga's.
+    policy: Option<PolicyId>,
 }
 
 /// Per saga definition: compiled call sites, the round robin over orchestrator
@@ -71,25 +75,27 @@ pub(super) struct Sagas {
 
 impl Sagas {
     /// Compiles every saga's steps: one client block and network path per step's
-    /// action and compensation, from the orchestrator.
+    /// action and compensation, from the orchestrator, under the call's own policy
+    /// (the step's, else the saga's).
     pub(super) fn new(spec: &Spec, clients: &mut Clients, net: &mut Network) -> Sagas {
         let defs = spec
             .sagas
             .iter()
             .map(|sg| {
                 let orch = sg.orchestrator;
-                let mut site = |ep: EndpointId, edge: EdgeId, clients: &mut Clients| {
-                    let tsvc = spec.endpoints[ep as usize].service;
-                    let client = clients.client_for(spec, Some(orch), 0, tsvc, sg.policy, edge);
-                    SagaSite { endpoint: ep, edge, client, net: net.path_for(spec, orch, tsvc) }
-                };
+                let mut site =
+                    |ep: EndpointId, edge: EdgeId, policy: Option<PolicyId>, clients: &mut Clients| {
+                        let tsvc = spec.endpoints[ep as usize].service;
+                        let client = clients.client_for(spec, Some(orch), 0, tsvc, policy, edge);
+                        SagaSite { endpoint: ep, edge, client, net: net.path_for(spec, orch, tsvc), policy }
+                    };
                 let steps = sg
                     .steps
                     .iter()
                     .map(|st| {
-                        let action = site(st.action, st.action_edge, clients);
+                        let action = site(st.action, st.action_edge, st.action_policy, clients);
                         let comp = match (st.compensation, st.compensation_edge) {
-                            (Some(c), Some(e)) => Some(site(c, e, clients)),
+                            (Some(c), Some(e)) => Some(site(c, e, st.comp_policy, clients)),
                             _ => None,
                         };
                         (action, comp)
@@ -303,7 +309,7 @@ impl World<'_> {
             return;
         };
         let caller_slot = self.spec.replicas[s.replica as usize].index;
-        let (epoch, entity, policy) = (s.epoch, s.entity, self.spec.sagas[def].policy);
+        let (epoch, entity, policy) = (s.epoch, s.entity, site.policy);
         let to = CallTo {
             target: site.endpoint,
             edge: site.edge,
@@ -372,8 +378,9 @@ impl World<'_> {
         }
         let def = s.def as usize;
         let sg = &self.spec.sagas[def];
-        let retry_wait = || -> Nanos {
-            sg.policy
+        // A step re-run waits its own policy's first backoff (the step's, else the saga's).
+        let retry_wait = |policy: Option<PolicyId>| -> Nanos {
+            policy
                 .and_then(|p| self.spec.policies[p as usize].retry.as_ref())
                 .map(|r| crate::policy::backoff::base_wait(&r.backoff, 1).max(1))
                 .unwrap_or(NS_PER_S)
@@ -387,7 +394,7 @@ impl World<'_> {
             (false, Outcome::Failed(cause)) => {
                 if sg.steps[step as usize].retriable {
                     // After the pivot there is no way back: try again until it works.
-                    let w = retry_wait();
+                    let w = retry_wait(sg.steps[step as usize].action_policy);
                     self.sched.after(w, Ev::SagaRetry { saga: id, epoch });
                     return;
                 }
@@ -424,7 +431,7 @@ impl World<'_> {
                     self.saga_issue(id);
                 }
                 CompensationPolicy::Persistent => {
-                    let w = retry_wait();
+                    let w = retry_wait(sg.steps[step as usize].comp_policy);
                     self.sched.after(w, Ev::SagaRetry { saga: id, epoch });
                 }
             },

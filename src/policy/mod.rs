@@ -3,7 +3,7 @@
 //! Each module copies the semantics of one real library, named in its header: retry
 //! waits after the AWS "Exponential Backoff And Jitter" article (and tenacity for
 //! `min`), circuit breakers after resilience4j (window style) and pybreaker (consecutive
-//! style), the retry budget after Finagle's `RetryBudget`, outlier detection after
+//! style), the bulkhead after resilience4j's `SemaphoreBulkhead`, the retry budget after Finagle's `RetryBudget`, outlier detection after
 //! Envoy's `consecutive_5xx`, and health checking after Kubernetes probes and Envoy's
 //! active health checker.
 //!
@@ -15,5 +15,6 @@
 pub mod backoff;
 pub mod breaker;
 pub mod budget;
+pub mod bulkhead;
 pub mod health;
 pub mod outlier;

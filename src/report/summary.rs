@@ -190,6 +190,10 @@ pub struct Summary {
     pub services: Named<ServiceSummary>,
     pub sagas: Named<SagaSummary>,
     pub topics: Named<TopicSummary>,
+    /// Every circuit breaker instance once, named after what it keys on:
+    /// `CALLER->SERVICE/POLICY`, `CALLER->SERVICE.ENDPOINT/POLICY` or `CALLER->*/POLICY`.
+    #[serde(skip_serializing_if = "Named::is_empty")]
+    pub breakers: Named<BreakerInstance>,
     /// Each threshold of the scenario, evaluated, in file order (issue 11).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<ThresholdVerdict>,
@@ -254,6 +258,9 @@ pub struct CallSummary {
     /// Failed calls only.
     pub failed_latency_ms: Latency,
     pub breaker: BreakerSummary,
+    /// The bulkhead the calls go through, when their policy has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bulkhead: Option<BulkheadSummary>,
     /// A workload's client's edge (not a service's call); not in the JSON.
     #[serde(skip)]
     pub client: bool,
@@ -265,6 +272,36 @@ pub struct BreakerSummary {
     /// Open time summed over the caller's replicas, in seconds.
     #[serde(serialize_with = "ser_r3")]
     pub open_s: f64,
+}
+
+/// A call edge's bulkhead: the most permits out in one instance, the attempts that
+/// queued for one, their wait (those that got a permit), and the refusals.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct BulkheadSummary {
+    pub max_in_use: u32,
+    pub waited: u64,
+    pub wait_ms: Latency,
+    pub full: u64,
+    /// `max_concurrent` of the policy (not in the JSON).
+    #[serde(skip)]
+    pub limit: u32,
+    /// With a per-try timeout: whether it counts the wait (not in the JSON).
+    #[serde(skip)]
+    pub timeout_covers_wait: Option<bool>,
+}
+
+/// One circuit breaker instance: what it keys on, its state machines (caller replicas,
+/// or 1 with `scope: "service"`), and its figures summed over them.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BreakerInstance {
+    pub per: &'static str,
+    pub scope: &'static str,
+    pub state_machines: u32,
+    pub opened: u64,
+    #[serde(serialize_with = "ser_r3")]
+    pub open_s: f64,
+    /// Calls refused `circuit_open`.
+    pub refused: u64,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -425,11 +462,15 @@ impl Summary {
                 (e.name.clone(), s)
             })
             .collect();
+        let bulk_policy = crate::model::edge_bulkhead_policy(spec);
         let calls = spec
             .edges
             .iter()
             .zip(&out.edges)
-            .map(|(e, f)| {
+            .zip(&bulk_policy)
+            .map(|((e, f), bp)| {
+                let pol = bp.map(|p| &spec.policies[p as usize]);
+                let bh = pol.and_then(|p| p.bulkhead.as_ref());
                 let s = CallSummary {
                     calls: f.calls,
                     attempts: f.attempts,
@@ -441,6 +482,16 @@ impl Summary {
                     latency_ms: Latency::of(&f.latency),
                     failed_latency_ms: Latency::of(&f.failed_latency),
                     breaker: BreakerSummary { opened: f.breaker_opened, open_s: f.breaker_open_s },
+                    bulkhead: f.bulkhead.as_ref().map(|b| BulkheadSummary {
+                        max_in_use: b.max_in_use,
+                        waited: b.waited,
+                        wait_ms: Latency::of(&b.wait),
+                        full: b.full,
+                        limit: bh.map_or(0, |b| b.max_concurrent),
+                        timeout_covers_wait: pol
+                            .and_then(|p| p.timeout_ns)
+                            .and(bh.map(|b| b.timeout_covers_wait)),
+                    }),
                     client: e.caller.is_none(),
                 };
                 (e.name.clone(), s)
@@ -469,6 +520,22 @@ impl Summary {
             workloads: Named(workloads),
             endpoints: Named(endpoints),
             calls: Named(calls),
+            breakers: Named(
+                out.breakers
+                    .iter()
+                    .map(|b| {
+                        let v = BreakerInstance {
+                            per: b.per,
+                            scope: b.scope,
+                            state_machines: b.state_machines,
+                            opened: b.opened,
+                            open_s: b.open_ns as f64 / 1e9,
+                            refused: b.refused,
+                        };
+                        (b.name.clone(), v)
+                    })
+                    .collect(),
+            ),
             services: Named(services),
             sagas: sagas(spec, out),
             topics: topics(spec, out),

@@ -659,6 +659,20 @@ pub struct RawBreaker {
     /// Consecutive style: successes in a row, while half-open, that close it, at least 1.
     /// Default 1.
     pub success_threshold: Option<u32>,
+    /// What one breaker keys on, besides the caller (per `scope`) and the policy:
+    /// "service" (one per target service), "endpoint" (one per target endpoint) or
+    /// "caller" (one for every call under this policy). Default "service".
+    pub per: Option<RawBreakerPer>,
+}
+
+/// What one circuit breaker instance keys on.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "BreakerPer")]
+pub enum RawBreakerPer {
+    Service,
+    Endpoint,
+    Caller,
 }
 
 /// The window of a breaker.
@@ -693,6 +707,10 @@ pub struct RawBulkhead {
     /// How long a call waits for room before failing `bulkhead_full` (a duration).
     /// Default: wait without limit.
     pub max_wait: Option<Dur>,
+    /// Whether the per-try `timeout` runs during the wait for room (resilience4j: the
+    /// TimeLimiter wraps the Bulkhead) or starts once the call has room (an
+    /// `asyncio.Semaphore` around a client call with its own timeout). Default true.
+    pub timeout_covers_wait: Option<bool>,
 }
 
 /// Hedged requests.
@@ -845,7 +863,7 @@ pub enum RawOnExhausted {
 pub struct RawSaga {
     /// The service that runs the saga.
     pub orchestrator: String,
-    /// Policy of every action and compensation call. Default: none.
+    /// Policy of every action and compensation call that names none. Default: none.
     pub policy: Option<String>,
     /// The steps, in order.
     pub steps: Vec<RawSagaStep>,
@@ -864,15 +882,58 @@ pub struct RawSaga {
 pub struct RawSagaStep {
     /// The step's name.
     pub name: String,
-    /// The action, `service.endpoint`.
-    pub action: String,
-    /// The compensation, `service.endpoint`. Default: none.
-    pub compensation: Option<String>,
+    /// The action: `service.endpoint`, or `{"call": "service.endpoint", "policy": NAME}`.
+    pub action: RawSagaCall,
+    /// The compensation, written as the action. Default: none.
+    pub compensation: Option<RawSagaCall>,
     /// The point of no return; at most one step of a saga. Default false.
     pub pivot: Option<bool>,
     /// Retried until it succeeds, never compensated: every step after the pivot, and
     /// only those. Default false.
     pub retriable: Option<bool>,
+}
+
+/// A saga step's call: an endpoint under the saga's policy, or with its own policy.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(
+    untagged,
+    expecting = "expected `service.endpoint` or {\"call\": \"service.endpoint\", \"policy\": \"NAME\"}"
+)]
+#[schemars(rename = "SagaCall")]
+pub enum RawSagaCall {
+    /// `service.endpoint`, under the saga's policy.
+    Endpoint(String),
+    /// An endpoint with its own policy.
+    With(RawSagaCallWith),
+}
+
+/// A saga step's call with its own policy.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "SagaCallWith")]
+pub struct RawSagaCallWith {
+    /// The endpoint, `service.endpoint`.
+    pub call: String,
+    /// The policy of this call (instead of the saga's). Default: the saga's.
+    pub policy: Option<String>,
+}
+
+impl RawSagaCall {
+    /// The endpoint, as written.
+    pub fn endpoint(&self) -> &str {
+        match self {
+            RawSagaCall::Endpoint(e) => e,
+            RawSagaCall::With(w) => &w.call,
+        }
+    }
+
+    /// The step's own policy, when it names one.
+    pub fn policy(&self) -> Option<&String> {
+        match self {
+            RawSagaCall::Endpoint(_) => None,
+            RawSagaCall::With(w) => w.policy.as_ref(),
+        }
+    }
 }
 
 /// How compensations are run.

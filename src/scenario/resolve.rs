@@ -896,6 +896,7 @@ impl<'a> R<'a> {
             Bulkhead {
                 max_concurrent: self.at_least(b.max_concurrent, 1, &bp.k("max_concurrent")),
                 max_wait_ns: b.max_wait.as_ref().and_then(|d| self.dur(d, &bp.k("max_wait"))),
+                timeout_covers_wait: b.timeout_covers_wait.unwrap_or(true),
             }
         });
         let hedge = p.hedge.as_ref().map(|h| {
@@ -948,6 +949,11 @@ impl<'a> R<'a> {
                 Some(RawScope::Service) => Scope::Service,
             },
             outlier,
+            breaker_per: match p.circuit_breaker.as_ref().and_then(|b| b.per) {
+                None | Some(RawBreakerPer::Service) => BreakerPer::Service,
+                Some(RawBreakerPer::Endpoint) => BreakerPer::Endpoint,
+                Some(RawBreakerPer::Caller) => BreakerPer::Caller,
+            },
         }
     }
 
@@ -1669,14 +1675,14 @@ impl<'a> R<'a> {
                         );
                     }
                 }
-                let action = self.endpoint_ref(&st.action, &p.k("action"));
-                let compensation = match &st.compensation {
+                let (action, action_policy) = self.saga_call(&st.action, policy, &p.k("action"));
+                let (compensation, comp_policy) = match &st.compensation {
                     Some(c) => {
-                        let e = self.endpoint_ref(c, &p.k("compensation"));
+                        let (e, cp) = self.saga_call(c, policy, &p.k("compensation"));
                         ok &= e.is_some();
-                        e
+                        (e, cp)
                     }
-                    None => None,
+                    None => (None, None),
                 };
                 let (Some(orch), Some(action)) = (orchestrator, action) else {
                     ok = false;
@@ -1690,6 +1696,8 @@ impl<'a> R<'a> {
                     action_edge,
                     compensation,
                     compensation_edge,
+                    action_policy,
+                    comp_policy,
                     pivot: is_pivot,
                     retriable,
                 });
@@ -1715,6 +1723,24 @@ impl<'a> R<'a> {
             });
         }
         out
+    }
+
+    /// A saga step's action or compensation: its endpoint and its policy (its own when
+    /// it names one, else the saga's `default`).
+    fn saga_call(
+        &mut self,
+        c: &RawSagaCall,
+        default: Option<PolicyId>,
+        path: &P,
+    ) -> (Option<EndpointId>, Option<PolicyId>) {
+        let (ep_path, own) = match c {
+            RawSagaCall::Endpoint(_) => (path.clone(), None),
+            RawSagaCall::With(w) => {
+                (path.k("call"), Some(self.policy_ref(w.policy.as_ref(), &path.k("policy"))))
+            }
+        };
+        let ep = self.endpoint_ref(c.endpoint(), &ep_path);
+        (ep, own.flatten().or(default))
     }
 
     // ---- workloads -----------------------------------------------------------------

@@ -12,6 +12,7 @@ mod messaging;
 mod mutation;
 mod page;
 mod phases;
+mod policies;
 mod props;
 mod real;
 mod reports;

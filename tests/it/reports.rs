@@ -343,6 +343,7 @@ fn empty_output(series: Series) -> RunOutput {
         workloads: Vec::new(),
         endpoints: Vec::new(),
         edges: Vec::new(),
+        breakers: Vec::new(),
         services: Vec::new(),
         sagas: Vec::new(),
         topics: Vec::new(),
@@ -529,6 +530,7 @@ fn summary_keys_are_the_readme_contract() {
             "services",
             "sagas",
             "topics",
+            "breakers",
             "thresholds",
             "phases",
             "recovery"

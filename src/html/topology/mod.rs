@@ -105,6 +105,19 @@ fn edge_labels(spec: &Spec) -> Vec<(Vec<String>, bool)> {
             add(w.edge, w.policy, false);
         }
     }
+    // A saga step with a policy of its own (the saga's is on the saga's start arrow).
+    for sg in &spec.sagas {
+        for st in &sg.steps {
+            if st.action_policy != sg.policy {
+                add(st.action_edge, st.action_policy, false);
+            }
+            if let Some(e) = st.compensation_edge
+                && st.comp_policy != sg.policy
+            {
+                add(e, st.comp_policy, false);
+            }
+        }
+    }
     out
 }
 

@@ -6,7 +6,7 @@
 use super::{Call, MAX_LIVE};
 use crate::metrics::Outcome;
 use crate::model::World;
-use crate::model::clients::Bulkhead;
+use crate::model::clients::Entry;
 use crate::model::event::{AttId, CallId, Ev, ExecId, Parent};
 use crate::model::network::NO_NET;
 use crate::model::sagas::{EffectTag, LateEffect};
@@ -32,6 +32,9 @@ pub(in crate::model) struct Attempt {
     net: u32,
     pub(super) state: AttState,
     pub(super) sent_at: Nanos,
+    /// When its per-try timeout started, if before it was sent (`timeout_covers_wait`:
+    /// at its entry into the bulkhead).
+    timer_from: Option<Nanos>,
     /// The caller stopped waiting (answered, timed out, or abandoned).
     pub(super) done: bool,
     /// An answer may still come back (false once the request or the answer was lost).
@@ -84,6 +87,11 @@ impl super::Calls {
         }
     }
 
+    /// Whether an attempt still waits for a bulkhead permit (and wants one).
+    pub(in crate::model) fn still_waiting(&self, att: AttId) -> bool {
+        self.attempts.get(att).is_some_and(|a| !a.done && a.state == AttState::Waiting)
+    }
+
     /// The callee dropped the attempt's work (cancelled): nothing will answer it.
     pub(in crate::model) fn forget(&mut self, att: AttId) {
         self.attempts.remove(att);
@@ -92,11 +100,15 @@ impl super::Calls {
 
 impl World<'_> {
     /// Creates an attempt of the call and sends it through the breaker, the bulkhead
-    /// and the balancer (resilience4j's order: Retry(CircuitBreaker(Bulkhead(call)))).
+    /// and the balancer (resilience4j's order:
+    /// Retry(CircuitBreaker(TimeLimiter(Bulkhead(call)))) when the bulkhead's
+    /// `timeout_covers_wait`, else the per-try timeout starts at `dispatch`).
     pub(super) fn send_attempt(&mut self, call_id: CallId) {
         let now = self.sched.now();
         let Some(call) = self.calls.calls.get(call_id) else { return };
-        let Call { client, caller_slot, net, target: endpoint, policy, entity, parent, .. } = *call;
+        let Call {
+            client, caller_slot, net, target: endpoint, policy, entity, parent, edge, counted, ..
+        } = *call;
         let effect = match parent {
             Parent::Saga { saga, step, comp, .. } => Some(EffectTag::new(saga, step, comp)),
             _ => None,
@@ -110,6 +122,7 @@ impl World<'_> {
             net,
             state: AttState::Waiting,
             sent_at: now,
+            timer_from: None,
             done: false,
             may_respond: true,
             permit: false,
@@ -133,7 +146,7 @@ impl World<'_> {
             return self.dispatch(att);
         };
         let pol = &self.spec.policies[p as usize];
-        match self.clients.breaker_acquire(client, caller_slot, now) {
+        match self.clients.breaker_acquire(client, endpoint, caller_slot, now) {
             Some(false) => return self.fail_local(att, Cause::CircuitOpen),
             Some(true) => {
                 if let Some(a) = self.calls.attempts.get_mut(att) {
@@ -143,28 +156,36 @@ impl World<'_> {
             None => {}
         }
         if let Some(bh) = &pol.bulkhead {
+            if bh.timeout_covers_wait
+                && let Some(t) = pol.timeout_ns
+            {
+                // The TimeLimiter wraps the Bulkhead: the try's clock runs from now.
+                self.sched.after_in_lane(self.calls.lanes[p as usize].timeout, t, Ev::AttemptTimeout { att });
+                if let Some(a) = self.calls.attempts.get_mut(att) {
+                    a.timer_from = Some(now);
+                }
+            }
             let attempts = &self.calls.attempts;
             let wanted = |w: AttId| attempts.get(w).is_some_and(|a| !a.done && a.state == AttState::Waiting);
-            match self.clients.bulkhead_enter(
-                client,
-                caller_slot,
-                bh.max_concurrent,
-                bh.max_wait_ns,
-                att,
-                wanted,
-            ) {
-                Bulkhead::Permit => {
+            match self.clients.bulkhead_enter(client, caller_slot, bh.max_wait_ns == Some(0), att, wanted) {
+                Some((Entry::Permit, in_use)) => {
                     if let Some(a) = self.calls.attempts.get_mut(att) {
                         a.permit = true;
                     }
+                    self.clients.bulkhead_admitted(edge, counted, in_use, None);
                 }
-                Bulkhead::Full => return self.fail_local(att, Cause::BulkheadFull),
-                Bulkhead::Wait => {
+                Some((Entry::Full, _)) => {
+                    self.clients.bulkhead_refused(edge, counted);
+                    return self.fail_local(att, Cause::BulkheadFull);
+                }
+                Some((Entry::Wait, _)) => {
+                    self.clients.bulkhead_queued(edge, counted);
                     if let Some(w) = bh.max_wait_ns {
                         self.sched.after(w, Ev::BulkheadExpire { att });
                     }
                     return;
                 }
+                None => {}
             }
         }
         self.dispatch(att);
@@ -184,7 +205,12 @@ impl World<'_> {
     pub(in crate::model) fn dispatch(&mut self, att: AttId) {
         let now = self.sched.now();
         let Some(a) = self.calls.attempts.get(att) else { return };
-        let (client, caller_slot, net, call_id) = (a.client, a.caller_slot, a.net, a.call);
+        if a.done {
+            // Admitted after its caller stopped waiting: nothing to send.
+            return;
+        }
+        let (client, caller_slot, net, call_id, timed) =
+            (a.client, a.caller_slot, a.net, a.call, a.timer_from.is_some());
         let health = &self.health;
         let Some(replica) = self.clients.pick(client, caller_slot, now, |r| health.ready(r)) else {
             return self.fail_local(att, Cause::Unavailable);
@@ -198,6 +224,7 @@ impl World<'_> {
         a.state = AttState::Sent;
         a.sent_at = now;
         if let Some(p) = policy
+            && !timed
             && let Some(t) = self.spec.policies[p as usize].timeout_ns
         {
             self.sched.after_in_lane(self.calls.lanes[p as usize].timeout, t, Ev::AttemptTimeout { att });
@@ -227,12 +254,14 @@ impl World<'_> {
     pub(super) fn release_attempt(&mut self, att: AttId, breaker_result: Option<(bool, Nanos)>) {
         let now = self.sched.now();
         let Some(a) = self.calls.attempts.get_mut(att) else { return };
-        let (client, caller_slot, replica, call) = (a.client, a.caller_slot, a.replica, a.call);
+        let (client, caller_slot, replica, call, endpoint) =
+            (a.client, a.caller_slot, a.replica, a.call, a.endpoint);
         let had_permit = std::mem::replace(&mut a.permit, false);
         let had_breaker = std::mem::replace(&mut a.breaker, false);
         let was_outstanding = std::mem::replace(&mut a.outstanding, false);
         self.clients.release(
             client,
+            endpoint,
             caller_slot,
             now,
             was_outstanding.then_some(replica),
@@ -253,6 +282,10 @@ impl World<'_> {
         if let Some((next, in_use)) = self.clients.bulkhead_release(client, caller_slot, wanted) {
             if let Some(na) = self.calls.attempts.get_mut(next) {
                 na.permit = true;
+                let waited = now - na.sent_at;
+                if let Some(c) = self.calls.calls.get(na.call) {
+                    self.clients.bulkhead_admitted(c.edge, c.counted, in_use, Some(waited));
+                }
             }
             if max_concurrent.is_some_and(|m| in_use > m) {
                 self.violations.push("a bulkhead admitted more than max_concurrent".into());
@@ -268,6 +301,9 @@ impl World<'_> {
         if a.state != AttState::Waiting || a.done {
             return;
         }
+        if let Some(c) = self.calls.calls.get(a.call) {
+            self.clients.bulkhead_refused(c.edge, c.counted);
+        }
         // `fail_local` makes it `Local`: the admission skips it when it reaches the head.
         self.fail_local(att, Cause::BulkheadFull);
     }
@@ -275,12 +311,20 @@ impl World<'_> {
     pub(in crate::model) fn on_timeout(&mut self, att: AttId) {
         let now = self.sched.now();
         let Some(a) = self.calls.attempts.get_mut(att) else { return };
-        if a.done || a.state != AttState::Sent {
+        if a.done || a.state == AttState::Local {
             return;
         }
         a.done = true;
-        let (call, replica, client, slot, sent_at) = (a.call, a.replica, a.client, a.caller_slot, a.sent_at);
-        self.release_attempt(att, Some((true, now - sent_at)));
+        let (call, replica, client, slot) = (a.call, a.replica, a.client, a.caller_slot);
+        let from = a.timer_from.unwrap_or(a.sent_at);
+        if a.state == AttState::Waiting {
+            // Timed out in the bulkhead's queue (`timeout_covers_wait`): the breaker,
+            // outside the TimeLimiter, sees a failure; no replica was involved.
+            self.release_attempt(att, Some((true, now - from)));
+            self.calls.attempts.remove(att);
+            return self.attempt_result(call, att, Outcome::Failed(Cause::Timeout));
+        }
+        self.release_attempt(att, Some((true, now - from)));
         self.clients.outlier_result(client, slot, replica, now, true);
         self.cancel_if_asked(att, call);
         self.attempt_result(call, att, Outcome::Failed(Cause::Timeout));
@@ -295,7 +339,7 @@ impl World<'_> {
             return;
         }
         let (call, replica, client, slot, sent_at, state) =
-            (a.call, a.replica, a.client, a.caller_slot, a.sent_at, a.state);
+            (a.call, a.replica, a.client, a.caller_slot, a.timer_from.unwrap_or(a.sent_at), a.state);
         let failure = matches!(
             outcome,
             Outcome::Failed(Cause::Timeout | Cause::Error | Cause::Unavailable | Cause::Rejected)

@@ -4,7 +4,9 @@
 //! step, a saga) and ends exactly once with an `Outcome`; it is carried by one or more
 //! attempts (the first, retries, hedges), each going through the breaker, the bulkhead
 //! and the balancer of the clients room (resilience4j's order:
-//! Retry(CircuitBreaker(Bulkhead(call)))). `attempts.rs` holds an attempt's life.
+//! Retry(CircuitBreaker(TimeLimiter(Bulkhead(call)))), or with the per-try timeout
+//! inside the bulkhead when `timeout_covers_wait` is false). `attempts.rs` holds an
+//! attempt's life.
 //!
 //! *Invariants*: each call ends exactly once (`complete_call` reports a second end as
 //! a violation); at most `MAX_LIVE` attempts of a call are out at once; an attempt
@@ -122,7 +124,7 @@ impl Calls {
     pub(super) fn timer_live(&self, ev: &Ev) -> bool {
         match *ev {
             Ev::AttemptTimeout { att } => {
-                self.attempts.get(att).is_some_and(|a| !a.done && a.state == AttState::Sent)
+                self.attempts.get(att).is_some_and(|a| !a.done && a.state != AttState::Local)
             }
             Ev::BulkheadExpire { att } => {
                 self.attempts.get(att).is_some_and(|a| !a.done && a.state == AttState::Waiting)

@@ -1,21 +1,30 @@
 //! The clients room: the caller-side state of every (caller, target service, policy),
 //! per caller replica (or shared by the caller service with `scope: "service"`): the
-//! load balancer, the circuit breaker, the retry budget, the outlier detector and the
-//! bulkhead. The state machines themselves are in `crate::policy`; this room keeps one
-//! of each per client slot and answers the calls room's questions.
+//! load balancer, the retry budget, the outlier detector and the bulkhead; and the
+//! circuit breakers, keyed on what their `per` says (`breakers.rs`). The state machines
+//! themselves are in `crate::policy`; this room keeps one of each per client slot and
+//! answers the calls room's questions. `bulkheads.rs` keeps the bulkheads' figures per
+//! call edge.
 //!
-//! *Invariants*: a bulkhead never has more than `max_concurrent` permits out (the calls
-//! room checks it at each admission); `outstanding` counts per target replica are
-//! taken by `pick` and given back once by `release`.
+//! *Invariants*: a bulkhead never has more than `max_concurrent` permits out (checked
+//! at each admission and at the end of the run); `outstanding` counts per target
+//! replica are taken by `pick` and given back once by `release`.
+
+mod breakers;
+mod bulkheads;
 
 use super::event::AttId;
-use crate::policy::breaker::{CircuitBreaker, is_legal};
 use crate::policy::budget::RetryBudgetState;
+use crate::policy::bulkhead::Bulkhead;
+pub(super) use crate::policy::bulkhead::Entry;
 use crate::policy::outlier::OutlierDetector;
 use crate::rng::{Rng, rng_stream};
-use crate::spec::{LoadBalancer, Nanos, PolicyId, ReplicaId, ServiceId, Spec};
+use crate::spec::{EndpointId, LoadBalancer, Nanos, PolicyId, ReplicaId, ServiceId, Spec};
+pub use breakers::BreakerFigures;
+pub use bulkheads::edge_bulkhead_policy;
+pub(super) use bulkheads::edges_with_bulkhead;
 use rand::RngExt;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 /// Per (caller, target service, policy): the client-side state of each caller replica.
 struct ClientBlock {
@@ -25,6 +34,8 @@ struct ClientBlock {
     shared: bool,
     rng: Rng,
     slots: Vec<ClientSlot>,
+    /// The breaker instance of each target endpoint this block calls (a short list).
+    breakers: Vec<(EndpointId, u32)>,
 }
 
 struct ClientSlot {
@@ -32,25 +43,9 @@ struct ClientSlot {
     /// Outstanding attempts from this caller per target replica (only kept for the
     /// balancers that read it).
     outstanding: Vec<u32>,
-    breaker: Option<CircuitBreaker>,
     budget: Option<RetryBudgetState>,
     outlier: Option<OutlierDetector>,
-    bulk_in_use: u32,
-    bulk_waiting: VecDeque<AttId>,
-    /// `bulk_waiting`'s length at which the waiters that gave up are dropped.
-    bulk_compact_at: usize,
-    /// Breaker figures at the end of warm-up: (opened, open ns).
-    breaker_warm: (u64, Nanos),
-}
-
-/// What the bulkhead says to an attempt.
-pub(super) enum Bulkhead {
-    /// A permit is taken.
-    Permit,
-    /// Full, and the policy does not wait.
-    Full,
-    /// Queued for a permit.
-    Wait,
+    bulkhead: Option<Bulkhead<AttId>>,
 }
 
 #[derive(Default)]
@@ -59,13 +54,24 @@ pub(super) struct Clients {
     index: BTreeMap<(Option<ServiceId>, u32, ServiceId, Option<PolicyId>), u32>,
     /// Client block of each workload.
     wl_client: Vec<u32>,
-    /// Client blocks each edge uses (for its breaker figures).
+    /// Client blocks each edge uses (for its bulkhead levels).
     edge_clients: Vec<Vec<u32>>,
+    /// Breaker instances each edge uses (for its breaker figures).
+    edge_breakers: Vec<Vec<u32>>,
+    breakers: breakers::Breakers,
+    /// Per edge whose calls go through a bulkhead: its figures.
+    bulk_figs: Vec<Option<bulkheads::EdgeBulkhead>>,
 }
 
 impl Clients {
     pub(super) fn new(spec: &Spec) -> Clients {
-        Clients { edge_clients: vec![Vec::new(); spec.edges.len()], ..Default::default() }
+        let n = spec.edges.len();
+        Clients {
+            edge_clients: vec![Vec::new(); n],
+            edge_breakers: vec![Vec::new(); n],
+            bulk_figs: (0..n).map(|_| None).collect(),
+            ..Default::default()
+        }
     }
 
     /// The client block of `caller` (a service, or workload `wl`'s client) towards
@@ -102,16 +108,12 @@ impl Clients {
                 .map(|_| ClientSlot {
                     rr: 0,
                     outstanding: if needs_outstanding { vec![0; n_target as usize] } else { Vec::new() },
-                    breaker: p.and_then(|p| p.breaker.as_ref()).map(CircuitBreaker::new),
                     budget: p
                         .and_then(|p| p.retry.as_ref())
                         .and_then(|r| r.budget.as_ref())
                         .map(RetryBudgetState::new),
                     outlier: p.and_then(|p| p.outlier.as_ref()).map(|o| OutlierDetector::new(o, n_target)),
-                    bulk_in_use: 0,
-                    bulk_waiting: VecDeque::new(),
-                    bulk_compact_at: 64,
-                    breaker_warm: (0, 0),
+                    bulkhead: p.and_then(|p| p.bulkhead.as_ref()).map(|b| Bulkhead::new(b.max_concurrent)),
                 })
                 .collect();
             blocks.push(ClientBlock {
@@ -121,6 +123,7 @@ impl Clients {
                 shared,
                 rng: rng_stream(spec.seed, &name),
                 slots,
+                breakers: Vec::new(),
             });
             (blocks.len() - 1) as u32
         });
@@ -128,7 +131,27 @@ impl Clients {
         if !ec.contains(&client) {
             ec.push(client);
         }
+        let target = spec.edges[edge as usize].target;
+        if let Some(b) = self.breakers.instance_for(spec, caller, wl, target, policy) {
+            let block = &mut self.blocks[client as usize];
+            if !block.breakers.iter().any(|(e, _)| *e == target) {
+                block.breakers.push((target, b));
+            }
+            let eb = &mut self.edge_breakers[edge as usize];
+            if !eb.contains(&b) {
+                eb.push(b);
+            }
+        }
+        if policy.is_some_and(|p| spec.policies[p as usize].bulkhead.is_some()) {
+            self.bulk_figs[edge as usize].get_or_insert_with(Default::default);
+        }
         client
+    }
+
+    /// The breaker instance a call from `client` to `target` goes through, if any.
+    fn breaker_of(&self, client: u32, target: EndpointId) -> Option<u32> {
+        let b = &self.blocks[client as usize].breakers;
+        b.iter().find(|(e, _)| *e == target).map(|(_, id)| *id)
     }
 
     /// Registers workload `wl`'s client block (workloads are registered in order).
@@ -166,36 +189,31 @@ impl Clients {
 
     /// The breaker's permission: `None` without a breaker, else whether it lets the
     /// attempt through.
-    pub(super) fn breaker_acquire(&mut self, client: u32, caller_slot: u32, now: Nanos) -> Option<bool> {
-        self.slot(client, caller_slot).breaker.as_mut().map(|br| br.try_acquire(now))
+    pub(super) fn breaker_acquire(
+        &mut self,
+        client: u32,
+        target: EndpointId,
+        caller_slot: u32,
+        now: Nanos,
+    ) -> Option<bool> {
+        let id = self.breaker_of(client, target)?;
+        Some(self.breakers.acquire(id, caller_slot, now))
     }
 
-    /// Takes a bulkhead permit, or queues `att` for one (`wanted` tells which queued
-    /// waiters still want one, when the queue is pruned).
+    /// Takes a bulkhead permit (`Permit`, with the permits now out), or queues `att`
+    /// for one (`wanted` tells which queued waiters still want one, when the queue is
+    /// pruned); `None` without a bulkhead.
     pub(super) fn bulkhead_enter(
         &mut self,
         client: u32,
         caller_slot: u32,
-        max_concurrent: u32,
-        max_wait_ns: Option<Nanos>,
+        no_wait: bool,
         att: AttId,
         wanted: impl Fn(AttId) -> bool,
-    ) -> Bulkhead {
-        let slot = self.slot(client, caller_slot);
-        if slot.bulk_in_use < max_concurrent {
-            slot.bulk_in_use += 1;
-            return Bulkhead::Permit;
-        }
-        if max_wait_ns == Some(0) {
-            return Bulkhead::Full;
-        }
-        if slot.bulk_waiting.len() >= slot.bulk_compact_at {
-            // Drop the waiters that gave up, so that memory follows live ones.
-            slot.bulk_waiting.retain(|w| wanted(*w));
-            slot.bulk_compact_at = (slot.bulk_waiting.len() * 2).max(64);
-        }
-        slot.bulk_waiting.push_back(att);
-        Bulkhead::Wait
+    ) -> Option<(Entry, u32)> {
+        let b = self.slot(client, caller_slot).bulkhead.as_mut()?;
+        let e = b.enter(no_wait, att, wanted);
+        Some((e, b.in_use()))
     }
 
     /// Gives back a bulkhead permit and hands it to the longest waiter still `wanted`:
@@ -204,27 +222,22 @@ impl Clients {
         &mut self,
         client: u32,
         caller_slot: u32,
-        mut wanted: impl FnMut(AttId) -> bool,
+        wanted: impl FnMut(AttId) -> bool,
     ) -> Option<(AttId, u32)> {
-        let slot = self.slot(client, caller_slot);
-        slot.bulk_in_use -= 1;
-        // A waiter that gave up stays in `bulk_waiting` until it reaches the head (skipped
-        // here) or the queue is pruned in `bulkhead_enter`.
-        while let Some(next) = slot.bulk_waiting.pop_front() {
-            if wanted(next) {
-                slot.bulk_in_use += 1;
-                return Some((next, slot.bulk_in_use));
-            }
-        }
-        None
+        let b = self.slot(client, caller_slot).bulkhead.as_mut()?;
+        // A waiter that gave up stays queued until it reaches the head (skipped) or
+        // the queue is pruned in `bulkhead_enter`.
+        let next = b.release(wanted)?;
+        Some((next, b.in_use()))
     }
 
-    /// What a finished attempt held: its outstanding count on `replica` and its breaker
-    /// permission (`breaker`: `None` if it held none, `Some(None)` to release it
-    /// unrecorded, `Some(Some((failure, duration)))` to record the result).
+    /// What a finished attempt to `target` held: its outstanding count on `replica`
+    /// and its breaker permission (`breaker`: `None` if it held none, `Some(None)` to
+    /// release it unrecorded, `Some(Some((failure, duration)))` to record the result).
     pub(super) fn release(
         &mut self,
         client: u32,
+        target: EndpointId,
         caller_slot: u32,
         now: Nanos,
         outstanding_on: Option<ReplicaId>,
@@ -239,12 +252,9 @@ impl Clients {
             *o = o.saturating_sub(1);
         }
         if let Some(result) = breaker
-            && let Some(br) = &mut slot.breaker
+            && let Some(id) = self.breaker_of(client, target)
         {
-            match result {
-                Some((failure, dur)) => br.on_result(now, failure, dur),
-                None => br.release(now),
-            }
+            self.breakers.result(id, caller_slot, now, result);
         }
     }
 
@@ -346,53 +356,37 @@ impl Clients {
 
     /// The breakers' figures at the end of warm-up.
     pub(super) fn snapshot_warmup(&mut self, w: Nanos) {
-        for b in &mut self.blocks {
-            for s in &mut b.slots {
-                if let Some(br) = &s.breaker {
-                    s.breaker_warm = (br.opened(), br.open_ns(w));
-                }
-            }
-        }
+        self.breakers.snapshot_warmup(w);
     }
 
-    /// The most open breaker among the edge's caller replicas' (0 closed, 1 half-open,
+    /// The most open breaker the edge's calls go through (0 closed, 1 half-open,
     /// 2 open; NaN without a breaker), as it stands now.
     pub(super) fn edge_breaker_code(&self, edge: usize) -> f64 {
-        let mut state = f64::NAN;
-        for &c in &self.edge_clients[edge] {
-            for s in &self.blocks[c as usize].slots {
-                if let Some(br) = &s.breaker {
-                    let code = br.state().code() as f64;
-                    state = if state.is_nan() { code } else { state.max(code) };
-                }
-            }
-        }
-        state
+        let codes = self.edge_breakers[edge].iter().map(|&b| self.breakers.code(b));
+        codes.fold(f64::NAN, f64::max)
     }
 
-    /// Times the edge's breakers opened and their time open, summed over the caller
-    /// replicas, in the measured window; every illegal transition is a violation.
+    /// Times the breakers the edge's calls go through opened, and their time open,
+    /// summed over their state machines, in the measured window (a breaker shared with
+    /// other edges, `per: "caller"` or `"service"`, counts on each of them); every
+    /// illegal transition is a violation.
     pub(super) fn edge_breaker_figures(
         &self,
         edge: usize,
         end: Nanos,
         violations: &mut Vec<String>,
     ) -> (u64, Nanos) {
-        let mut opened = 0;
-        let mut open_ns = 0;
-        for &c in &self.edge_clients[edge] {
-            for s in &self.blocks[c as usize].slots {
-                if let Some(br) = &s.breaker {
-                    opened += br.opened() - s.breaker_warm.0;
-                    open_ns += br.open_ns(end) - s.breaker_warm.1;
-                    for (_, from, to) in br.transitions() {
-                        if !is_legal(*from, *to) {
-                            violations.push(format!("illegal breaker transition {from:?} -> {to:?}"));
-                        }
-                    }
-                }
-            }
+        let (mut opened, mut open_ns) = (0, 0);
+        for &b in &self.edge_breakers[edge] {
+            let (o, ns) = self.breakers.opened(b, end, violations);
+            opened += o;
+            open_ns += ns;
         }
         (opened, open_ns)
+    }
+
+    /// Every breaker instance's figures, each once, in the order they were made.
+    pub(super) fn breaker_figures(&self, end: Nanos) -> Vec<BreakerFigures> {
+        self.breakers.figures(end)
     }
 }
