@@ -17,3 +17,4 @@ mod reports;
 mod robustness;
 mod sweep;
 mod thresholds;
+mod tune;
