@@ -237,20 +237,18 @@ pub fn main(args: TuneArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(TuneError::Fail(format!("error: cannot start the worker threads: {e}"))),
     };
-    let wall = std::time::Instant::now();
     let report = match pool.install(|| tune(&s)) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
     note(&format!(
-        "{} candidates × up to {} seeds · {} runs of a budget of {} (every candidate on every seed: {}) in {:.2} s \
-         wall on {} threads",
+        "{} candidates × up to {} seeds · {} runs of a budget of {} (every candidate on every seed: {}) on {} \
+         threads",
         s.points.len(),
         s.seeds.len(),
         report.race.runs,
         s.budget,
         s.points.len() * s.seeds.len(),
-        wall.elapsed().as_secs_f64(),
         pool.current_num_threads()
     ));
     let text = answer_text(&report);

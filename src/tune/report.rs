@@ -144,8 +144,9 @@ impl Report {
         (0..self.points.len()).filter(|&p| matches!(self.race.fates[p], Fate::Tied(_))).collect()
     }
 
-    /// The Pareto front (by means) among the candidates that ran to the end and meet
-    /// the constraints: the best, and the others no one beats on every objective.
+    /// With two objectives, the Pareto front (by means) among the candidates that ran
+    /// to the end and meet the constraints: the best, and the others no one beats on
+    /// both; empty with one objective.
     pub fn front(&self) -> Vec<usize> {
         let objs: Vec<usize> = (0..self.goals.len()).filter(|&g| self.goals[g].sense.is_some()).collect();
         let ok: Vec<usize> = (0..self.points.len())
@@ -153,6 +154,9 @@ impl Report {
                 matches!(self.race.fates[p], Fate::Best | Fate::Tied(_) | Fate::Front(_) | Fate::Behind(_))
             })
             .collect();
+        if objs.len() < 2 {
+            return Vec::new();
+        }
         let cost = |p: usize, g: usize| super::goal::cost(&self.goals[g], self.stat(p, g).0);
         ok.iter()
             .copied()
@@ -327,6 +331,15 @@ pub fn answer_text(r: &Report) -> String {
             } else {
                 let t: Vec<String> = tied.iter().map(|&p| format!("#{p} ({})", r.params_text(p))).collect();
                 s += &format!("tied with it: {}\n", t.join(", "));
+            }
+            let front: Vec<String> = r
+                .front()
+                .into_iter()
+                .filter(|&p| p != b)
+                .map(|p| format!("#{p} ({})", r.params_text(p)))
+                .collect();
+            if !front.is_empty() {
+                s += &format!("also on the Pareto front of the two objectives: {}\n", front.join(", "));
             }
             if let Some(v) = r.variant_text() {
                 let on_top = match &r.variant {
