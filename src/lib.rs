@@ -20,3 +20,4 @@ pub mod scenario;
 pub mod spec;
 pub mod sweep;
 pub mod time;
+pub mod tune;

@@ -128,6 +128,17 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Search parameters for the configuration that best meets objectives under
+    /// constraints, racing candidates over seeds (successive halving with F-race
+    /// eliminations): tune.json, tune.md, tune.html and the winning `variants` entry.
+    #[command(after_help = "Example:\n  \
+        faultline tune scenarios/retry-storm.json --variant cancel-on-timeout --param /policies/client/timeout=100ms..400ms:100ms \
+        --objective 'min p99(users)' --constraint 'success(users) >= 93%' --seeds 4 --out tune/\n\n\
+        A param is a list, FROM..TO:STEP or FROM..TO:xFACTOR (the grid, as `sweep`), or FROM..TO (continuous: a Latin\n\
+        hypercube of --samples points). Objectives and constraints are the thresholds' language with the scope as a\n\
+        call; the scenario's thresholds are constraints too unless --no-thresholds. Candidates race over seeds: the\n\
+        clearly infeasible and the clearly worse stop early (README, Tuning). Exit 3: no candidate meets the constraints.")]
+    Tune(faultline::tune::TuneArgs),
     /// Validate a scenario and all its variants without running it.
     #[command(after_help = "Example:\n  faultline check scenarios/checkout.json")]
     Check {
@@ -200,6 +211,7 @@ fn main() -> ExitCode {
             jobs,
         ),
         Cmd::Merge { dirs, out } => merge(&dirs, &out),
+        Cmd::Tune(args) => Ok(faultline::tune::main(args)),
         Cmd::Check { scenario } => check(&scenario),
         Cmd::Schema => {
             let text = serde_json::to_string_pretty(&scenario::schema()).unwrap_or_default() + "\n";

@@ -23,6 +23,7 @@ mod spectrum;
 mod style;
 mod sweep;
 mod time;
+mod tune;
 
 pub use compare::{compare_charts, comparison_charts};
 pub use data::{LagPoints, LatencyPoints, SagaPoints, lag_points, latency_points, saga_points};
@@ -30,6 +31,7 @@ pub use fold::{RunCharts, VariantRuns};
 pub use run::run_charts;
 pub use spectrum::spectrum_points;
 pub use sweep::{MAX_PANELS, SweepLine, sweep_heatmap, sweep_line_chart};
+pub use tune::{TuneClass, tune_race, tune_scatter};
 
 use std::collections::BTreeSet;
 

@@ -144,8 +144,8 @@ pub fn kind_of_key(key: &str) -> ScopeKind {
     }
 }
 
-/// The scope a key names.
-fn scope_of(
+/// The scope a key names (also `tune`'s objectives and constraints, `p99(KEY)`).
+pub fn scope_of(
     key: &str,
     workloads: &[Workload],
     sagas: &[Saga],

@@ -244,6 +244,70 @@ pub fn exact_duration(ns: u64) -> String {
     format!("{ns}ns")
 }
 
+/// A continuous range `FROM..TO` (no step), which `tune` samples by Latin hypercube
+/// rather than stepping through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interval {
+    /// Integers (both ends written without a decimal point), both ends included.
+    Int(i128, i128),
+    /// Decimals, in millionths.
+    Micro(i128, i128),
+    /// Durations, in nanoseconds.
+    Dur(u64, u64),
+}
+
+/// `PTR=FROM..TO` with no step: `None` when `arg` is not of that form (a list, a
+/// stepped range: [`parse_param`] reads it), else the pointer and the interval, or
+/// why it is not one (named by the argument).
+pub fn parse_interval(arg: &str) -> Option<Result<(String, Interval), String>> {
+    let (ptr, spec) = arg.split_once('=')?;
+    if split_top(spec).len() != 1 || starts_json(spec) || !spec.contains("..") || spec.contains(':') {
+        return None;
+    }
+    let bad = |why: String| format!("--param {arg}: {why}");
+    Some((|| {
+        parse_param(&format!("{ptr}=0"))?;
+        let (a, b) = spec.split_once("..").unwrap_or((spec, ""));
+        let iv = match (parse_num(a).map_err(bad)?, parse_num(b).map_err(bad)?) {
+            (Num::Dur(a), Num::Dur(b)) => Interval::Dur(a, b),
+            (Num::Dec { scaled: x, decimals: 0 }, Num::Dec { scaled: y, decimals: 0 }) => Interval::Int(x, y),
+            (Num::Dec { scaled: x, decimals: dx }, Num::Dec { scaled: y, decimals: dy }) => {
+                Interval::Micro(x * 10i128.pow(6 - dx.min(6)), y * 10i128.pow(6 - dy.min(6)))
+            }
+            _ => return Err(bad("the ends of a range must both be numbers or both durations".into())),
+        };
+        let empty = match iv {
+            Interval::Int(a, b) | Interval::Micro(a, b) => b <= a,
+            Interval::Dur(a, b) => b <= a,
+        };
+        if empty {
+            return Err(bad("the range is empty: its end is not above its start".into()));
+        }
+        Ok((ptr.to_string(), iv))
+    })())
+}
+
+impl Interval {
+    /// The value at `u` in `[0, 1]` of the way from start to end, as `--set` text:
+    /// integers floor into `width + 1` equal cells; decimals and durations are rounded to
+    /// a power of ten near a thousandth of the width (so `10ms..500ms` gives `123.4ms`,
+    /// not nine digits), and kept within the ends.
+    pub fn value_at(self, u: f64) -> String {
+        let u = if u.is_finite() { u.clamp(0.0, 1.0) } else { 0.0 };
+        let pick = |a: i128, b: i128| -> i128 {
+            let w = (b - a) as f64;
+            let grain = 10f64.powf((w / 1000.0).log10().floor()).max(1.0);
+            let v = ((a as f64 + u * w) / grain).round() * grain;
+            (v as i128).clamp(a, b)
+        };
+        match self {
+            Interval::Int(a, b) => (a + ((u * (b - a + 1) as f64).floor() as i128)).clamp(a, b).to_string(),
+            Interval::Micro(a, b) => decimal(pick(a, b), 6),
+            Interval::Dur(a, b) => exact_duration(pick(a as i128, b as i128) as u64),
+        }
+    }
+}
+
 /// The cartesian product of the params: per point, the index of its value in each
 /// param, the first param slowest.
 pub fn points(params: &[Param]) -> Result<Vec<Vec<usize>>, String> {
@@ -295,6 +359,19 @@ mod tests {
             assert!(parse_param(&format!("/x={bad}")).is_err(), "{bad}");
         }
         assert!(parse_param("/seed=1,2").is_err());
+        let iv = |s: &str| parse_interval(&format!("/x={s}"));
+        assert_eq!(iv("10ms..500ms"), Some(Ok(("/x".into(), Interval::Dur(10_000_000, 500_000_000)))));
+        assert_eq!(iv("1..8"), Some(Ok(("/x".into(), Interval::Int(1, 8)))));
+        assert_eq!(iv("0.1..0.5"), Some(Ok(("/x".into(), Interval::Micro(100_000, 500_000)))));
+        assert_eq!(iv("1..8:1"), None);
+        assert_eq!(iv("1,2"), None);
+        for bad in ["5..1", "1..1", "1ms..5", "a..b"] {
+            assert!(matches!(iv(bad), Some(Err(_))), "{bad}");
+        }
+        assert_eq!(Interval::Dur(10_000_000, 500_000_000).value_at(0.25), "132.5ms");
+        assert_eq!(Interval::Int(1, 8).value_at(0.999), "8");
+        assert_eq!(Interval::Int(1, 8).value_at(0.0), "1");
+        assert_eq!(Interval::Micro(100_000, 500_000).value_at(0.5), "0.3");
         assert!(parse_param("x=1").is_err());
     }
 

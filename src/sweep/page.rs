@@ -16,7 +16,8 @@ use std::fmt::Write as _;
 /// The figures charted and tabled, per workload: (metric, label, unit).
 const KEY: [(&str, &str, &str); 2] = [("latency_ms.p99", "p99", "ms"), ("goodput_rps", "goodput", "req/s")];
 
-fn md(s: &str) -> String {
+/// Escapes text for Markdown (also the tune page's).
+pub(crate) fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -196,7 +197,8 @@ fn table(plan: &Plan, agg: &Aggregate) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-const CSS: &str = "\
+/// The page's style (also the tune page's).
+pub(crate) const CSS: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#222;\
 margin:0 auto;max-width:1100px;padding:24px 32px 64px;line-height:1.45}\
 h1{font-size:1.7em;margin:0 0 .2em}h1 .v{color:#666;font-weight:normal}\

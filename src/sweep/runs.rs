@@ -52,6 +52,13 @@ impl std::error::Error for RunFailure {}
 /// One run: `spec` on `seed`, as its summary JSON text (pretty, newline-terminated, as
 /// `run --out` writes `summary.json`) and its number of events.
 pub fn summary_text(spec: &Spec, seed: u64) -> Result<(String, u64), Failure> {
+    let (_, summary, events) = summary_of(spec, seed)?;
+    Ok((serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n", events))
+}
+
+/// One run: `spec` on `seed`, as the spec it ran (its seed replaced), its [`Summary`]
+/// and its number of events.
+pub fn summary_of(spec: &Spec, seed: u64) -> Result<(Spec, Summary, u64), Failure> {
     let mut spec = spec.clone();
     spec.seed = seed;
     // A panic in one run fails that run, named, rather than the process.
@@ -65,7 +72,32 @@ pub fn summary_text(spec: &Spec, seed: u64) -> Result<(String, u64), Failure> {
         return Err(Failure::Violations(out.violations));
     }
     let summary = Summary::of(&spec, &out);
-    Ok((serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n", out.events))
+    Ok((spec, summary, out.events))
+}
+
+/// Runs `pairs` as [`run_pairs`] does, and reduces each run at once with `f(point,
+/// spec as run, summary)` (`tune` keeps a few figures, not the summary). The results
+/// come back in pair order, whatever the threads; the error is the first failure in
+/// pair order.
+pub fn map_pairs<T: Send>(
+    specs: &[Spec],
+    seeds: &[u64],
+    pairs: &[(usize, usize)],
+    f: &(dyn Fn(usize, &Spec, &Summary) -> T + Sync),
+) -> Result<Vec<T>, RunFailure> {
+    let results: Vec<Result<T, RunFailure>> = pairs
+        .par_iter()
+        .with_max_len(1)
+        .map(|&(p, s)| {
+            let (spec, summary, _) = summary_of(&specs[p], seeds[s]).map_err(|error| RunFailure {
+                point: p,
+                seed: seeds[s],
+                error,
+            })?;
+            Ok(f(p, &spec, &summary))
+        })
+        .collect();
+    results.into_iter().collect()
 }
 
 /// Runs `pairs` (`(point, seed index)`; point `p` runs `specs[p]`, with its seed

@@ -19,3 +19,4 @@ mod reports;
 mod robustness;
 mod sweep;
 mod thresholds;
+mod tune;
