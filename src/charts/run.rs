@@ -74,11 +74,7 @@ pub fn run_charts(spec: &Spec, out: &RunOutput) -> Vec<Chart> {
 pub(super) fn edge_has_breaker(spec: &Spec, edge: usize) -> bool {
     let has =
         |p: Option<u32>| p.and_then(|p| spec.policies.get(p as usize)).is_some_and(|p| p.breaker.is_some());
-    let sites = spec.endpoints.iter().flat_map(|e| e.steps.iter()).flat_map(|s| match s {
-        crate::spec::Step::Call(c) => std::slice::from_ref(c),
-        crate::spec::Step::Parallel(cs) => cs.as_slice(),
-        crate::spec::Step::Work(_) | crate::spec::Step::Publish { .. } => &[],
-    });
+    let sites = spec.endpoints.iter().flat_map(|e| e.steps.iter()).flat_map(|s| spec.step_sites(s));
     for site in sites {
         if site.targets.iter().any(|t| t.edge as usize == edge) && has(site.policy) {
             return true;

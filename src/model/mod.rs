@@ -21,6 +21,7 @@
 //! once.
 
 mod arrivals;
+mod caches;
 mod calls;
 mod clients;
 mod event;
@@ -37,8 +38,8 @@ mod workloads;
 mod world;
 
 pub use output::{
-    EdgeFigures, EndpointFigures, GroupFigures, PhaseFigures, PhaseWorkloadFigures, RunError, RunOutput,
-    SagaFigures, ServiceFigures, TopicFigures, WorkloadFigures,
+    CacheFigures, EdgeFigures, EndpointFigures, GroupFigures, PhaseFigures, PhaseWorkloadFigures, RunError,
+    RunOutput, SagaFigures, ServiceFigures, TopicFigures, WorkloadFigures,
 };
 pub use phases::{PhaseSpan, fault_window, phase_cut};
 use world::World;
