@@ -12,6 +12,7 @@
 //! integer pixel coordinates, so the same input gives the same bytes.
 
 mod axis;
+mod cache;
 mod compare;
 mod data;
 mod fold;

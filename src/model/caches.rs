@@ -21,7 +21,7 @@ use crate::metrics::Outcome;
 use crate::rng::{Rng, rng_stream};
 use crate::spec::{Cause, Nanos, OnCacheError, ReplicaId, Spec};
 use rand::RngExt;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// What the execution does after its cache call answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +58,8 @@ pub(super) struct Caches {
     steps: Vec<StepState>,
     /// Per replica: when it last came back from a crash or a liveness kill.
     restarted: Vec<Option<Nanos>>,
-    out: HashMap<ExecId, Out>,
+    /// Keyed by the execution's `(index, generation)`.
+    out: BTreeMap<(u32, u32), Out>,
 }
 
 impl Caches {
@@ -75,7 +76,7 @@ impl Caches {
             })
             .collect();
         let restarted = if spec.caches.is_empty() { Vec::new() } else { vec![None; spec.replicas.len()] };
-        Caches { steps, restarted, out: HashMap::new() }
+        Caches { steps, restarted, out: BTreeMap::new() }
     }
 
     /// Whether the scenario has cache steps at all.
@@ -113,7 +114,7 @@ impl Caches {
                 st.fig.gets += 1;
             }
         }
-        self.out.insert(exec, Out { cache, populate, counted });
+        self.out.insert((exec.index, exec.generation), Out { cache, populate, counted });
     }
 
     /// Per cache step: hits, misses, errors of the interval, and its hit ratio in
@@ -178,7 +179,7 @@ impl World<'_> {
         served_by: ReplicaId,
         alive: bool,
     ) -> Option<CacheNext> {
-        let o = self.caches.out.remove(&exec)?;
+        let o = self.caches.out.remove(&(exec.index, exec.generation))?;
         let now = self.sched.now();
         let on_error = self.spec.caches[o.cache as usize].on_error;
         let share = if alive && outcome.is_ok() && !o.populate {
