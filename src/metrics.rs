@@ -315,6 +315,7 @@ pub enum Scope {
     Service,
     Saga,
     Topic,
+    Cache,
 }
 
 impl Scope {
@@ -326,6 +327,7 @@ impl Scope {
             Scope::Service => "service",
             Scope::Saga => "saga",
             Scope::Topic => "topic",
+            Scope::Cache => "cache",
         }
     }
 }

@@ -20,6 +20,7 @@ pub type EdgeId = u32;
 pub type WorkloadId = u32;
 pub type TopicId = u32;
 pub type SagaId = u32;
+pub type CacheId = u32;
 
 /// How a request, attempt or call ended. The failure causes are exactly those of the
 /// summary contract (README.md, under Commands), in its order.
@@ -119,6 +120,9 @@ pub struct Spec {
     pub topics: Vec<Topic>,
     /// Sagas in file order.
     pub sagas: Vec<Saga>,
+    /// The `cache` steps, in the order their endpoints and steps are listed (an
+    /// `on_miss` list's cache steps after the step that holds them).
+    pub caches: Vec<Cache>,
     /// The objectives, in file order (scopes in order, then each scope's expressions).
     pub thresholds: Vec<Threshold>,
 }
@@ -254,6 +258,58 @@ pub enum Step {
     /// Hands a message to a topic's broker: waits for the acknowledgement (and fails if
     /// the broker is unreachable), or with `outbox` writes it locally for the relay.
     Publish { topic: TopicId, outbox: bool },
+    /// A cache-aside read (`spec.caches[cache]`): a hit ends the step; a miss (or a
+    /// cache error under `OnCacheError::Miss`) runs `on_miss`, then the populate call.
+    Cache { cache: CacheId, on_miss: Vec<Step> },
+}
+
+impl Spec {
+    /// The call sites of one step: a call's, a parallel step's branches, and a cache
+    /// step's read, populate and the sites of its `on_miss` steps.
+    pub fn step_sites<'s>(&'s self, step: &'s Step) -> Vec<&'s CallSite> {
+        match step {
+            Step::Call(c) => vec![c],
+            Step::Parallel(cs) => cs.iter().collect(),
+            Step::Work(_) | Step::Publish { .. } => Vec::new(),
+            Step::Cache { cache, on_miss } => {
+                let c = &self.caches[*cache as usize];
+                let mut v = vec![&c.get];
+                v.extend(on_miss.iter().flat_map(|s| self.step_sites(s)));
+                v.extend(c.populate.as_ref());
+                v
+            }
+        }
+    }
+}
+
+/// What a `cache` step does when its cache call fails (unreachable, refused, erred).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OnCacheError {
+    /// Fall through to `on_miss`, as a miss (the cache is an optimisation).
+    #[default]
+    Miss,
+    /// The step fails, and with it the execution (`error`).
+    Fail,
+}
+
+/// A `cache` step's parameters (its `on_miss` steps are in `Step::Cache`).
+#[derive(Clone, Debug)]
+pub struct Cache {
+    /// `caller.endpoint->cache.get`, with `#2`, `#3`... when one endpoint reads the same
+    /// cache endpoint in several steps.
+    pub name: String,
+    /// The endpoint whose program holds the step.
+    pub caller: EndpointId,
+    /// The read (a single target on a service of kind `cache`).
+    pub get: CallSite,
+    /// The write after a miss, on the same cache service; awaited.
+    pub populate: Option<CallSite>,
+    /// Share of reads a hot replica answers with the value, in `0..=1`.
+    pub hit_p: f64,
+    /// After a replica restarts, its hit share climbs from 0 to `hit_p` linearly over
+    /// this; 0: hot at once.
+    pub warm_up_ns: Nanos,
+    pub on_error: OnCacheError,
 }
 
 /// One place that makes a synchronous call: a `call` (one target) or a `route` (targets

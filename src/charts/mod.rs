@@ -13,6 +13,7 @@
 
 mod axis;
 mod bulkhead;
+mod cache;
 mod compare;
 mod data;
 mod fold;

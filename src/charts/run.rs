@@ -14,8 +14,8 @@ use crate::spec::{NS_PER_S, Spec};
 /// Every chart of one run, in a stable order: per workload its latency over time,
 /// throughput over time and percentile spectrum; then the breaker state of each call
 /// edge with a breaker; the retries and hedges of each edge that made any; the outcomes
-/// of each saga; the lag of each topic's consumer groups; and the queue length and
-/// utilisation of every service.
+/// of each saga; the lag of each topic's consumer groups; the hit ratio of each cache
+/// step; and the queue length and utilisation of every service.
 pub fn run_charts(spec: &Spec, out: &RunOutput) -> Vec<Chart> {
     let mut names = Names::default();
     let mut charts = Vec::new();
@@ -64,6 +64,9 @@ pub fn run_charts(spec: &Spec, out: &RunOutput) -> Vec<Chart> {
             charts.push(lag_chart(&mut names, &t.name, &g.name, series, dur_s, &windows));
         }
     }
+    for c in &spec.caches {
+        charts.push(super::cache::cache_chart(&mut names, &c.name, series, dur_s, &windows));
+    }
     if !spec.services.is_empty() {
         charts.push(services_chart(&mut names, spec, series, dur_s, &windows));
     }
@@ -74,11 +77,7 @@ pub fn run_charts(spec: &Spec, out: &RunOutput) -> Vec<Chart> {
 pub(super) fn edge_has_breaker(spec: &Spec, edge: usize) -> bool {
     let has =
         |p: Option<u32>| p.and_then(|p| spec.policies.get(p as usize)).is_some_and(|p| p.breaker.is_some());
-    let sites = spec.endpoints.iter().flat_map(|e| e.steps.iter()).flat_map(|s| match s {
-        crate::spec::Step::Call(c) => std::slice::from_ref(c),
-        crate::spec::Step::Parallel(cs) => cs.as_slice(),
-        crate::spec::Step::Work(_) | crate::spec::Step::Publish { .. } => &[],
-    });
+    let sites = spec.endpoints.iter().flat_map(|e| e.steps.iter()).flat_map(|s| spec.step_sites(s));
     for site in sites {
         if site.targets.iter().any(|t| t.edge as usize == edge) && has(site.policy) {
             return true;

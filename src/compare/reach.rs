@@ -8,7 +8,7 @@
 //! a workload's retries, hedges and breaker time over these edges only (an edge that two
 //! workloads traverse counts in both: see [`shared_edges`]).
 
-use crate::spec::{EdgeId, EndpointId, PolicyId, Spec, Step};
+use crate::spec::{EdgeId, EndpointId, PolicyId, Spec};
 
 /// The edges workload `w`'s requests can traverse, in edge order (sorted, unique).
 pub fn reachable_edges(spec: &Spec, w: usize) -> Vec<EdgeId> {
@@ -44,11 +44,7 @@ pub fn reachable_edges(spec: &Spec, w: usize) -> Vec<EdgeId> {
         }
         *seen_ep = true;
         for step in &spec.endpoints[ep as usize].steps {
-            let sites = match step {
-                Step::Call(c) => std::slice::from_ref(c),
-                Step::Parallel(cs) => cs.as_slice(),
-                Step::Work(_) | Step::Publish { .. } => &[],
-            };
+            let sites = spec.step_sites(step);
             for site in sites {
                 for t in &site.targets {
                     mark(t.edge, &mut edges);
@@ -99,11 +95,7 @@ pub fn edges_of_policy(spec: &Spec, p: PolicyId) -> Vec<EdgeId> {
     };
     for ep in &spec.endpoints {
         for step in &ep.steps {
-            let sites = match step {
-                Step::Call(c) => std::slice::from_ref(c),
-                Step::Parallel(cs) => cs.as_slice(),
-                Step::Work(_) | Step::Publish { .. } => &[],
-            };
+            let sites = spec.step_sites(step);
             for site in sites.iter().filter(|s| s.policy == Some(p)) {
                 site.targets.iter().for_each(|t| mark(t.edge));
             }

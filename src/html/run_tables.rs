@@ -29,6 +29,50 @@ fn failures(f: &Failed) -> String {
 
 // ---- tables --------------------------------------------------------------------------
 
+/// The cache steps (cache-aside reads): what their reads found, what fell through to
+/// `on_miss`, and their populates.
+fn push_cache_table(s: &Summary, tables: &mut Vec<Table>) {
+    if s.caches.is_empty() {
+        return;
+    }
+    let rows = s
+        .caches
+        .iter()
+        .map(|(name, c)| {
+            vec![
+                name.to_string(),
+                int(c.gets),
+                int(c.hits),
+                int(c.misses),
+                int(c.errors),
+                c.hit_ratio.map(|h| format!("{}%", num::fixed(h, 1))).unwrap_or_else(|| num::NONE.into()),
+                int(c.abandoned),
+                int(c.in_flight),
+                int(c.populates),
+                int(c.populate_failed),
+            ]
+        })
+        .collect();
+    tables.push(Table {
+        caption: "Cache steps (cache-aside reads): hit ratio = hits ÷ (hits + misses); misses and, under \
+                  on_cache_error \"miss\", errors fall through to the step's on_miss steps (the database)",
+        header: vec![
+            "cache step",
+            "gets",
+            "hits",
+            "misses",
+            "errors",
+            "hit ratio",
+            "abandoned",
+            "in flight",
+            "populates",
+            "populate failed",
+        ],
+        rows,
+        text_cols: vec![],
+    });
+}
+
 /// The summary tables of one run; empty sections are left out. Every table counts
 /// success the one way ([`success`]) and shows what is still in flight.
 pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
@@ -260,6 +304,7 @@ pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
             ]);
         }
     }
+    push_cache_table(s, &mut tables);
     if !rows.is_empty() {
         tables.push(Table {
             caption: "Topics, per consumer group: latency from publish to first successful handling, in ms; \

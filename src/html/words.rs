@@ -8,7 +8,7 @@ use super::num::{int, secs};
 use crate::dist::Dist;
 use crate::spec::{
     Backoff, Breaker, BreakerPer, BreakerWindow, FaultKind, FaultTarget, Jitter, LoadBalancer, NS_PER_S,
-    Nanos, Policy, Scope, Spec, Step,
+    Nanos, Policy, Scope, Spec,
 };
 
 /// A duration in nanoseconds: `300 ms`, `10 s`, `1.5 s`.
@@ -80,11 +80,7 @@ pub(super) fn policy_edges(spec: &Spec) -> Vec<Vec<String>> {
     };
     for e in &spec.endpoints {
         for step in &e.steps {
-            let sites = match step {
-                Step::Call(c) => std::slice::from_ref(c),
-                Step::Parallel(cs) => cs.as_slice(),
-                Step::Work(_) | Step::Publish { .. } => &[],
-            };
+            let sites = spec.step_sites(step);
             for site in sites {
                 for t in &site.targets {
                     add(site.policy, t.edge);

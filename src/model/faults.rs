@@ -155,6 +155,7 @@ impl World<'_> {
     pub(super) fn restart(&mut self, replica: ReplicaId, epoch: u32) {
         if self.servers.restart(replica, epoch) {
             self.health.on_restart(replica);
+            self.caches.on_restart(replica, self.sched.now());
             self.sagas_on_restart(replica);
             self.consumers_on_restart(replica);
         }

@@ -21,6 +21,7 @@
 //! once.
 
 mod arrivals;
+mod caches;
 mod calls;
 mod clients;
 mod event;
@@ -38,7 +39,7 @@ mod world;
 
 pub use clients::edge_bulkhead_policy;
 pub use output::{
-    BreakerFigures, BulkheadFigures, EdgeFigures, EndpointFigures, GroupFigures, PhaseFigures,
+    BreakerFigures, BulkheadFigures, CacheFigures, EdgeFigures, EndpointFigures, GroupFigures, PhaseFigures,
     PhaseWorkloadFigures, RunError, RunOutput, SagaFigures, ServiceFigures, TopicFigures, WorkloadFigures,
 };
 pub use phases::{PhaseSpan, fault_window, phase_cut};

@@ -37,6 +37,8 @@ pub struct RunOutput {
     pub sagas: Vec<SagaFigures>,
     /// Per topic, in `Spec::topics` order.
     pub topics: Vec<TopicFigures>,
+    /// Per `cache` step, in `spec.caches` order.
+    pub caches: Vec<CacheFigures>,
     pub series: Series,
     /// The measured window cut into phases (`phases.rs`); empty when the scenario has
     /// no fault and no rate change in the window.
@@ -197,4 +199,24 @@ pub struct GroupFigures {
 pub struct ServiceFigures {
     pub utilization: f64,
     pub queue_max: u64,
+}
+
+/// One `cache` step's figures: reads and populates that started after warm-up.
+/// `gets = hits + misses + errors + abandoned + in_flight`.
+#[derive(Debug, Clone, Default)]
+pub struct CacheFigures {
+    pub gets: u64,
+    /// Reads answered with the value.
+    pub hits: u64,
+    /// Reads answered without it.
+    pub misses: u64,
+    /// Reads that failed (unreachable, refused, erred, timed out).
+    pub errors: u64,
+    /// Reads answered after their execution had ended (its replica crashed, or its
+    /// caller cancelled it).
+    pub abandoned: u64,
+    /// Reads still out at the end.
+    pub in_flight: u64,
+    pub populates: u64,
+    pub populate_failed: u64,
 }

@@ -307,7 +307,7 @@ impl Recorder {
 }
 
 /// Column order of the time series: workloads, endpoints, calls, services, sagas,
-/// topics, groups, each in scenario order. `flush_interval` pushes values in exactly
+/// topics, groups, cache steps, each in scenario order. `flush_interval` pushes values in exactly
 /// this order.
 pub(super) fn layout(spec: &Spec) -> Series {
     let mut s = Series { interval_ns: spec.interval_ns, ..Default::default() };
@@ -361,6 +361,11 @@ pub(super) fn layout(spec: &Spec) -> Series {
             for m in ["delivered", "redelivered", "dead_lettered", "lag"] {
                 s.add_column(Scope::Topic, &name, m);
             }
+        }
+    }
+    for c in &spec.caches {
+        for m in ["hits", "misses", "errors", "hit_ratio"] {
+            s.add_column(Scope::Cache, &c.name, m);
         }
     }
     s
@@ -513,6 +518,7 @@ impl World<'_> {
         }
         self.sagas.flush_interval(&mut push);
         self.topics.flush_interval(&mut push);
+        self.caches.flush_interval(&mut push);
         debug_assert_eq!(col, rec.series.columns.len());
     }
 
@@ -554,6 +560,7 @@ impl World<'_> {
         }
         let sagas = self.sagas.figures(spec, &mut self.rec, &mut self.violations);
         let topics = self.topics.figures(spec, &mut self.violations);
+        let caches = self.caches.figures(spec, &mut self.violations);
         let phases = self.phase_figures();
         self.check_invariants();
         RunOutput {
@@ -566,6 +573,7 @@ impl World<'_> {
             services,
             sagas,
             topics,
+            caches,
             series: self.rec.series,
             phases,
             violations: self.violations,

@@ -6,6 +6,7 @@
 //! its events, written as `impl World` methods in the room's file: a handler may call
 //! another room's methods, but only the room's own file touches its fields.
 
+use super::caches::Caches;
 use super::calls::Calls;
 use super::clients::Clients;
 use super::event::Ev;
@@ -33,6 +34,7 @@ pub(super) struct World<'s> {
     pub(super) health: Health,
     pub(super) topics: Topics,
     pub(super) sagas: Sagas,
+    pub(super) caches: Caches,
     pub(super) rec: Recorder,
     /// Why the run stopped early (a limit), if it did.
     pub(super) failure: Option<RunError>,
@@ -93,6 +95,7 @@ impl<'s> World<'s> {
             health: Health::new(spec),
             topics: Topics::new(spec),
             sagas,
+            caches: Caches::new(spec),
             rec: Recorder::new(spec),
             failure: None,
             violations: Vec::new(),
@@ -336,6 +339,7 @@ mod tests {
             faults: vec![],
             topics: vec![],
             sagas: vec![],
+            caches: vec![],
             thresholds: vec![],
         }
     }

@@ -194,6 +194,10 @@ pub struct Summary {
     /// `CALLER->SERVICE/POLICY`, `CALLER->SERVICE.ENDPOINT/POLICY` or `CALLER->*/POLICY`.
     #[serde(skip_serializing_if = "Named::is_empty")]
     pub breakers: Named<BreakerInstance>,
+    /// Per `cache` step, named `caller.endpoint->cache.get` (issue 13); absent when the
+    /// scenario has none.
+    #[serde(skip_serializing_if = "Named::is_empty")]
+    pub caches: Named<CacheSummary>,
     /// Each threshold of the scenario, evaluated, in file order (issue 11).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<ThresholdVerdict>,
@@ -360,6 +364,25 @@ pub struct GroupSummary {
     pub inconsistent: u64,
     pub dropped: u64,
     pub in_flight: u64,
+}
+
+/// Per cache step: its reads (`gets = hits + misses + errors + abandoned + in_flight`),
+/// the hit ratio they found, and its populates.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct CacheSummary {
+    pub gets: u64,
+    pub hits: u64,
+    pub misses: u64,
+    /// Reads that failed (unreachable, refused, erred, timed out).
+    pub errors: u64,
+    /// Reads answered after their execution had ended.
+    pub abandoned: u64,
+    pub in_flight: u64,
+    /// hits ÷ (hits + misses), in percent (`null` when no read was answered).
+    #[serde(serialize_with = "ser_opt_r6")]
+    pub hit_ratio: Option<f64>,
+    pub populates: u64,
+    pub populate_failed: u64,
 }
 
 /// One threshold of the scenario, evaluated on this run.
@@ -539,6 +562,7 @@ impl Summary {
             services: Named(services),
             sagas: sagas(spec, out),
             topics: topics(spec, out),
+            caches: caches(spec, out),
             thresholds: Vec::new(),
             recovery: recovery(spec, out),
             phases,
@@ -606,6 +630,28 @@ fn topics(spec: &Spec, out: &RunOutput) -> Named<TopicSummary> {
             groups: Named(groups.collect()),
         };
         (t.name.clone(), v)
+    });
+    Named(list.collect())
+}
+
+fn caches(spec: &Spec, out: &RunOutput) -> Named<CacheSummary> {
+    let matched = out.caches.len() == spec.caches.len();
+    let zero = Default::default();
+    let list = spec.caches.iter().enumerate().map(|(i, c)| {
+        let f = if matched { &out.caches[i] } else { &zero };
+        let answered = f.hits + f.misses;
+        let v = CacheSummary {
+            gets: f.gets,
+            hits: f.hits,
+            misses: f.misses,
+            errors: f.errors,
+            abandoned: f.abandoned,
+            in_flight: f.in_flight,
+            hit_ratio: (answered > 0).then(|| 100.0 * f.hits as f64 / answered as f64),
+            populates: f.populates,
+            populate_failed: f.populate_failed,
+        };
+        (c.name.clone(), v)
     });
     Named(list.collect())
 }

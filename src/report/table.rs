@@ -236,6 +236,13 @@ pub fn summary_table(s: &Summary) -> String {
             &topic_rows(s),
         ));
     }
+    if !s.caches.is_empty() {
+        t.push('\n');
+        t.push_str(&text_table(
+            &["cache step", "gets", "hits", "misses", "errors", "hit ratio", "in flight", "populates"],
+            &cache_rows(s),
+        ));
+    }
     phase_block(s, &mut t);
     t.push_str(&super::thresholds::verdict_lines(s));
     t
@@ -321,6 +328,31 @@ fn topic_rows(s: &Summary) -> Vec<Vec<String>> {
         }
     }
     rows
+}
+
+/// One row per cache step: its reads, what they found (the hit ratio of the answered
+/// reads), and its populates with their failures.
+fn cache_rows(s: &Summary) -> Vec<Vec<String>> {
+    s.caches
+        .all()
+        .map(|(name, c)| {
+            let populates = if c.populate_failed > 0 {
+                format!("{} ({} failed)", c.populates, c.populate_failed)
+            } else {
+                c.populates.to_string()
+            };
+            vec![
+                name.to_string(),
+                c.gets.to_string(),
+                c.hits.to_string(),
+                c.misses.to_string(),
+                c.errors.to_string(),
+                pct(c.hits, c.hits + c.misses),
+                c.in_flight.to_string(),
+                populates,
+            ]
+        })
+        .collect()
 }
 
 /// The readable comparison printed by `faultline compare`.

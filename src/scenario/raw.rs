@@ -273,8 +273,8 @@ pub struct RawLimits {
 #[serde(deny_unknown_fields, expecting = "a service object")]
 #[schemars(rename = "Service")]
 pub struct RawService {
-    /// What the service is; changes no behaviour (the reports' topology drawing shows it).
-    /// Default "service".
+    /// What the service is; the reports' topology drawing shows it, and a `cache` step
+    /// reads only a service of kind "cache". Default "service".
     pub kind: Option<RawKind>,
     /// Number of identical replicas, at least 1. Default 1.
     pub replicas: Option<u32>,
@@ -339,7 +339,8 @@ pub struct RawEndpoint {
     pub steps: Option<Vec<RawStep>>,
 }
 
-/// One step of an endpoint: exactly one of `call`, `route`, `parallel`, `work`, `publish`.
+/// One step of an endpoint: exactly one of `call`, `route`, `parallel`, `work`, `publish`,
+/// `cache`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a step object such as {\"call\": \"payment.charge\"}")]
 #[schemars(rename = "Step")]
@@ -361,6 +362,52 @@ pub struct RawStep {
     /// Inside `parallel` only: a failed branch degrades the response instead of failing
     /// it. Default false.
     pub optional: Option<bool>,
+    /// A cache-aside read: a call to a cache service; on a miss, `on_miss` runs, then
+    /// `populate`.
+    pub cache: Option<Box<RawCache>>,
+}
+
+/// A cache-aside read, as the Redis and Memcached guides write it: read the cache; on a
+/// hit, done; on a miss, read the database (`on_miss`) and write the value back
+/// (`populate`, awaited).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a cache object such as {\"service\": \"redis\", \"endpoint\": \"get\", \"hit_ratio\": 90}"
+)]
+#[schemars(rename = "CacheStep")]
+pub struct RawCache {
+    /// The cache service; its `kind` must be "cache".
+    pub service: String,
+    /// The endpoint of that service that reads (e.g. "get").
+    pub endpoint: String,
+    /// Percent of reads a warm replica answers with the value, 0 to 100; drawn per read
+    /// from the replica that answered.
+    pub hit_ratio: f64,
+    /// After a replica of the cache restarts (crash, liveness restart), its hit ratio
+    /// starts at 0 and climbs back to `hit_ratio` linearly over this (a duration).
+    /// Default "0s": hot at once.
+    pub warm_up: Option<Dur>,
+    /// Steps run on a miss, typically the database call. Default: none.
+    pub on_miss: Option<Vec<RawStep>>,
+    /// The endpoint of the same cache service called after `on_miss` to store the value
+    /// (e.g. "set"); the step waits for it. Default: none.
+    pub populate: Option<String>,
+    /// When a cache call fails (unreachable, refused, erred, timed out): "miss" falls
+    /// through to `on_miss`; "fail" fails the step. Default "miss".
+    pub on_cache_error: Option<RawOnCacheError>,
+    /// The client policy of the read and the populate calls. Default: one attempt, no
+    /// timeout.
+    pub policy: Option<String>,
+}
+
+/// What a cache step does when its cache call fails.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "OnCacheError")]
+pub enum RawOnCacheError {
+    Miss,
+    Fail,
 }
 
 /// One target of a `route`.

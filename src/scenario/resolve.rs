@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+mod cache;
+
 use super::duration::{format_ns, parse_duration};
 use super::pointer::escape;
 use super::raw::*;
@@ -132,6 +134,8 @@ fn fmt_f(v: f64) -> String {
 
 struct ServiceInfo<'a> {
     name: &'a str,
+    /// Of `kind: "cache"` (what a `cache` step may read).
+    is_cache: bool,
     replicas: u32,
     first_replica: ReplicaId,
     /// `(endpoint name, id)` in file order.
@@ -161,6 +165,8 @@ struct R<'a> {
     edge_ids: BTreeMap<(ServiceId, EndpointId), EdgeId>,
     /// For each endpoint, the endpoints its steps call, with the path of each call.
     calls: Vec<Vec<(EndpointId, P)>>,
+    /// The `cache` steps met so far (`resolve/cache.rs`).
+    caches: Vec<Cache>,
 }
 
 /// Resolves a parsed scenario. `default_name` names it when the file has no `name`.
@@ -187,6 +193,7 @@ pub fn resolve(
         edges: Vec::new(),
         edge_ids: BTreeMap::new(),
         calls: Vec::new(),
+        caches: Vec::new(),
     };
     let spec = r.scenario(raw, default_name, variant);
     if r.dropped > 0 {
@@ -461,6 +468,7 @@ impl<'a> R<'a> {
             faults,
             topics,
             sagas,
+            caches: std::mem::take(&mut self.caches),
             thresholds,
         }
     }
@@ -513,7 +521,14 @@ impl<'a> R<'a> {
                 }
             }
             self.service_ids.insert(sname.as_str(), id);
-            self.services.push(ServiceInfo { name: sname, replicas, first_replica, endpoints: eps });
+            let is_cache = matches!(s.kind, Some(RawKind::Cache));
+            self.services.push(ServiceInfo {
+                name: sname,
+                is_cache,
+                replicas,
+                first_replica,
+                endpoints: eps,
+            });
         }
         if next_replica > MAX_REPLICAS_TOTAL {
             self.err(&sp, format!("too many replicas in all: {next_replica} (at most {MAX_REPLICAS_TOTAL})"));
@@ -1263,6 +1278,7 @@ impl<'a> R<'a> {
                     steps.push(step);
                 }
             }
+            self.flat_steps_fit(&steps, &sp);
         }
         Endpoint { name: full.to_string(), service: sid, latency, error_p, decline_p, steps }
     }
@@ -1275,6 +1291,7 @@ impl<'a> R<'a> {
             ("parallel", s.parallel.is_some()),
             ("work", s.work.is_some()),
             ("publish", s.publish.is_some()),
+            ("cache", s.cache.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -1285,7 +1302,7 @@ impl<'a> R<'a> {
         let kinds = Self::step_kinds(s);
         let [kind] = kinds.as_slice() else {
             let found = if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") };
-            self.err(path, format!("a step needs exactly one of `call`, `route`, `parallel`, `work`, `publish`; found: {found}"));
+            self.err(path, format!("a step needs exactly one of `call`, `route`, `parallel`, `work`, `publish`, `cache`; found: {found}"));
             return None;
         };
         if s.optional.is_some() {
@@ -1299,6 +1316,7 @@ impl<'a> R<'a> {
         }
         match *kind {
             "call" | "route" => self.call_site(sid, from, s, path).map(Step::Call),
+            "cache" => self.cache_step(sid, from, s, path),
             "parallel" => {
                 let pp = path.k("parallel");
                 if s.policy.is_some() {

@@ -1,6 +1,7 @@
 //! One integration-test binary (link time stays low); each module is a family of checks.
 
 mod bad_input;
+mod caches;
 mod cli;
 mod closed_forms;
 mod common;

@@ -347,6 +347,7 @@ fn empty_output(series: Series) -> RunOutput {
         services: Vec::new(),
         sagas: Vec::new(),
         topics: Vec::new(),
+        caches: Vec::new(),
         series,
         phases: Vec::new(),
         violations: Vec::new(),

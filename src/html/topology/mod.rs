@@ -88,11 +88,7 @@ fn edge_labels(spec: &Spec) -> Vec<(Vec<String>, bool)> {
     };
     for e in &spec.endpoints {
         for step in &e.steps {
-            let sites = match step {
-                Step::Call(c) => std::slice::from_ref(c),
-                Step::Parallel(cs) => cs.as_slice(),
-                Step::Work(_) | Step::Publish { .. } => &[],
-            };
+            let sites = spec.step_sites(step);
             for site in sites {
                 for t in &site.targets {
                     add(t.edge, site.policy, site.optional);

@@ -351,6 +351,11 @@ impl World<'_> {
             self.release_attempt(att, None);
         }
         self.calls.attempts.remove(att);
+        if outcome.is_ok()
+            && let Some(c) = self.calls.calls.get_mut(call)
+        {
+            c.served_by = replica;
+        }
         self.attempt_result(call, att, outcome);
     }
 

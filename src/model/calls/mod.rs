@@ -22,7 +22,7 @@ use crate::engine::Scheduler;
 use crate::metrics::Outcome;
 use crate::policy::backoff::retry_wait;
 use crate::rng::{Rng, rng_stream};
-use crate::spec::{Cause, CauseSet, EdgeId, EndpointId, Nanos, PolicyId, Spec};
+use crate::spec::{Cause, CauseSet, EdgeId, EndpointId, Nanos, PolicyId, ReplicaId, Spec};
 use std::collections::BTreeMap;
 
 use attempts::AttState;
@@ -53,6 +53,8 @@ pub(super) struct Call {
     backing_off: bool,
     /// The entity (message key) of the workload request or saga this call serves.
     entity: u32,
+    /// The replica whose answer the call took (a cache step's hit is drawn from it).
+    served_by: ReplicaId,
 }
 
 impl Call {
@@ -181,6 +183,7 @@ impl World<'_> {
             n_live: 0,
             backing_off: false,
             entity,
+            served_by: ReplicaId::MAX,
         });
         self.rec.edge_call(edge, counted);
         if let Some(p) = policy {
@@ -362,7 +365,7 @@ impl World<'_> {
         self.rec.call_end(call.edge, call.counted, now - call.started, outcome);
         match call.parent {
             Parent::Root { wl, user } => self.finish_root(wl, user, call.started, call.counted, outcome),
-            Parent::Exec { exec } => self.child_done(exec, outcome, call.optional),
+            Parent::Exec { exec } => self.child_done(exec, outcome, call.optional, call.served_by),
             Parent::Saga { saga, step, comp, epoch } => self.saga_call_done(saga, step, comp, epoch, outcome),
         }
     }

@@ -12,6 +12,7 @@
 //! (cancelled executions) are counted in `stale` and never outnumber the live ones
 //! by much (compacted).
 
+mod cache;
 mod steps;
 
 use super::World;

@@ -1,10 +1,11 @@
 //! An execution's program: the endpoint's own latency (and its error and decline
 //! draws), then its steps in order — `work`, a synchronous `call` (one target, or a
-//! weighted route), `parallel` calls that all must answer, `publish` to a topic. A
-//! failed required call ends the execution (`error`, or `declined` if the callee
-//! declined); an optional one degrades it.
+//! weighted route), `parallel` calls that all must answer, `publish` to a topic, a
+//! `cache` read (`cache.rs`). A failed required call ends the execution (`error`, or
+//! `declined` if the callee declined); an optional one degrades it.
 
 use super::STEP_OWN;
+use super::cache::CacheAt;
 use crate::dist::Dist;
 use crate::metrics::Outcome;
 use crate::model::World;
@@ -12,16 +13,20 @@ use crate::model::calls::CallTo;
 use crate::model::clients::Clients;
 use crate::model::event::{Ev, ExecId, Parent};
 use crate::model::network::Network;
-use crate::spec::{CallSite, Cause, EdgeId, Endpoint, EndpointId, PolicyId, Spec, Step};
+use crate::spec::{
+    CallSite, Cause, EdgeId, Endpoint, EndpointId, PolicyId, ReplicaId, ServiceId, Spec, Step,
+};
 use rand::RngExt;
 
-/// A compiled step: call sites are flattened into `Servers::sites`.
+/// A compiled step: call sites are flattened into `Servers::sites`; `Cache` is a cache
+/// step's read or populate (`cache.rs`).
 #[derive(Clone, Copy)]
 pub(super) enum MStep {
     Publish { topic: u32, outbox: bool },
     Work(u32),
     Call(u32),
     Parallel { first: u32, len: u32 },
+    Cache(CacheAt),
 }
 
 pub(super) struct Site {
@@ -40,6 +45,34 @@ struct SiteTarget {
     net: u32,
 }
 
+/// Appends a call site of service `caller` to `sites`; returns its index.
+pub(super) fn compile_site(
+    spec: &Spec,
+    caller: ServiceId,
+    cs: &CallSite,
+    sites: &mut Vec<Site>,
+    clients: &mut Clients,
+    net: &mut Network,
+) -> u32 {
+    let targets = cs
+        .targets
+        .iter()
+        .map(|t| {
+            let tsvc = spec.endpoints[t.endpoint as usize].service;
+            let client = clients.client_for(spec, Some(caller), 0, tsvc, cs.policy, t.edge);
+            SiteTarget {
+                endpoint: t.endpoint,
+                cum_weight: t.cum_weight,
+                edge: t.edge,
+                client,
+                net: net.path_for(spec, caller, tsvc),
+            }
+        })
+        .collect();
+    sites.push(Site { targets, policy: cs.policy, optional: cs.optional });
+    (sites.len() - 1) as u32
+}
+
 /// Compiles an endpoint's steps, appending its call sites to `sites`.
 pub(super) fn compile(
     spec: &Spec,
@@ -51,24 +84,8 @@ pub(super) fn compile(
     let caller = ep.service;
     let mut steps = Vec::new();
     let mut work = Vec::new();
-    let mut compile_site = |cs: &CallSite, sites: &mut Vec<Site>| {
-        let targets = cs
-            .targets
-            .iter()
-            .map(|t| {
-                let tsvc = spec.endpoints[t.endpoint as usize].service;
-                let client = clients.client_for(spec, Some(caller), 0, tsvc, cs.policy, t.edge);
-                SiteTarget {
-                    endpoint: t.endpoint,
-                    cum_weight: t.cum_weight,
-                    edge: t.edge,
-                    client,
-                    net: net.path_for(spec, caller, tsvc),
-                }
-            })
-            .collect();
-        sites.push(Site { targets, policy: cs.policy, optional: cs.optional });
-        (sites.len() - 1) as u32
+    let compile_site = |cs: &CallSite, sites: &mut Vec<Site>, clients: &mut Clients, net: &mut Network| {
+        compile_site(spec, caller, cs, sites, clients, net)
     };
     for st in &ep.steps {
         match st {
@@ -77,16 +94,19 @@ pub(super) fn compile(
                 work.push(d.clone());
             }
             Step::Call(cs) => {
-                let i = compile_site(cs, sites);
+                let i = compile_site(cs, sites, clients, net);
                 steps.push(MStep::Call(i));
             }
             Step::Publish { topic, outbox } => steps.push(MStep::Publish { topic: *topic, outbox: *outbox }),
             Step::Parallel(branches) => {
                 let first = sites.len() as u32;
                 for b in branches {
-                    compile_site(b, sites);
+                    compile_site(b, sites, clients, net);
                 }
                 steps.push(MStep::Parallel { first, len: branches.len() as u32 });
+            }
+            Step::Cache { cache, on_miss } => {
+                super::cache::compile(spec, ep, *cache, on_miss, (&mut steps, &mut work), sites, clients, net)
             }
         }
     }
@@ -118,7 +138,7 @@ impl World<'_> {
     }
 
     /// Runs steps from the current one until one has to wait, or the end.
-    fn run_steps(&mut self, id: ExecId) {
+    pub(super) fn run_steps(&mut self, id: ExecId) {
         let servers = &mut self.servers;
         let Some(e) = servers.execs.get_mut(id) else { return };
         let (endpoint, replica) = (e.endpoint, e.replica);
@@ -140,6 +160,7 @@ impl World<'_> {
                 e.pending = 1;
                 self.start_site_call(id, site);
             }
+            MStep::Cache(at) => self.cache_step(id, at),
             MStep::Parallel { first, len } => {
                 e.pending = len as u16;
                 for s in first..first + len {
@@ -153,7 +174,7 @@ impl World<'_> {
         }
     }
 
-    fn start_site_call(&mut self, exec: ExecId, site_ix: u32) {
+    pub(super) fn start_site_call(&mut self, exec: ExecId, site_ix: u32) {
         let servers = &mut self.servers;
         let Some(e) = servers.execs.get(exec) else { return };
         let caller_slot = self.spec.replicas[e.replica as usize].index;
@@ -178,7 +199,17 @@ impl World<'_> {
     }
 
     /// A call of the execution's current step ended.
-    pub(in crate::model) fn child_done(&mut self, id: ExecId, outcome: Outcome, optional: bool) {
+    /// `served_by`: the replica whose answer the call took, when it succeeded.
+    pub(in crate::model) fn child_done(
+        &mut self,
+        id: ExecId,
+        outcome: Outcome,
+        optional: bool,
+        served_by: ReplicaId,
+    ) {
+        if self.caches.any() && self.cache_answer(id, outcome, served_by) {
+            return;
+        }
         let Some(e) = self.servers.execs.get_mut(id) else {
             // The execution already ended (another required branch failed first, its
             // replica crashed, or it was cancelled).
