@@ -865,3 +865,23 @@ fn utilization_covers_the_whole_window_when_warmup_is_not_on_an_interval_boundar
     assert_eq!(e.breaker_opened, 1);
     assert!((e.breaker_open_s - 9.949).abs() < 1e-9);
 }
+
+/// A hedged call with `cancel_on_timeout` whose first answer cancels its other
+/// attempts: cancelling one frees a worker that starts a queued hedge of the same call,
+/// already past its queue timeout, which answers at once (no network between a workload
+/// and its target). That answer used to end the call a second time ("call ended
+/// twice", found by `props::every_feature_at_once`); it must find its attempt done.
+#[test]
+fn a_cancelled_hedge_that_frees_a_worker_does_not_end_its_call_twice() {
+    let s = spec(&json!({
+        "name": "hedge-cancel", "duration": "2s", "seed": 472,
+        "services": {"s": {"concurrency": 2, "queue": {"timeout": "1ms"},
+            "endpoints": {"e": {"steps": [{"work": {"exponential": {"mean": "14ms"}}}]}}}},
+        "policies": {"p": {"hedge": {"after": "4ms", "max_extra": 3}, "cancel_on_timeout": true}},
+        "workload": [{"name": "w", "target": "s.e", "arrival": {"poisson": {"rate": 55}}, "policy": "p"}]
+    }));
+    let out = run(&s);
+    assert!(out.violations.is_empty(), "{:?}", out.violations);
+    let w = &out.workloads[0];
+    assert!(w.offered > 50, "{} requests", w.offered);
+}

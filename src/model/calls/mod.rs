@@ -272,17 +272,24 @@ impl World<'_> {
         let n = call.n_live as usize;
         let live = call.live;
         call.n_live = 0;
-        for &att in &live[..n] {
+        // Every attempt is marked done and gives back what it holds before any is
+        // cancelled: cancelling one frees a worker, which may start and answer another
+        // attempt of this call at once (a queued hedge whose queue timeout has passed,
+        // answered without a network hop); that answer must find its attempt done and
+        // be dropped, not end the call a second time.
+        let mut ended: [(AttState, bool); MAX_LIVE] = [(AttState::Local, false); MAX_LIVE];
+        for (k, &att) in live[..n].iter().enumerate() {
             let Some(a) = self.calls.attempts.get_mut(att) else { continue };
             a.done = true;
-            let (state, may_respond) = (a.state, a.may_respond);
+            ended[k] = (a.state, a.may_respond);
             self.release_attempt(att, None);
+        }
+        for (k, &att) in live[..n].iter().enumerate() {
             self.cancel_if_asked(att, call_id);
-            if state != AttState::Sent || !may_respond {
+            let (state, may_respond) = ended[k];
+            if (state != AttState::Sent || !may_respond) && state != AttState::Local {
                 // No answer will come to free it (a local refusal's event finds it gone).
-                if state != AttState::Local {
-                    self.calls.attempts.remove(att);
-                }
+                self.calls.attempts.remove(att);
             }
         }
     }
