@@ -16,8 +16,8 @@ fn policy<'s>(g: &'s Graph, s: SiteId) -> Option<&'s Policy> {
 
 /// The service-to-service sites (endpoints' steps and sagas' actions), each with the
 /// number of sites it stands for: identical calls (same caller, same targets, same
-/// policy) are reported once.
-fn distinct_sites(g: &Graph, same_target: bool) -> Vec<(SiteId, usize)> {
+/// policy) are reported once; with `per_saga`, a saga's actions are one call.
+fn distinct_sites(g: &Graph, per_saga: bool) -> Vec<(SiteId, usize)> {
     let mut out: Vec<(SiteId, usize)> = Vec::new();
     for (s, site) in g.sites.iter().enumerate() {
         if matches!(site.owner, Owner::Workload(_)) {
@@ -25,7 +25,8 @@ fn distinct_sites(g: &Graph, same_target: bool) -> Vec<(SiteId, usize)> {
         }
         let same = |o: &SiteId| {
             let x = &g.sites[*o];
-            let targets = !same_target || x.targets.iter().map(|t| t.0).eq(site.targets.iter().map(|t| t.0));
+            let whole_saga = per_saga && matches!(site.owner, Owner::Saga(_));
+            let targets = whole_saga || x.targets.iter().map(|t| t.0).eq(site.targets.iter().map(|t| t.0));
             x.owner == site.owner && x.policy == site.policy && targets
         };
         match out.iter_mut().find(|(o, _)| same(o)) {
@@ -50,7 +51,7 @@ fn saga_policy_path(g: &Graph, s: SiteId) -> Option<String> {
 
 /// A synchronous call with no timeout and no deadline (a saga's actions: once per saga).
 pub fn no_timeout(g: &Graph, out: &mut Vec<Finding>) {
-    for (s, n) in distinct_sites(g, false) {
+    for (s, n) in distinct_sites(g, true) {
         let p = policy(g, s);
         if attempt_wait(p).is_some() {
             continue;
@@ -89,7 +90,7 @@ pub fn no_timeout(g: &Graph, out: &mut Vec<Finding>) {
 /// A call with retries or a timeout but no breaker, where another workload shares the
 /// callee's service or the caller's.
 pub fn no_circuit_breaker(g: &Graph, out: &mut Vec<Finding>) {
-    for (s, n) in distinct_sites(g, true) {
+    for (s, n) in distinct_sites(g, false) {
         let Some(p) = policy(g, s) else { continue };
         let guarded = tries(Some(p)) > 1 || p.timeout_ns.is_some() || p.deadline_ns.is_some();
         if !guarded || p.breaker.is_some() {
