@@ -2,7 +2,9 @@
 //! `RULE.clean.json` (the same design with the rule's fix applied); the chain budget and
 //! the amplification factor are exact on constructed cases; the SARIF output validates
 //! against the official SARIF 2.1.0 schema; exit codes; `lint.allow`; the committed
-//! examples' findings.
+//! examples' findings; `random.rs` random topologies.
+
+mod random;
 
 use crate::common::{bin, stderr, stdout, temp_scenario};
 use faultline::lint::{RULES, report};
