@@ -11,6 +11,7 @@ pub mod compare;
 pub mod dist;
 pub mod engine;
 pub mod html;
+pub mod lint;
 pub mod metrics;
 pub mod model;
 pub mod policy;

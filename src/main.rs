@@ -145,6 +145,12 @@ enum Cmd {
         /// The scenario file (JSON).
         scenario: PathBuf,
     },
+    /// Check the design against the microservices guides' anti-patterns, without
+    /// running it; exit status 1 when a finding is at or above `--deny` (docs/lint.md).
+    #[command(after_help = "Examples:\n  faultline lint scenarios/checkout.json\n  \
+        faultline lint scenarios/retry-storm.json --deny warning\n  \
+        faultline lint scenarios/checkout.json --format sarif")]
+    Lint(faultline::lint::cli::LintArgs),
     /// Print the JSON Schema of the scenario format (for editors: `"$schema"`).
     #[command(after_help = "Example:\n  faultline schema > faultline.schema.json")]
     Schema,
@@ -213,6 +219,7 @@ fn main() -> ExitCode {
         Cmd::Merge { dirs, out } => merge(&dirs, &out),
         Cmd::Tune(args) => Ok(faultline::tune::main(args)),
         Cmd::Check { scenario } => check(&scenario),
+        Cmd::Lint(args) => Ok(faultline::lint::cli::main(&args)),
         Cmd::Schema => {
             let text = serde_json::to_string_pretty(&scenario::schema()).unwrap_or_default() + "\n";
             emit(&text).map(|_| ExitCode::SUCCESS)

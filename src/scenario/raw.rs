@@ -236,9 +236,52 @@ pub struct RawScenario {
     /// `"success >= 99.5%"` or `"p99 < 2s during brownout"`. `faultline run` exits with
     /// status 3 when one fails. Default: none. faultline extension (k6's thresholds).
     pub thresholds: Option<OrderedMap<RawExprs, AnyKeys>>,
+    /// Settings of `faultline lint` (see docs/lint.md). faultline extension.
+    pub lint: Option<RawLint>,
     /// Named sets of overrides: each maps a JSON Pointer (RFC 6901) into this file to
     /// the value to put there (`null` removes the part).
     pub variants: Option<OrderedMap<OrderedMap<Value, AnyKeys>>>,
+}
+
+/// Settings of `faultline lint` (faultline extension).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Lint")]
+pub struct RawLint {
+    /// Rule ids whose findings `faultline lint` silences for this scenario, e.g.
+    /// `["single-replica"]`. Default: none.
+    pub allow: Option<Vec<RawRuleId>>,
+}
+
+/// A lint rule id as written; anything but a string is kept so that the resolver can
+/// say what it found.
+#[derive(Clone, Debug)]
+pub enum RawRuleId {
+    Text(String),
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for RawRuleId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::String(s) => RawRuleId::Text(s),
+            other => RawRuleId::Other(other),
+        })
+    }
+}
+
+impl JsonSchema for RawRuleId {
+    fn schema_name() -> Cow<'static, str> {
+        "LintRule".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let ids: Vec<&str> = crate::lint::rules::ids().collect();
+        json_schema!({
+            "type": "string",
+            "description": "The id of a rule of `faultline lint` (docs/lint.md).",
+            "enum": ids
+        })
+    }
 }
 
 /// Bounds on one run (faultline extension).

@@ -443,6 +443,24 @@ impl<'a> R<'a> {
         let workloads = self.workloads(raw);
         let faults = self.faults(raw);
         let thresholds = self.thresholds(raw, &workloads, &sagas, &topics, &faults);
+        // `lint.allow` names rules of `faultline lint` (src/lint/rules.rs); the linter
+        // reads the list itself.
+        for (i, id) in raw.lint.iter().flat_map(|l| l.allow.iter().flatten()).enumerate() {
+            let p = root.k("lint").k("allow").i(i);
+            match id {
+                RawRuleId::Text(id) if crate::lint::rules::rule(id).is_some() => {}
+                RawRuleId::Text(id) => {
+                    let hint = suggest(id, crate::lint::rules::ids());
+                    let all: Vec<&str> = crate::lint::rules::ids().collect();
+                    self.err(
+                        &p,
+                        format!("unknown lint rule `{id}`{hint}; the rules are: {}", all.join(", ")),
+                    );
+                }
+                RawRuleId::Other(v) => self
+                    .err(&p, format!("expected a lint rule id (a string such as \"no-timeout\"), found {v}")),
+            }
+        }
         if let Some(vs) = &raw.variants {
             for (vname, _) in vs.iter() {
                 self.name("variant", vname, &root.k("variants").k(vname), true);

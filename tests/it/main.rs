@@ -8,6 +8,7 @@ mod common;
 mod compare_verdicts;
 mod determinism;
 mod golden;
+mod lint;
 mod mechanisms;
 mod messaging;
 mod mutation;
