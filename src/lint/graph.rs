@@ -71,19 +71,7 @@ impl<'a> Graph<'a> {
             for (k, step) in ep.steps.iter().enumerate() {
                 let owner = Owner::Endpoint(e as EndpointId);
                 let mut ids = Vec::new();
-                match step {
-                    Step::Call(cs) => {
-                        ids.push(sites.len());
-                        sites.push(site(owner, format!("{base}/{k}"), cs));
-                    }
-                    Step::Parallel(branches) => {
-                        for (j, cs) in branches.iter().enumerate() {
-                            ids.push(sites.len());
-                            sites.push(site(owner, format!("{base}/{k}/parallel/{j}"), cs));
-                        }
-                    }
-                    Step::Work(_) | Step::Publish { .. } => {}
-                }
+                step_sites(spec, owner, &format!("{base}/{k}"), step, &mut sites, &mut ids);
                 per_step.push(ids);
             }
             steps.push(per_step);
@@ -96,7 +84,7 @@ impl<'a> Graph<'a> {
                 sites.push(Site {
                     owner: Owner::Saga(s as SagaId),
                     path: format!("/sagas/{}/steps/{i}", escape(&saga.name)),
-                    policy: saga.policy,
+                    policy: st.action_policy,
                     targets: vec![(st.action, 1.0)],
                     optional: false,
                 });
@@ -224,6 +212,44 @@ impl<'a> Graph<'a> {
             self.reaches_site.push(site_seen);
             self.reaches_service.push(reached);
             self.needs_service.push(needed);
+        }
+    }
+}
+
+/// The sites of one step at `path`: a call's, a parallel step's branches, a cache step's
+/// read, its `on_miss` steps' (as if every read missed: the worst case the rules look
+/// for) and its populate.
+fn step_sites(
+    spec: &Spec,
+    owner: Owner,
+    path: &str,
+    step: &Step,
+    sites: &mut Vec<Site>,
+    ids: &mut Vec<SiteId>,
+) {
+    match step {
+        Step::Call(cs) => {
+            ids.push(sites.len());
+            sites.push(site(owner, path.to_string(), cs));
+        }
+        Step::Parallel(branches) => {
+            for (j, cs) in branches.iter().enumerate() {
+                ids.push(sites.len());
+                sites.push(site(owner, format!("{path}/parallel/{j}"), cs));
+            }
+        }
+        Step::Work(_) | Step::Publish { .. } => {}
+        Step::Cache { cache, on_miss } => {
+            let c = &spec.caches[*cache as usize];
+            ids.push(sites.len());
+            sites.push(site(owner, format!("{path}/cache"), &c.get));
+            for (j, st) in on_miss.iter().enumerate() {
+                step_sites(spec, owner, &format!("{path}/cache/on_miss/{j}"), st, sites, ids);
+            }
+            if let Some(p) = &c.populate {
+                ids.push(sites.len());
+                sites.push(site(owner, format!("{path}/cache/populate"), p));
+            }
         }
     }
 }
