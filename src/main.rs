@@ -128,6 +128,17 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The blast-radius matrix: the scenario with each service (and each topic's broker)
+    /// down in turn, every workload, saga and consumer group against the healthy run.
+    #[command(after_help = "Examples:\n  faultline blast scenarios/checkout.json --seeds 3\n  \
+        faultline blast scenarios/checkout-saga.json --seeds 2 --set /duration=60s --out blast/")]
+    Blast(faultline::blast::BlastArgs),
+    /// The topology as Graphviz DOT or a Mermaid flowchart, policies on the edges.
+    #[command(
+        after_help = "Examples:\n  faultline graph scenarios/checkout.json --format dot | dot -Tsvg > checkout.svg\n  \
+        faultline graph scenarios/checkout-saga.json --format mermaid"
+    )]
+    Graph(faultline::graph::GraphArgs),
     /// Validate a scenario and all its variants without running it.
     #[command(after_help = "Example:\n  faultline check scenarios/checkout.json")]
     Check {
@@ -200,6 +211,8 @@ fn main() -> ExitCode {
             jobs,
         ),
         Cmd::Merge { dirs, out } => merge(&dirs, &out),
+        Cmd::Blast(args) => Ok(faultline::blast::main(args)),
+        Cmd::Graph(args) => Ok(faultline::graph::main(args)),
         Cmd::Check { scenario } => check(&scenario),
         Cmd::Schema => {
             let text = serde_json::to_string_pretty(&scenario::schema()).unwrap_or_default() + "\n";

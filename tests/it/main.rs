@@ -1,12 +1,14 @@
 //! One integration-test binary (link time stays low); each module is a family of checks.
 
 mod bad_input;
+mod blast;
 mod cli;
 mod closed_forms;
 mod common;
 mod compare_verdicts;
 mod determinism;
 mod golden;
+mod graph;
 mod mechanisms;
 mod messaging;
 mod mutation;
