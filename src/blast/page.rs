@@ -194,12 +194,15 @@ fn answer(b: &Blast) -> (String, bool) {
     let count = |k: Class| (0..n).filter(|&r| worst(r) == k).count();
     let down: Vec<&str> =
         (0..n).filter(|&r| worst(r) == Class::Down).map(|r| b.rows[r].label.as_str()).collect();
+    let verb = |k: usize, one: &'static str, many: &'static str| if k == 1 { one } else { many };
+    let (deg, ok) = (count(Class::Degraded), count(Class::Unaffected));
     let mut s = format!(
-        "{} of {n} losses take something down{}; {} only degrade; {} leave everything unaffected.",
+        "{} of {n} losses {} something down{}; {deg} only {}; {ok} {} everything unaffected.",
         down.len(),
+        verb(down.len(), "takes", "take"),
         if down.is_empty() { String::new() } else { format!(" ({})", down.join(", ")) },
-        count(Class::Degraded),
-        count(Class::Unaffected)
+        verb(deg, "degrades", "degrade"),
+        verb(ok, "leaves", "leave"),
     );
     let mono = b.monoliths();
     if !mono.is_empty() {
@@ -263,7 +266,8 @@ fn meta(b: &Blast) -> String {
         _ => String::new(),
     };
     let v = b.variant.as_ref().map(|v| format!(" · variant {v}")).unwrap_or_default();
-    format!("{} rows · {seeds}{v} · {}", b.rows.len(), b.file)
+    let n = b.rows.len();
+    format!("{n} row{} · {seeds}{v} · {}", if n == 1 { "" } else { "s" }, b.file)
 }
 
 pub fn html(b: &Blast) -> String {
@@ -350,7 +354,13 @@ pub fn markdown(b: &Blast) -> String {
             continue;
         }
         let (title, level, what) = KIND_TITLES[k];
-        let _ = write!(s, "\n## {title}: {level} with one part down\n\n{}.\n\n| down |", md(what));
+        let _ = write!(
+            s,
+            "\n## {title}: {level} with one part down\n\nRows: what is down from the end of warm-up; columns: {} \
+             (mean over the seeds ± 95% interval, change from healthy in points, class, and the figures that made it \
+             degraded).\n\n| down |",
+            md(what)
+        );
         for c in &cols[k] {
             let _ = write!(s, " {} |", md(c));
         }

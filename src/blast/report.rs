@@ -126,7 +126,7 @@ pub fn json_text(b: &Blast) -> String {
 /// A level with its class, as the text table writes it: `99.8% ok`, `0.0% DOWN`.
 fn short(c: &Cell) -> String {
     let v = c.level().mean;
-    let lvl = if v.is_finite() { format!("{v:.1}%") } else { "-".into() };
+    let lvl = if v.is_finite() { format!("{v:.1}%") } else { "none".into() };
     let tag = match c.class {
         Class::Unaffected => "",
         Class::Degraded => " degraded",
@@ -141,12 +141,13 @@ fn short(c: &Cell) -> String {
 pub fn text(b: &Blast) -> String {
     let cols = columns(b);
     let mut s = format!(
-        "blast {} · {} seed{} ({}) · {} rows{}\n",
+        "blast {} · {} seed{} ({}) · {} row{}{}\n",
         b.spec.name,
         b.seeds.len(),
         if b.seeds.len() == 1 { "" } else { "s" },
         b.seeds.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","),
         b.rows.len(),
+        if b.rows.len() == 1 { "" } else { "s" },
         b.variant.as_ref().map(|v| format!(" · variant {v}")).unwrap_or_default()
     );
     let titles = ["success by workload", "completed by saga", "delivered (of healthy) by consumer group"];
