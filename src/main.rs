@@ -130,7 +130,7 @@ enum Cmd {
     },
     /// The blast-radius matrix: the scenario with each service (and each topic's broker)
     /// down in turn, every workload, saga and consumer group against the healthy run.
-    #[command(after_help = "Examples:\n  faultline blast scenarios/checkout.json --seeds 3\n  \
+    #[command(after_help = "Examples:\n  faultline blast scenarios/cascade.json --seeds 3\n  \
         faultline blast scenarios/checkout-saga.json --seeds 2 --set /duration=60s --out blast/")]
     Blast(faultline::blast::BlastArgs),
     /// The topology as Graphviz DOT or a Mermaid flowchart, policies on the edges.

@@ -132,3 +132,38 @@ fn bad_input_is_exit_2_before_anything_runs() {
     let o = bin().arg("blast").arg("/nonexistent/scenario.json").output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// The examples of `blast --help` and `graph --help` run (from a folder where the
+/// shipped scenarios are at `scenarios/`), each printing something; a pipe or a
+/// redirection ends the command.
+#[test]
+fn every_help_example_of_blast_and_graph_runs() {
+    let repo = std::env::current_dir().unwrap();
+    let mut ran = 0;
+    for sub in ["blast", "graph"] {
+        let o = bin().args([sub, "--help"]).output().unwrap();
+        assert!(o.status.success());
+        let help = stdout(&o);
+        let examples: Vec<String> = help
+            .lines()
+            .map(str::trim)
+            .skip_while(|l| !l.starts_with("Example"))
+            .filter(|l| l.starts_with("faultline "))
+            .map(String::from)
+            .collect();
+        assert!(!examples.is_empty(), "`{sub} --help` has no example:\n{help}");
+        for ex in examples {
+            let cwd = tmp(&format!("help-{ran}"));
+            std::fs::create_dir_all(&cwd).unwrap();
+            std::os::unix::fs::symlink(repo.join("scenarios"), cwd.join("scenarios")).unwrap();
+            let args: Vec<&str> =
+                ex.split_whitespace().skip(1).take_while(|a| *a != ">" && *a != "|").collect();
+            let o = bin().args(&args).current_dir(&cwd).output().unwrap();
+            assert_eq!(o.status.code(), Some(0), "`{ex}` failed: {}", stderr(&o));
+            assert!(!o.stdout.is_empty(), "`{ex}` printed nothing");
+            ran += 1;
+            let _ = std::fs::remove_dir_all(cwd);
+        }
+    }
+    assert_eq!(ran, 4);
+}
