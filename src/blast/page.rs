@@ -32,7 +32,12 @@ fn signed(v: f64, unit: &str) -> String {
 }
 
 fn with_ci(mean: f64, ci: f64, f: &dyn Fn(f64) -> String) -> String {
-    if ci.is_finite() && mean.is_finite() && ci > 0.0 { format!("{} ± {}", f(mean), f(ci)) } else { f(mean) }
+    if !(ci.is_finite() && mean.is_finite() && ci > 0.0) {
+        return f(mean);
+    }
+    // An interval that rounds to nothing is said to be under the last digit shown.
+    let c = f(ci);
+    if c == f(0.0) { format!("{} ± <{}", f(mean), f(0.01)) } else { format!("{} ± {c}", f(mean)) }
 }
 
 fn level_text(v: f64) -> String {
@@ -267,7 +272,12 @@ fn meta(b: &Blast) -> String {
     };
     let v = b.variant.as_ref().map(|v| format!(" · variant {v}")).unwrap_or_default();
     let n = b.rows.len();
-    format!("{n} row{} · {seeds}{v} · {}", if n == 1 { "" } else { "s" }, b.file)
+    let faults = if b.keep_faults {
+        "the scenario's own faults kept in every run"
+    } else {
+        "the scenario's own faults left out of every run (--keep-faults keeps them)"
+    };
+    format!("{n} row{} · {seeds}{v} · {} · {faults}", if n == 1 { "" } else { "s" }, b.file)
 }
 
 pub fn html(b: &Blast) -> String {
