@@ -109,8 +109,11 @@ fn matrix_html(b: &Blast, kind: usize, cols: &[String], healthy: &[Series], cell
     h.push_str("</tr></thead>\n<tbody>\n<tr><td><i>healthy</i></td>");
     for s in healthy {
         let (m, ci) = Blast::healthy_stat(s, 0);
-        let _ =
-            write!(h, "<td class=\"n\" style=\"background:#f0f0f0\"><b>{}</b>", with_ci(m, ci, &level_text));
+        let _ = write!(
+            h,
+            "<td class=\"n\" style=\"background:#f0f0f0\"><b>{}</b>",
+            escape(&with_ci(m, ci, &level_text))
+        );
         if kind == 0 {
             let (p, _) = Blast::healthy_stat(s, 2);
             let _ = write!(h, "<br><span class=\"tn\">p99 {} ms</span>", ms(Some(p)));
@@ -135,7 +138,7 @@ fn matrix_html(b: &Blast, kind: usize, cols: &[String], healthy: &[Series], cell
             let (level, change) = if l.mean.is_nan() {
                 (NONE[kind].to_string(), String::new())
             } else {
-                (with_ci(l.mean, l.ci95, &level_text), format!("{} pts · ", signed(l.diff.mean, "")))
+                (escape(&with_ci(l.mean, l.ci95, &level_text)), format!("{} pts · ", signed(l.diff.mean, "")))
             };
             let _ = write!(
                 h,

@@ -114,6 +114,8 @@ fn the_matrix_of_a_known_topology_and_the_same_bytes_for_any_jobs() {
     let html = std::fs::read_to_string(d1.join("blast.html")).unwrap();
     assert!(html.contains("Distributed monolith: losing cfg takes down w3, which does not need it"));
     assert!(html.contains("⚠ monolith") && html.contains("class=\"legend\""));
+    // Every figure escaped: an interval under the last digit is `± &lt;0.01%`.
+    assert!(!html.contains("± <"), "an unescaped `<` in a cell");
     assert!(stdout(&o1).contains("cfg down takes w3 down"));
     let _ = std::fs::remove_dir_all(&d1);
     let _ = std::fs::remove_dir_all(&d2);
