@@ -6,10 +6,12 @@
 //! `report` → the CLI in `main.rs`. See ARCHITECTURE.md.
 
 pub mod arena;
+pub mod blast;
 pub mod charts;
 pub mod compare;
 pub mod dist;
 pub mod engine;
+pub mod graph;
 pub mod html;
 pub mod lint;
 pub mod metrics;

@@ -139,6 +139,17 @@ enum Cmd {
         call; the scenario's thresholds are constraints too unless --no-thresholds. Candidates race over seeds: the\n\
         clearly infeasible and the clearly worse stop early (README, Tuning). Exit 3: no candidate meets the constraints.")]
     Tune(faultline::tune::TuneArgs),
+    /// The blast-radius matrix: the scenario with each service (and each topic's broker)
+    /// down in turn, every workload, saga and consumer group against the healthy run.
+    #[command(after_help = "Examples:\n  faultline blast scenarios/cascade.json --seeds 3\n  \
+        faultline blast scenarios/checkout-saga.json --seeds 2 --set /duration=60s --out blast/")]
+    Blast(faultline::blast::BlastArgs),
+    /// The topology as Graphviz DOT or a Mermaid flowchart, policies on the edges.
+    #[command(
+        after_help = "Examples:\n  faultline graph scenarios/checkout.json --format dot | dot -Tsvg > checkout.svg\n  \
+        faultline graph scenarios/checkout-saga.json --format mermaid"
+    )]
+    Graph(faultline::graph::GraphArgs),
     /// Validate a scenario and all its variants without running it.
     #[command(after_help = "Example:\n  faultline check scenarios/checkout.json")]
     Check {
@@ -218,6 +229,8 @@ fn main() -> ExitCode {
         ),
         Cmd::Merge { dirs, out } => merge(&dirs, &out),
         Cmd::Tune(args) => Ok(faultline::tune::main(args)),
+        Cmd::Blast(args) => Ok(faultline::blast::main(args)),
+        Cmd::Graph(args) => Ok(faultline::graph::main(args)),
         Cmd::Check { scenario } => check(&scenario),
         Cmd::Lint(args) => Ok(faultline::lint::cli::main(&args)),
         Cmd::Schema => {

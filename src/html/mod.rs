@@ -11,11 +11,11 @@
 mod compare;
 mod first;
 mod flow;
-mod num;
+pub(crate) mod num;
 mod run;
 mod run_tables;
 mod topology;
-mod words;
+pub(crate) mod words;
 
 pub use compare::{compare_report_files, compare_tables_html, compare_tables_md, write_compare_report};
 pub use run::{RunContext, run_report_files, run_report_files_in, write_run_report};
@@ -46,7 +46,7 @@ pub fn escape(s: &str) -> String {
 
 /// Escapes text for a Markdown table cell or paragraph: the characters that could start
 /// markup, and `|`, which would split the cell.
-fn md(s: &str) -> String {
+pub(crate) fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -63,7 +63,7 @@ fn md(s: &str) -> String {
 
 /// A name that may wrap only before an arrow (`client:shoppers->gateway.checkout`),
 /// never inside one of its parts.
-fn name_html(s: &str) -> String {
+pub(crate) fn name_html(s: &str) -> String {
     s.split("->")
         .enumerate()
         .map(|(i, part)| {
@@ -182,7 +182,7 @@ table{font-size:7.5pt;width:100%;table-layout:auto}th,td{padding:2px 3px}td.n{wh
 h2,h3{break-after:avoid}}\
 ";
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\

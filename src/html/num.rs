@@ -42,7 +42,7 @@ pub(super) fn int(n: u64) -> String {
 }
 
 /// A number with `d` decimals, thousands grouped, real minus sign; `–` when not finite.
-pub(super) fn fixed(v: f64, d: usize) -> String {
+pub(crate) fn fixed(v: f64, d: usize) -> String {
     if !v.is_finite() {
         return NONE.into();
     }
@@ -64,7 +64,7 @@ fn s_is_nonzero(whole: &str, frac: &str) -> bool {
 /// Milliseconds, rounded once: below 10 ms two decimals, below 100 ms one, below
 /// 10 000 ms none (`1,346`), from 10 000 ms on in seconds with one decimal and the unit
 /// (`51.2 s`). `–` when nothing was measured.
-pub(super) fn ms(v: Option<f64>) -> String {
+pub(crate) fn ms(v: Option<f64>) -> String {
     let Some(v) = v.filter(|v| v.is_finite()) else { return NONE.into() };
     let a = v.abs();
     if a >= 10_000.0 {
@@ -104,7 +104,7 @@ pub(super) fn percent_of(n: u64, d: u64) -> String {
 }
 
 /// A percentage already in percent: `99.50%`.
-pub(super) fn percent(v: f64) -> String {
+pub(crate) fn percent(v: f64) -> String {
     if v.is_finite() { format!("{}%", fixed(v, 2)) } else { NONE.into() }
 }
 

@@ -12,7 +12,7 @@ use crate::spec::{
 };
 
 /// A duration in nanoseconds: `300 ms`, `10 s`, `1.5 s`.
-pub(super) fn dur(ns: Nanos) -> String {
+pub(crate) fn dur(ns: Nanos) -> String {
     if ns < NS_PER_S {
         let ms = ns as f64 / 1e6;
         if ms.fract() == 0.0 {
@@ -232,7 +232,7 @@ pub(super) fn policy(p: &Policy) -> String {
 }
 
 /// A policy in short, for an arrow of the topology: `internal: timeout 300 ms, 3 tries, breaker`.
-pub(super) fn policy_short(p: &Policy) -> String {
+pub(crate) fn policy_short(p: &Policy) -> String {
     let mut parts: Vec<String> = Vec::new();
     if let Some(t) = p.timeout_ns {
         parts.push(format!("timeout {}", dur(t)));

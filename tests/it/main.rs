@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod caches;
+mod blast;
 mod cli;
 mod closed_forms;
 mod common;
@@ -9,6 +10,7 @@ mod compare_verdicts;
 mod determinism;
 mod golden;
 mod lint;
+mod graph;
 mod mechanisms;
 mod messaging;
 mod mutation;
