@@ -315,6 +315,7 @@ pub enum Scope {
     Service,
     Saga,
     Topic,
+    Queue,
 }
 
 impl Scope {
@@ -326,6 +327,7 @@ impl Scope {
             Scope::Service => "service",
             Scope::Saga => "saga",
             Scope::Topic => "topic",
+            Scope::Queue => "queue",
         }
     }
 }

@@ -20,6 +20,7 @@ pub type EdgeId = u32;
 pub type WorkloadId = u32;
 pub type TopicId = u32;
 pub type SagaId = u32;
+pub type QueueId = u32;
 
 /// How a request, attempt or call ended. The failure causes are exactly those of the
 /// summary contract (README.md, under Commands), in its order.
@@ -121,6 +122,8 @@ pub struct Spec {
     pub sagas: Vec<Saga>,
     /// The objectives, in file order (scopes in order, then each scope's expressions).
     pub thresholds: Vec<Threshold>,
+    /// Work queues in file order (`model/queues.rs`).
+    pub queues: Vec<Queue>,
 }
 
 /// Bounds on the run. Reaching one ends the run with a named error, never a hang or an
@@ -137,6 +140,9 @@ pub struct Limits {
     /// Most messages waiting at once in all topic partitions and outboxes together
     /// (default 10,000,000).
     pub max_backlog: u64,
+    /// Most messages held at once by all work queues and their outboxes together
+    /// (default 10,000,000).
+    pub max_queued: u64,
     /// Most events processed at one simulated instant before the run is declared stuck
     /// in a zero-time loop (default 10,000,000).
     pub max_events_per_instant: u64,
@@ -149,11 +155,12 @@ pub struct Limits {
 
 impl Limits {
     /// The keys of the scenario's `limits` object, in the order of the format page.
-    pub const KEYS: [&'static str; 7] = [
+    pub const KEYS: [&'static str; 8] = [
         "max_events",
         "max_in_flight",
         "max_executions",
         "max_backlog",
+        "max_queued",
         "max_events_per_instant",
         "max_series_points",
         "max_memory_mib",
@@ -167,6 +174,7 @@ impl Default for Limits {
             max_in_flight: 1_000_000,
             max_executions: 2_000_000,
             max_backlog: 10_000_000,
+            max_queued: 10_000_000,
             max_events_per_instant: 10_000_000,
             max_series_points: 5_000_000,
             max_memory_mib: 4096,
@@ -254,6 +262,8 @@ pub enum Step {
     /// Hands a message to a topic's broker: waits for the acknowledgement (and fails if
     /// the broker is unreachable), or with `outbox` writes it locally for the relay.
     Publish { topic: TopicId, outbox: bool },
+    /// Sends a message to a work queue: as `Publish`, with the queue's broker.
+    Enqueue { queue: QueueId, outbox: bool },
 }
 
 /// One place that makes a synchronous call: a `call` (one target) or a `route` (targets
@@ -504,6 +514,9 @@ pub enum FaultKind {
     Loss { from: ServiceId, to: ServiceId, p: f64 },
     /// Makes a topic's broker unreachable: publishes fail, consumers get nothing.
     Outage { topic: TopicId },
+    /// Makes a work queue's broker unreachable: sends fail, consumers receive nothing,
+    /// acknowledgements are lost.
+    QueueOutage { queue: QueueId },
 }
 
 #[derive(Clone, Debug)]
@@ -600,6 +613,40 @@ pub struct SagaStep {
     pub compensation_edge: Option<EdgeId>,
     pub pivot: bool,
     pub retriable: bool,
+}
+
+/// A work queue with SQS's and RabbitMQ's semantics (competing consumers). See
+/// docs/scenario-format.md, Work queues.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    pub name: String,
+    /// The broker's acknowledgement latency of a send; `None` is zero.
+    pub latency: Option<Dist>,
+    /// Outbox relay period (default 100 ms).
+    pub relay_interval_ns: Nanos,
+    /// SQS's visibility timeout, counted from each receive; `None`: RabbitMQ's
+    /// acknowledgements (a message is held until its consumer acks, nacks or dies).
+    pub visibility_timeout_ns: Option<Nanos>,
+    /// Receives after which a message that comes back goes to the dead-letter queue
+    /// (SQS's `maxReceiveCount`); `None`: no limit.
+    pub max_receive_count: Option<u32>,
+    /// `true`: exhausted messages are dead-lettered; `false`: dropped.
+    pub dead_letter: bool,
+    /// The consumer pools, in file order.
+    pub consumers: Vec<QueueConsumers>,
+}
+
+/// A pool of consumers of a work queue, on the replicas of its handler's service.
+#[derive(Clone, Debug)]
+pub struct QueueConsumers {
+    /// The handler, run on the consumer's own replica.
+    pub endpoint: EndpointId,
+    /// Consumers on each replica of the handler's service (at least 1).
+    pub per_replica: u32,
+    /// Most messages one consumer holds unacknowledged (at least 1).
+    pub prefetch: u32,
+    /// Whether handling a message twice is harmless.
+    pub idempotent: bool,
 }
 
 /// What a threshold is about.

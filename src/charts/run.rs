@@ -77,7 +77,9 @@ pub(super) fn edge_has_breaker(spec: &Spec, edge: usize) -> bool {
     let sites = spec.endpoints.iter().flat_map(|e| e.steps.iter()).flat_map(|s| match s {
         crate::spec::Step::Call(c) => std::slice::from_ref(c),
         crate::spec::Step::Parallel(cs) => cs.as_slice(),
-        crate::spec::Step::Work(_) | crate::spec::Step::Publish { .. } => &[],
+        crate::spec::Step::Work(_)
+        | crate::spec::Step::Publish { .. }
+        | crate::spec::Step::Enqueue { .. } => &[],
     });
     for site in sites {
         if site.targets.iter().any(|t| t.edge as usize == edge) && has(site.policy) {

@@ -47,7 +47,7 @@ pub fn reachable_edges(spec: &Spec, w: usize) -> Vec<EdgeId> {
             let sites = match step {
                 Step::Call(c) => std::slice::from_ref(c),
                 Step::Parallel(cs) => cs.as_slice(),
-                Step::Work(_) | Step::Publish { .. } => &[],
+                Step::Work(_) | Step::Publish { .. } | Step::Enqueue { .. } => &[],
             };
             for site in sites {
                 for t in &site.targets {
@@ -102,7 +102,7 @@ pub fn edges_of_policy(spec: &Spec, p: PolicyId) -> Vec<EdgeId> {
             let sites = match step {
                 Step::Call(c) => std::slice::from_ref(c),
                 Step::Parallel(cs) => cs.as_slice(),
-                Step::Work(_) | Step::Publish { .. } => &[],
+                Step::Work(_) | Step::Publish { .. } | Step::Enqueue { .. } => &[],
             };
             for site in sites.iter().filter(|s| s.policy == Some(p)) {
                 site.targets.iter().for_each(|t| mark(t.edge));

@@ -83,7 +83,7 @@ pub(super) fn policy_edges(spec: &Spec) -> Vec<Vec<String>> {
             let sites = match step {
                 Step::Call(c) => std::slice::from_ref(c),
                 Step::Parallel(cs) => cs.as_slice(),
-                Step::Work(_) | Step::Publish { .. } => &[],
+                Step::Work(_) | Step::Publish { .. } | Step::Enqueue { .. } => &[],
             };
             for site in sites {
                 for t in &site.targets {
@@ -297,6 +297,10 @@ pub(super) fn fault(spec: &Spec, f: &crate::spec::Fault) -> String {
         FaultKind::Outage { topic } => format!(
             "outage of topic {}'s broker",
             spec.topics.get(*topic as usize).map(|t| t.name.as_str()).unwrap_or("?")
+        ),
+        FaultKind::QueueOutage { queue } => format!(
+            "outage of queue {}'s broker",
+            spec.queues.get(*queue as usize).map(|q| q.name.as_str()).unwrap_or("?")
         ),
     };
     let when = if matches!(f.kind, FaultKind::Crash { .. }) {

@@ -29,6 +29,7 @@ mod health;
 mod network;
 mod output;
 mod phases;
+mod queues;
 mod record;
 mod sagas;
 mod servers;
@@ -37,8 +38,8 @@ mod workloads;
 mod world;
 
 pub use output::{
-    EdgeFigures, EndpointFigures, GroupFigures, PhaseFigures, PhaseWorkloadFigures, RunError, RunOutput,
-    SagaFigures, ServiceFigures, TopicFigures, WorkloadFigures,
+    EdgeFigures, EndpointFigures, GroupFigures, PhaseFigures, PhaseWorkloadFigures, QueueFigures, RunError,
+    RunOutput, SagaFigures, ServiceFigures, TopicFigures, WorkloadFigures,
 };
 pub use phases::{PhaseSpan, fault_window, phase_cut};
 use world::World;

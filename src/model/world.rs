@@ -13,6 +13,7 @@ use super::faults::Faults;
 use super::health::Health;
 use super::network::Network;
 use super::output::{RunError, RunOutput};
+use super::queues::Queues;
 use super::record::{Recorder, preflight};
 use super::sagas::Sagas;
 use super::servers::Servers;
@@ -32,6 +33,7 @@ pub(super) struct World<'s> {
     pub(super) faults: Faults,
     pub(super) health: Health,
     pub(super) topics: Topics,
+    pub(super) queues: Queues,
     pub(super) sagas: Sagas,
     pub(super) rec: Recorder,
     /// Why the run stopped early (a limit), if it did.
@@ -92,6 +94,7 @@ impl<'s> World<'s> {
             faults: Faults::new(spec),
             health: Health::new(spec),
             topics: Topics::new(spec),
+            queues: Queues::new(spec),
             sagas,
             rec: Recorder::new(spec),
             failure: None,
@@ -160,6 +163,11 @@ impl<'s> World<'s> {
             Ev::ConsumerAnswer { group, part, epoch, outcome } => {
                 self.consumer_done(group, part, epoch, outcome)
             }
+            Ev::QueueAnswer { queue, consumer, slot, outcome } => {
+                self.queue_answer(queue, consumer, slot, outcome)
+            }
+            Ev::VisibilityExpire { queue, slot, receipt } => self.visibility_expire(queue, slot, receipt),
+            Ev::QueueRelayTick { queue } => self.queue_relay_tick(queue),
         }
     }
 
@@ -260,6 +268,9 @@ impl<'s> World<'s> {
             | Ev::ConsumerAnswer { group, .. } => {
                 format!("consumer group {}", self.topics.group_name(spec, group))
             }
+            Ev::QueueAnswer { queue, .. }
+            | Ev::VisibilityExpire { queue, .. }
+            | Ev::QueueRelayTick { queue } => Queues::name(spec, queue),
             Ev::SagaRetry { saga, .. } => self
                 .sagas
                 .def_of(saga)
@@ -273,6 +284,7 @@ impl<'s> World<'s> {
         self.check_figures();
         self.servers.check(self.spec, &mut self.violations);
         self.topics.check_backlog(&mut self.violations);
+        self.queues.check(&mut self.violations);
         let roots = self.calls.live_roots() + self.sagas.running();
         if roots != self.work.roots_in_flight() {
             self.violations.push(format!(
@@ -336,6 +348,7 @@ mod tests {
             topics: vec![],
             sagas: vec![],
             thresholds: vec![],
+            queues: vec![],
         }
     }
 

@@ -190,6 +190,9 @@ pub struct Summary {
     pub services: Named<ServiceSummary>,
     pub sagas: Named<SagaSummary>,
     pub topics: Named<TopicSummary>,
+    /// Work queues (issue 13); left out of the JSON when the scenario has none.
+    #[serde(skip_serializing_if = "Named::is_empty")]
+    pub queues: Named<QueueSummary>,
     /// Each threshold of the scenario, evaluated, in file order (issue 11).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<ThresholdVerdict>,
@@ -323,6 +326,29 @@ pub struct GroupSummary {
     pub inconsistent: u64,
     pub dropped: u64,
     pub in_flight: u64,
+}
+
+/// Per work queue: `sent = deleted + dead_lettered + dropped + in_flight`.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct QueueSummary {
+    pub sent: u64,
+    pub send_failed: u64,
+    pub received: u64,
+    pub deleted: u64,
+    pub duplicates: u64,
+    pub inconsistent: u64,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+    pub in_flight: u64,
+    pub max_depth: u64,
+    /// Time average of the visible messages over the window.
+    #[serde(serialize_with = "ser_r3")]
+    pub mean_depth: f64,
+    /// Largest age of the oldest visible message, in seconds.
+    #[serde(serialize_with = "ser_r3")]
+    pub max_age_s: f64,
+    /// Send to deletion, deleted messages only.
+    pub latency_ms: Latency,
 }
 
 /// One threshold of the scenario, evaluated on this run.
@@ -472,6 +498,7 @@ impl Summary {
             services: Named(services),
             sagas: sagas(spec, out),
             topics: topics(spec, out),
+            queues: queues(spec, out),
             thresholds: Vec::new(),
             recovery: recovery(spec, out),
             phases,
@@ -539,6 +566,31 @@ fn topics(spec: &Spec, out: &RunOutput) -> Named<TopicSummary> {
             groups: Named(groups.collect()),
         };
         (t.name.clone(), v)
+    });
+    Named(list.collect())
+}
+
+fn queues(spec: &Spec, out: &RunOutput) -> Named<QueueSummary> {
+    let matched = out.queues.len() == spec.queues.len();
+    let zero = Default::default();
+    let list = spec.queues.iter().enumerate().map(|(i, q)| {
+        let f = if matched { &out.queues[i] } else { &zero };
+        let v = QueueSummary {
+            sent: f.sent,
+            send_failed: f.send_failed,
+            received: f.received,
+            deleted: f.deleted,
+            duplicates: f.duplicates,
+            inconsistent: f.inconsistent,
+            dead_lettered: f.dead_lettered,
+            dropped: f.dropped,
+            in_flight: f.in_flight,
+            max_depth: f.max_depth,
+            mean_depth: f.mean_depth,
+            max_age_s: f.max_age_s,
+            latency_ms: Latency::of(&f.latency),
+        };
+        (q.name.clone(), v)
     });
     Named(list.collect())
 }

@@ -13,6 +13,8 @@ use super::raw::*;
 use crate::dist::Dist;
 use crate::spec::*;
 
+mod queues;
+
 /// A problem before it is located in the text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawProblem {
@@ -161,6 +163,8 @@ struct R<'a> {
     edge_ids: BTreeMap<(ServiceId, EndpointId), EdgeId>,
     /// For each endpoint, the endpoints its steps call, with the path of each call.
     calls: Vec<Vec<(EndpointId, P)>>,
+    /// The work queues' names (`resolve/queues.rs`).
+    queue_names: queues::Names<'a>,
 }
 
 /// Resolves a parsed scenario. `default_name` names it when the file has no `name`.
@@ -187,6 +191,7 @@ pub fn resolve(
         edges: Vec::new(),
         edge_ids: BTreeMap::new(),
         calls: Vec::new(),
+        queue_names: Default::default(),
     };
     let spec = r.scenario(raw, default_name, variant);
     if r.dropped > 0 {
@@ -410,6 +415,7 @@ impl<'a> R<'a> {
             }
             for (key, val, slot) in [
                 ("max_backlog", l.max_backlog, &mut limits.max_backlog),
+                ("max_queued", l.max_queued, &mut limits.max_queued),
                 ("max_events_per_instant", l.max_events_per_instant, &mut limits.max_events_per_instant),
                 ("max_series_points", l.max_series_points, &mut limits.max_series_points),
                 ("max_memory_mib", l.max_memory_mib, &mut limits.max_memory_mib),
@@ -425,6 +431,8 @@ impl<'a> R<'a> {
 
         // Names first, so that every reference can be resolved in one pass after.
         self.declare(raw);
+        // Before the services: their `enqueue` steps name the queues.
+        let queues = self.queues(raw);
 
         let policies = self.policies(raw);
         let (services, endpoints, replicas) = self.services(raw);
@@ -462,6 +470,7 @@ impl<'a> R<'a> {
             topics,
             sagas,
             thresholds,
+            queues,
         }
     }
 
@@ -1269,6 +1278,7 @@ impl<'a> R<'a> {
             ("parallel", s.parallel.is_some()),
             ("work", s.work.is_some()),
             ("publish", s.publish.is_some()),
+            ("enqueue", s.enqueue.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -1279,7 +1289,7 @@ impl<'a> R<'a> {
         let kinds = Self::step_kinds(s);
         let [kind] = kinds.as_slice() else {
             let found = if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") };
-            self.err(path, format!("a step needs exactly one of `call`, `route`, `parallel`, `work`, `publish`; found: {found}"));
+            self.err(path, format!("a step needs exactly one of `call`, `route`, `parallel`, `work`, `publish`, `enqueue`; found: {found}"));
             return None;
         };
         if s.optional.is_some() {
@@ -1288,8 +1298,8 @@ impl<'a> R<'a> {
                 "`optional` is only allowed on a branch of a `parallel` step (a failed sequential step always fails the request)",
             );
         }
-        if s.outbox.is_some() && *kind != "publish" {
-            self.err_key(&path.k("outbox"), "`outbox` is only allowed with `publish`");
+        if s.outbox.is_some() && *kind != "publish" && *kind != "enqueue" {
+            self.err_key(&path.k("outbox"), "`outbox` is only allowed with `publish` or `enqueue`");
         }
         match *kind {
             "call" | "route" => self.call_site(sid, from, s, path).map(Step::Call),
@@ -1340,6 +1350,7 @@ impl<'a> R<'a> {
                 }
                 s.work.as_ref().map(|d| Step::Work(self.dist(d, &path.k("work"))))
             }
+            "enqueue" => self.enqueue_step(s, path),
             _ => {
                 if s.policy.is_some() {
                     self.err_key(&path.k("policy"), "`policy` is only allowed with `call` or `route`");
@@ -2038,20 +2049,26 @@ impl<'a> R<'a> {
                 }
                 RawFault::Outage(o) => {
                     let p = p.k("outage");
-                    let topic = match o.target.strip_prefix("topic:") {
-                        Some(t) => self.topic_ref(t, &p.k("target")),
-                        None => {
+                    let kind = match (o.target.strip_prefix("topic:"), o.target.strip_prefix("queue:")) {
+                        (Some(t), _) => {
+                            self.topic_ref(t, &p.k("target")).map(|topic| FaultKind::Outage { topic })
+                        }
+                        (_, Some(q)) => self.queue_outage(q, &p.k("target")),
+                        _ => {
                             self.err(
                                 &p.k("target"),
-                                format!("expected a topic as `topic:NAME`, found `{}`", o.target),
+                                format!(
+                                    "expected a topic as `topic:NAME` or a queue as `queue:NAME`, found `{}`",
+                                    o.target
+                                ),
                             );
                             None
                         }
                     };
                     let (start_ns, end_ns) = self.window(&o.start, o.duration.as_ref(), &p);
-                    topic.map(|topic| Fault {
+                    kind.map(|kind| Fault {
                         name: String::new(),
-                        kind: FaultKind::Outage { topic },
+                        kind,
                         start_ns,
                         end_ns,
                         label: format!("outage {} {}", o.target, label_time(&o.start, o.duration.as_ref())),

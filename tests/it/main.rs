@@ -13,6 +13,7 @@ mod mutation;
 mod page;
 mod phases;
 mod props;
+mod queues;
 mod reports;
 mod robustness;
 mod sweep;

@@ -346,6 +346,7 @@ fn empty_output(series: Series) -> RunOutput {
         services: Vec::new(),
         sagas: Vec::new(),
         topics: Vec::new(),
+        queues: Vec::new(),
         series,
         phases: Vec::new(),
         violations: Vec::new(),

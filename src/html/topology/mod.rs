@@ -91,7 +91,7 @@ fn edge_labels(spec: &Spec) -> Vec<(Vec<String>, bool)> {
             let sites = match step {
                 Step::Call(c) => std::slice::from_ref(c),
                 Step::Parallel(cs) => cs.as_slice(),
-                Step::Work(_) | Step::Publish { .. } => &[],
+                Step::Work(_) | Step::Publish { .. } | Step::Enqueue { .. } => &[],
             };
             for site in sites {
                 for t in &site.targets {
