@@ -659,6 +659,8 @@ pub enum ThresholdScope {
         topic: TopicId,
         group: u32,
     },
+    /// A work queue (`queue:NAME`).
+    Queue(QueueId),
 }
 
 impl ThresholdScope {
@@ -668,6 +670,7 @@ impl ThresholdScope {
             ThresholdScope::Workload(_) => ScopeKind::Workload,
             ThresholdScope::Saga(_) => ScopeKind::Saga,
             ThresholdScope::Group { .. } => ScopeKind::Group,
+            ThresholdScope::Queue(_) => ScopeKind::Queue,
         }
     }
 }
@@ -677,6 +680,7 @@ pub enum ScopeKind {
     Workload,
     Saga,
     Group,
+    Queue,
 }
 
 /// The unit of a metric, which is also the unit of its threshold's bound and value.
@@ -716,10 +720,20 @@ pub enum Metric {
     DeadLettered,
     /// A consumer group's p99 from publish to handled.
     GroupP99,
+    /// A work queue's most visible messages at once.
+    QueueMaxDepth,
+    /// A work queue's largest age of its oldest visible message.
+    QueueMaxAge,
+    QueueDuplicates,
+    /// Duplicates on a handler that is not idempotent.
+    QueueInconsistent,
+    QueueDeadLettered,
+    /// A work queue's p99 from send to deletion.
+    QueueP99,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 20] = [
+    pub const ALL: [Metric; 26] = [
         Metric::Mean,
         Metric::P50,
         Metric::P90,
@@ -740,6 +754,12 @@ impl Metric {
         Metric::Duplicates,
         Metric::DeadLettered,
         Metric::GroupP99,
+        Metric::QueueMaxDepth,
+        Metric::QueueMaxAge,
+        Metric::QueueDuplicates,
+        Metric::QueueInconsistent,
+        Metric::QueueDeadLettered,
+        Metric::QueueP99,
     ];
 
     /// The name written in an expression.
@@ -748,7 +768,7 @@ impl Metric {
             Metric::Mean => "mean",
             Metric::P50 => "p50",
             Metric::P90 => "p90",
-            Metric::P99 | Metric::GroupP99 => "p99",
+            Metric::P99 | Metric::GroupP99 | Metric::QueueP99 => "p99",
             Metric::P999 => "p999",
             Metric::Max => "max",
             Metric::Success => "success",
@@ -762,8 +782,11 @@ impl Metric {
             Metric::Abandoned => "abandoned",
             Metric::OrphanedPer1000 => "orphaned_per_1000",
             Metric::MaxLag => "max_lag",
-            Metric::Duplicates => "duplicates",
-            Metric::DeadLettered => "dead_lettered",
+            Metric::Duplicates | Metric::QueueDuplicates => "duplicates",
+            Metric::DeadLettered | Metric::QueueDeadLettered => "dead_lettered",
+            Metric::QueueMaxDepth => "max_depth",
+            Metric::QueueMaxAge => "max_age",
+            Metric::QueueInconsistent => "inconsistent",
         }
     }
 
@@ -776,6 +799,12 @@ impl Metric {
             | Metric::Abandoned
             | Metric::OrphanedPer1000 => ScopeKind::Saga,
             Metric::MaxLag | Metric::Duplicates | Metric::DeadLettered | Metric::GroupP99 => ScopeKind::Group,
+            Metric::QueueMaxDepth
+            | Metric::QueueMaxAge
+            | Metric::QueueDuplicates
+            | Metric::QueueInconsistent
+            | Metric::QueueDeadLettered
+            | Metric::QueueP99 => ScopeKind::Queue,
             _ => ScopeKind::Workload,
         }
     }
@@ -788,7 +817,9 @@ impl Metric {
             | Metric::P99
             | Metric::P999
             | Metric::Max
-            | Metric::GroupP99 => MetricUnit::Ms,
+            | Metric::GroupP99
+            | Metric::QueueMaxAge
+            | Metric::QueueP99 => MetricUnit::Ms,
             Metric::Success
             | Metric::Failed
             | Metric::Degraded
@@ -801,7 +832,11 @@ impl Metric {
             | Metric::OrphanedPer1000
             | Metric::MaxLag
             | Metric::Duplicates
-            | Metric::DeadLettered => MetricUnit::Number,
+            | Metric::DeadLettered
+            | Metric::QueueMaxDepth
+            | Metric::QueueDuplicates
+            | Metric::QueueInconsistent
+            | Metric::QueueDeadLettered => MetricUnit::Number,
         }
     }
 
@@ -855,7 +890,8 @@ impl Op {
 /// One objective: `METRIC OP BOUND [during PHASE]` on a scope.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {
-    /// The scope as written: a workload's name, `saga:NAME` or `topic:TOPIC/GROUP`.
+    /// The scope as written: a workload's name, `saga:NAME`, `topic:TOPIC/GROUP` or
+    /// `queue:NAME`.
     pub scope_name: String,
     pub scope: ThresholdScope,
     /// The expression as written, e.g. `p99 < 2s during brownout`.

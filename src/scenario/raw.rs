@@ -233,8 +233,8 @@ pub struct RawScenario {
     pub workload: Option<Vec<RawWorkload>>,
     /// Faults injected on a schedule. Default: none.
     pub faults: Option<Vec<RawFault>>,
-    /// Objectives the run must meet, keyed by scope: a workload's name, `saga:NAME` or
-    /// `topic:TOPIC/GROUP`; each a list of expressions such as `"p99 < 500ms"`,
+    /// Objectives the run must meet, keyed by scope: a workload's name, `saga:NAME`,
+    /// `topic:TOPIC/GROUP` or `queue:NAME`; each a list of expressions such as `"p99 < 500ms"`,
     /// `"success >= 99.5%"` or `"p99 < 2s during brownout"`. `faultline run` exits with
     /// status 3 when one fails. Default: none. faultline extension (k6's thresholds).
     pub thresholds: Option<OrderedMap<RawExprs, AnyKeys>>,

@@ -443,7 +443,7 @@ impl<'a> R<'a> {
         let sagas = self.sagas(raw);
         let workloads = self.workloads(raw);
         let faults = self.faults(raw);
-        let thresholds = self.thresholds(raw, &workloads, &sagas, &topics, &faults);
+        let thresholds = self.thresholds(raw, &workloads, &sagas, &topics, &faults, &queues);
         if let Some(vs) = &raw.variants {
             for (vname, _) in vs.iter() {
                 self.name("variant", vname, &root.k("variants").k(vname), true);
@@ -482,9 +482,10 @@ impl<'a> R<'a> {
         sagas: &[Saga],
         topics: &[Topic],
         faults: &[Fault],
+        queues: &[Queue],
     ) -> Vec<Threshold> {
         let (out, problems) =
-            super::thresholds::resolve(raw.thresholds.as_ref(), workloads, sagas, topics, faults);
+            super::thresholds::resolve(raw.thresholds.as_ref(), workloads, sagas, topics, faults, queues);
         for p in problems {
             if self.problems.len() >= MAX_PROBLEMS {
                 self.dropped += 1;

@@ -86,6 +86,19 @@ impl<'a> R<'a> {
                     None => 1,
                 };
                 let Some(endpoint) = endpoint else { continue };
+                let replicas = self
+                    .endpoint_service(endpoint)
+                    .map_or(1, |sid| u64::from(self.services[sid as usize].replicas.max(1)));
+                if u64::from(per_replica) * replicas > u64::from(MAX_CONSUMERS) {
+                    self.err(
+                        &p.k("consumers"),
+                        format!(
+                            "too many consumers in all: {per_replica} per replica × {replicas} replicas \
+                             (at most {MAX_CONSUMERS} per pool)"
+                        ),
+                    );
+                    continue;
+                }
                 consumers.push(QueueConsumers {
                     endpoint,
                     per_replica,
@@ -130,5 +143,65 @@ impl<'a> R<'a> {
     /// The target `queue:NAME` of an `outage`.
     pub(super) fn queue_outage(&mut self, name: &str, path: &P) -> Option<FaultKind> {
         self.queue_ref(name, path).map(|queue| FaultKind::QueueOutage { queue })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::{LoadOptions, load_str};
+    use crate::spec::{FaultKind, NS_PER_S, Step, ThresholdScope};
+
+    const TEXT: &str = r#"{"duration": "10s",
+        "services": {"api": {"endpoints": {"signup": {"steps": [{"enqueue": "emails", "outbox": true}]}}},
+                     "notification": {"replicas": 3, "endpoints": {"send": {}}}},
+        "queues": {"emails": {"latency": {"constant": "2ms"}, "visibility_timeout": "30s",
+                              "max_receive_count": 5, "dead_letter": true,
+                              "consumers": [{"endpoint": "notification.send", "consumers": 4, "prefetch": 10}]},
+                   "plain": {"consumers": [{"endpoint": "notification.send"}]}},
+        "faults": [{"outage": {"target": "queue:plain", "start": "1s"}}],
+        "thresholds": {"queue:emails": ["max_age < 30s", "inconsistent <= 0", "p99 < 2s"]},
+        "workload": [{"name": "w", "target": "api.signup", "arrival": {"poisson": {"rate": 1}}}]}"#;
+
+    #[test]
+    fn the_issue_s_queue_resolves_with_its_defaults() {
+        let spec = load_str(TEXT, "t.json", &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        let q = &spec.queues[0];
+        assert_eq!(q.visibility_timeout_ns, Some(30 * NS_PER_S));
+        assert_eq!(q.max_receive_count, Some(5));
+        assert!(q.dead_letter);
+        assert_eq!(q.relay_interval_ns, NS_PER_S / 10);
+        let c = &q.consumers[0];
+        assert_eq!((c.endpoint, c.per_replica, c.prefetch, c.idempotent), (1, 4, 10, false));
+        // Defaults: RabbitMQ's acks (no timeout), no receive limit, one consumer per
+        // replica holding one message.
+        let p = &spec.queues[1];
+        assert_eq!((p.visibility_timeout_ns, p.max_receive_count), (None, None));
+        assert_eq!((p.consumers[0].per_replica, p.consumers[0].prefetch), (1, 1));
+        assert!(matches!(spec.endpoints[0].steps[0], Step::Enqueue { queue: 0, outbox: true }));
+        assert!(matches!(spec.faults[0].kind, FaultKind::QueueOutage { queue: 1 }));
+        let t = &spec.thresholds;
+        assert_eq!(t.len(), 3);
+        assert!(t.iter().all(|t| t.scope == ThresholdScope::Queue(0)));
+        assert_eq!(t[0].bound, 30_000.0, "max_age in ms");
+    }
+
+    #[test]
+    fn queue_problems_are_located() {
+        for (from, to, path) in [
+            (r#""prefetch": 10"#, r#""prefetch": 0"#, "/queues/emails/consumers/0/prefetch"),
+            (r#""max_receive_count": 5"#, r#""max_receive_count": 1001"#, "/queues/emails/max_receive_count"),
+            (r#""queue:emails""#, r#""queue:email""#, "/thresholds/queue:email"),
+            (r#""max_age < 30s""#, r#""max_lag < 3""#, "/thresholds/queue:emails/0"),
+            (r#""queue:plain""#, r#""queue:plan""#, "/faults/0/outage/target"),
+            (
+                r#""enqueue": "emails""#,
+                r#""enqueue": "email""#,
+                "/services/api/endpoints/signup/steps/0/enqueue",
+            ),
+        ] {
+            assert!(TEXT.contains(from), "{from}");
+            let err = load_str(&TEXT.replace(from, to), "t.json", &LoadOptions::default()).unwrap_err();
+            assert!(err.problems.iter().any(|p| p.path == path), "{to}: {:?}", err.problems);
+        }
     }
 }
