@@ -316,6 +316,7 @@ pub enum Scope {
     Saga,
     Topic,
     Cache,
+    Queue,
 }
 
 impl Scope {
@@ -328,6 +329,7 @@ impl Scope {
             Scope::Saga => "saga",
             Scope::Topic => "topic",
             Scope::Cache => "cache",
+            Scope::Queue => "queue",
         }
     }
 }

@@ -21,6 +21,7 @@ pub type WorkloadId = u32;
 pub type TopicId = u32;
 pub type SagaId = u32;
 pub type CacheId = u32;
+pub type QueueId = u32;
 
 /// How a request, attempt or call ended. The failure causes are exactly those of the
 /// summary contract (README.md, under Commands), in its order.
@@ -125,6 +126,8 @@ pub struct Spec {
     pub caches: Vec<Cache>,
     /// The objectives, in file order (scopes in order, then each scope's expressions).
     pub thresholds: Vec<Threshold>,
+    /// Work queues in file order (`model/queues.rs`).
+    pub queues: Vec<Queue>,
 }
 
 /// Bounds on the run. Reaching one ends the run with a named error, never a hang or an
@@ -141,6 +144,9 @@ pub struct Limits {
     /// Most messages waiting at once in all topic partitions and outboxes together
     /// (default 10,000,000).
     pub max_backlog: u64,
+    /// Most messages held at once by all work queues and their outboxes together
+    /// (default 10,000,000).
+    pub max_queued: u64,
     /// Most events processed at one simulated instant before the run is declared stuck
     /// in a zero-time loop (default 10,000,000).
     pub max_events_per_instant: u64,
@@ -153,11 +159,12 @@ pub struct Limits {
 
 impl Limits {
     /// The keys of the scenario's `limits` object, in the order of the format page.
-    pub const KEYS: [&'static str; 7] = [
+    pub const KEYS: [&'static str; 8] = [
         "max_events",
         "max_in_flight",
         "max_executions",
         "max_backlog",
+        "max_queued",
         "max_events_per_instant",
         "max_series_points",
         "max_memory_mib",
@@ -171,6 +178,7 @@ impl Default for Limits {
             max_in_flight: 1_000_000,
             max_executions: 2_000_000,
             max_backlog: 10_000_000,
+            max_queued: 10_000_000,
             max_events_per_instant: 10_000_000,
             max_series_points: 5_000_000,
             max_memory_mib: 4096,
@@ -258,6 +266,8 @@ pub enum Step {
     /// Hands a message to a topic's broker: waits for the acknowledgement (and fails if
     /// the broker is unreachable), or with `outbox` writes it locally for the relay.
     Publish { topic: TopicId, outbox: bool },
+    /// Sends a message to a work queue: as `Publish`, with the queue's broker.
+    Enqueue { queue: QueueId, outbox: bool },
     /// A cache-aside read (`spec.caches[cache]`): a hit ends the step; a miss (or a
     /// cache error under `OnCacheError::Miss`) runs `on_miss`, then the populate call.
     Cache { cache: CacheId, on_miss: Vec<Step> },
@@ -270,7 +280,7 @@ impl Spec {
         match step {
             Step::Call(c) => vec![c],
             Step::Parallel(cs) => cs.iter().collect(),
-            Step::Work(_) | Step::Publish { .. } => Vec::new(),
+            Step::Work(_) | Step::Publish { .. } | Step::Enqueue { .. } => Vec::new(),
             Step::Cache { cache, on_miss } => {
                 let c = &self.caches[*cache as usize];
                 let mut v = vec![&c.get];
@@ -578,6 +588,9 @@ pub enum FaultKind {
     Loss { from: ServiceId, to: ServiceId, p: f64 },
     /// Makes a topic's broker unreachable: publishes fail, consumers get nothing.
     Outage { topic: TopicId },
+    /// Makes a work queue's broker unreachable: sends fail, consumers receive nothing,
+    /// acknowledgements are lost.
+    QueueOutage { queue: QueueId },
 }
 
 #[derive(Clone, Debug)]
@@ -680,6 +693,40 @@ pub struct SagaStep {
     pub retriable: bool,
 }
 
+/// A work queue with SQS's and RabbitMQ's semantics (competing consumers). See
+/// docs/scenario-format.md, Work queues.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    pub name: String,
+    /// The broker's acknowledgement latency of a send; `None` is zero.
+    pub latency: Option<Dist>,
+    /// Outbox relay period (default 100 ms).
+    pub relay_interval_ns: Nanos,
+    /// SQS's visibility timeout, counted from each receive; `None`: RabbitMQ's
+    /// acknowledgements (a message is held until its consumer acks, nacks or dies).
+    pub visibility_timeout_ns: Option<Nanos>,
+    /// Receives after which a message that comes back goes to the dead-letter queue
+    /// (SQS's `maxReceiveCount`); `None`: no limit.
+    pub max_receive_count: Option<u32>,
+    /// `true`: exhausted messages are dead-lettered; `false`: dropped.
+    pub dead_letter: bool,
+    /// The consumer pools, in file order.
+    pub consumers: Vec<QueueConsumers>,
+}
+
+/// A pool of consumers of a work queue, on the replicas of its handler's service.
+#[derive(Clone, Debug)]
+pub struct QueueConsumers {
+    /// The handler, run on the consumer's own replica.
+    pub endpoint: EndpointId,
+    /// Consumers on each replica of the handler's service (at least 1).
+    pub per_replica: u32,
+    /// Most messages one consumer holds unacknowledged (at least 1).
+    pub prefetch: u32,
+    /// Whether handling a message twice is harmless.
+    pub idempotent: bool,
+}
+
 /// What a threshold is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ThresholdScope {
@@ -690,6 +737,8 @@ pub enum ThresholdScope {
         topic: TopicId,
         group: u32,
     },
+    /// A work queue (`queue:NAME`).
+    Queue(QueueId),
 }
 
 impl ThresholdScope {
@@ -699,6 +748,7 @@ impl ThresholdScope {
             ThresholdScope::Workload(_) => ScopeKind::Workload,
             ThresholdScope::Saga(_) => ScopeKind::Saga,
             ThresholdScope::Group { .. } => ScopeKind::Group,
+            ThresholdScope::Queue(_) => ScopeKind::Queue,
         }
     }
 }
@@ -708,6 +758,7 @@ pub enum ScopeKind {
     Workload,
     Saga,
     Group,
+    Queue,
 }
 
 /// The unit of a metric, which is also the unit of its threshold's bound and value.
@@ -747,10 +798,20 @@ pub enum Metric {
     DeadLettered,
     /// A consumer group's p99 from publish to handled.
     GroupP99,
+    /// A work queue's most visible messages at once.
+    QueueMaxDepth,
+    /// A work queue's largest age of its oldest visible message.
+    QueueMaxAge,
+    QueueDuplicates,
+    /// Duplicates on a handler that is not idempotent.
+    QueueInconsistent,
+    QueueDeadLettered,
+    /// A work queue's p99 from send to deletion.
+    QueueP99,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 20] = [
+    pub const ALL: [Metric; 26] = [
         Metric::Mean,
         Metric::P50,
         Metric::P90,
@@ -771,6 +832,12 @@ impl Metric {
         Metric::Duplicates,
         Metric::DeadLettered,
         Metric::GroupP99,
+        Metric::QueueMaxDepth,
+        Metric::QueueMaxAge,
+        Metric::QueueDuplicates,
+        Metric::QueueInconsistent,
+        Metric::QueueDeadLettered,
+        Metric::QueueP99,
     ];
 
     /// The name written in an expression.
@@ -779,7 +846,7 @@ impl Metric {
             Metric::Mean => "mean",
             Metric::P50 => "p50",
             Metric::P90 => "p90",
-            Metric::P99 | Metric::GroupP99 => "p99",
+            Metric::P99 | Metric::GroupP99 | Metric::QueueP99 => "p99",
             Metric::P999 => "p999",
             Metric::Max => "max",
             Metric::Success => "success",
@@ -793,8 +860,11 @@ impl Metric {
             Metric::Abandoned => "abandoned",
             Metric::OrphanedPer1000 => "orphaned_per_1000",
             Metric::MaxLag => "max_lag",
-            Metric::Duplicates => "duplicates",
-            Metric::DeadLettered => "dead_lettered",
+            Metric::Duplicates | Metric::QueueDuplicates => "duplicates",
+            Metric::DeadLettered | Metric::QueueDeadLettered => "dead_lettered",
+            Metric::QueueMaxDepth => "max_depth",
+            Metric::QueueMaxAge => "max_age",
+            Metric::QueueInconsistent => "inconsistent",
         }
     }
 
@@ -807,6 +877,12 @@ impl Metric {
             | Metric::Abandoned
             | Metric::OrphanedPer1000 => ScopeKind::Saga,
             Metric::MaxLag | Metric::Duplicates | Metric::DeadLettered | Metric::GroupP99 => ScopeKind::Group,
+            Metric::QueueMaxDepth
+            | Metric::QueueMaxAge
+            | Metric::QueueDuplicates
+            | Metric::QueueInconsistent
+            | Metric::QueueDeadLettered
+            | Metric::QueueP99 => ScopeKind::Queue,
             _ => ScopeKind::Workload,
         }
     }
@@ -819,7 +895,9 @@ impl Metric {
             | Metric::P99
             | Metric::P999
             | Metric::Max
-            | Metric::GroupP99 => MetricUnit::Ms,
+            | Metric::GroupP99
+            | Metric::QueueMaxAge
+            | Metric::QueueP99 => MetricUnit::Ms,
             Metric::Success
             | Metric::Failed
             | Metric::Degraded
@@ -832,7 +910,11 @@ impl Metric {
             | Metric::OrphanedPer1000
             | Metric::MaxLag
             | Metric::Duplicates
-            | Metric::DeadLettered => MetricUnit::Number,
+            | Metric::DeadLettered
+            | Metric::QueueMaxDepth
+            | Metric::QueueDuplicates
+            | Metric::QueueInconsistent
+            | Metric::QueueDeadLettered => MetricUnit::Number,
         }
     }
 
@@ -886,7 +968,8 @@ impl Op {
 /// One objective: `METRIC OP BOUND [during PHASE]` on a scope.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {
-    /// The scope as written: a workload's name, `saga:NAME` or `topic:TOPIC/GROUP`.
+    /// The scope as written: a workload's name, `saga:NAME`, `topic:TOPIC/GROUP` or
+    /// `queue:NAME`.
     pub scope_name: String,
     pub scope: ThresholdScope,
     /// The expression as written, e.g. `p99 < 2s during brownout`.

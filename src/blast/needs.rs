@@ -80,9 +80,35 @@ fn walk_required(
             continue;
         }
         svc[e.service as usize] = true;
-        for step in &e.steps {
+        for step in flat_steps(&e.steps) {
             match step {
                 Step::Work(_) => {}
+                Step::Cache { cache, .. } => {
+                    // The read is needed when its errors fail the step; otherwise a miss
+                    // falls through to `on_miss` (visited as steps of this endpoint).
+                    let c = &spec.caches[*cache as usize];
+                    let mut targets = c.get.targets.iter().chain(c.populate.iter().flat_map(|p| &p.targets));
+                    if c.on_error == crate::spec::OnCacheError::Fail {
+                        stack.extend(targets.map(|t| t.endpoint));
+                    } else {
+                        side.extend(targets.by_ref().map(|t| {
+                            (
+                                t.endpoint,
+                                format!("a cache read of {} that falls through to the database", e.name),
+                            )
+                        }));
+                    }
+                }
+                Step::Enqueue { queue, .. } => {
+                    if let Some(q) = spec.queues.get(*queue as usize) {
+                        for c in &q.consumers {
+                            side.push((
+                                c.endpoint,
+                                format!("work queue {}, consumed asynchronously", q.name),
+                            ));
+                        }
+                    }
+                }
                 Step::Call(site) => stack.extend(site.targets.iter().map(|t| t.endpoint)),
                 Step::Parallel(sites) => {
                     for site in sites {
@@ -157,10 +183,20 @@ impl Needs {
                     continue;
                 }
                 rs[e.service as usize].get_or_insert_with(|| how.clone());
-                for step in &e.steps {
-                    let sites = match step {
-                        Step::Call(c) => std::slice::from_ref(c),
-                        Step::Parallel(cs) => cs.as_slice(),
+                for step in flat_steps(&e.steps) {
+                    let sites: Vec<&crate::spec::CallSite> = match step {
+                        Step::Call(c) => vec![c],
+                        Step::Parallel(cs) => cs.iter().collect(),
+                        Step::Cache { cache, .. } => {
+                            let c = &spec.caches[*cache as usize];
+                            std::iter::once(&c.get).chain(c.populate.as_ref()).collect()
+                        }
+                        Step::Enqueue { queue, .. } => {
+                            if let Some(q) = spec.queues.get(*queue as usize) {
+                                side.extend(q.consumers.iter().map(|c| (c.endpoint, how.clone())));
+                            }
+                            continue;
+                        }
                         Step::Publish { topic: t, .. } => {
                             rt[*t as usize].get_or_insert_with(|| how.clone());
                             if let Some(tp) = spec.topics.get(*t as usize) {
@@ -202,4 +238,17 @@ impl Needs {
         });
         Need::Unreached(coupled.map(|(_, svc)| format!("the health check of {} depends on it", svc.name)))
     }
+}
+
+/// An endpoint's steps with the `on_miss` steps of its cache steps after each (nested
+/// ones too), in program order.
+fn flat_steps(steps: &[Step]) -> Vec<&Step> {
+    let mut out = Vec::new();
+    for s in steps {
+        out.push(s);
+        if let Step::Cache { on_miss, .. } = s {
+            out.extend(flat_steps(on_miss));
+        }
+    }
+    out
 }

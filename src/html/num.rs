@@ -113,7 +113,7 @@ pub(crate) fn percent(v: f64) -> String {
 pub(super) fn metric_value(metric: &str, v: Option<f64>) -> String {
     let Some(v) = v.filter(|v| v.is_finite()) else { return "not measured".into() };
     match metric {
-        "mean" | "p50" | "p90" | "p99" | "p999" | "max" => ms_unit(Some(v)),
+        "mean" | "p50" | "p90" | "p99" | "p999" | "max" | "max_age" => ms_unit(Some(v)),
         "success"
         | "failed"
         | "degraded"
@@ -124,7 +124,11 @@ pub(super) fn metric_value(metric: &str, v: Option<f64>) -> String {
         "goodput" => format!("{}/s", fixed(v, 1)),
         "retries_per_request" => fixed(v, 3),
         "orphaned_per_1000" => format!("{} per 1,000", fixed(v, 2)),
-        "max_lag" | "duplicates" | "dead_lettered" if v.fract() == 0.0 && v >= 0.0 => int(v as u64),
+        "max_lag" | "duplicates" | "dead_lettered" | "max_depth" | "inconsistent"
+            if v.fract() == 0.0 && v >= 0.0 =>
+        {
+            int(v as u64)
+        }
         _ => fixed(v, 3),
     }
 }

@@ -1,5 +1,5 @@
 //! The summary tables of a run's page, read from its [`Summary`]: workloads, endpoints,
-//! calls, services, sagas and topic groups. Every table counts success the one way
+//! calls, services, sagas, topic groups and work queues. Every table counts success the one way
 //! ([`success`]), shows what is still in flight, and says in its caption what its
 //! numbers cover.
 
@@ -329,6 +329,9 @@ pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
             text_cols: vec![],
         });
     }
+    if let Some(t) = queue_table(s) {
+        tables.push(t);
+    }
     tables
 }
 
@@ -395,4 +398,57 @@ fn bulkheads_and_breakers(s: &Summary, tables: &mut Vec<Table>) {
             text_cols: vec![1, 2],
         });
     }
+}
+
+/// One row per work queue (issue 13).
+fn queue_table(s: &Summary) -> Option<Table> {
+    if s.queues.is_empty() {
+        return None;
+    }
+    let rows = s
+        .queues
+        .iter()
+        .map(|(name, q)| {
+            vec![
+                name.to_string(),
+                int(q.sent),
+                int(q.send_failed),
+                int(q.received),
+                int(q.deleted),
+                int(q.duplicates),
+                int(q.inconsistent),
+                int(q.dead_lettered),
+                int(q.dropped),
+                int(q.in_flight),
+                int(q.max_depth),
+                num::secs(q.max_age_s),
+                lat(&q.latency_ms, |q| q.p50),
+                lat(&q.latency_ms, |q| q.p99),
+            ]
+        })
+        .collect();
+    Some(Table {
+        caption: "Work queues: latency from send to deletion, in ms; received counts every receive of a \
+                  message; duplicates: handlings that succeeded after the message's first success \
+                  (inconsistent when the handler is not idempotent); max depth: the most visible messages \
+                  at once; max age: of the oldest visible message",
+        header: vec![
+            "queue",
+            "sent",
+            "send failed",
+            "received",
+            "deleted",
+            "duplicates",
+            "inconsistent",
+            "dead-lettered",
+            "dropped",
+            "in flight",
+            "max depth",
+            "max age",
+            "p50",
+            "p99",
+        ],
+        rows,
+        text_cols: vec![],
+    })
 }

@@ -307,6 +307,10 @@ pub(super) fn fault(spec: &Spec, f: &crate::spec::Fault) -> String {
             "outage of topic {}'s broker",
             spec.topics.get(*topic as usize).map(|t| t.name.as_str()).unwrap_or("?")
         ),
+        FaultKind::QueueOutage { queue } => format!(
+            "outage of queue {}'s broker",
+            spec.queues.get(*queue as usize).map(|q| q.name.as_str()).unwrap_or("?")
+        ),
     };
     let when = if matches!(f.kind, FaultKind::Crash { .. }) {
         format!("at {}", dur(f.start_ns))

@@ -238,7 +238,7 @@ fn step_sites(
                 sites.push(site(owner, format!("{path}/parallel/{j}"), cs));
             }
         }
-        Step::Work(_) | Step::Publish { .. } => {}
+        Step::Work(_) | Step::Publish { .. } | Step::Enqueue { .. } => {}
         Step::Cache { cache, on_miss } => {
             let c = &spec.caches[*cache as usize];
             ids.push(sites.len());

@@ -69,13 +69,22 @@ pub fn shared_database(g: &Graph, out: &mut Vec<Finding>) {
     }
 }
 
-/// A `publish` without the outbox after a call into a database, in one endpoint.
+/// A `publish` or `enqueue` without the outbox after a call into a database, in one endpoint.
 pub fn dual_write(g: &Graph, out: &mut Vec<Finding>) {
     let spec = g.spec;
     for (e, ep) in spec.endpoints.iter().enumerate() {
         let mut db_call: Option<usize> = None;
         for (k, step) in ep.steps.iter().enumerate() {
-            if let Step::Publish { topic, outbox: false } = step
+            let sent = match step {
+                Step::Publish { topic, outbox: false } => {
+                    Some(("publishes to", &spec.topics[*topic as usize].name))
+                }
+                Step::Enqueue { queue, outbox: false } => {
+                    Some(("enqueues to", &spec.queues[*queue as usize].name))
+                }
+                _ => None,
+            };
+            if let Some((verb, topic)) = sent
                 && let Some(s) = db_call
             {
                 let (t, _) = g.sites[s]
@@ -84,12 +93,11 @@ pub fn dual_write(g: &Graph, out: &mut Vec<Finding>) {
                     .find(|(t, _)| is_db(g, *t))
                     .copied()
                     .expect("a database target");
-                let topic = &spec.topics[*topic as usize].name;
                 out.push(Finding {
                     rule: super::rules::rule("dual-write").expect("rule"),
                     path: format!("{}/steps/{k}", endpoint_path(spec, e as u32)),
                     message: format!(
-                        "`{}` publishes to `{topic}` without the outbox after writing to `{}`",
+                        "`{}` {verb} `{topic}` without the outbox after writing to `{}`",
                         ep.name,
                         g.ep_name(t)
                     ),

@@ -111,6 +111,23 @@ pub(super) enum Ev {
         epoch: u32,
         outcome: Outcome,
     },
+    /// A work queue's handler answers its consumer (an event, for the reason above).
+    QueueAnswer {
+        queue: u32,
+        consumer: u32,
+        slot: u32,
+        outcome: Outcome,
+    },
+    /// A receive's visibility timeout runs out; `receipt` is the message's at that receive.
+    VisibilityExpire {
+        queue: u32,
+        slot: u32,
+        receipt: u32,
+    },
+    /// A work queue's outbox relay wakes up.
+    QueueRelayTick {
+        queue: u32,
+    },
 }
 
 /// Who made a call, and gets its outcome.
@@ -133,4 +150,6 @@ pub(super) enum Origin {
     /// A consumer handling a message of a group's partition; `epoch` is the partition's,
     /// so that the answer of a consumer that has since lost the partition is ignored.
     Consumer { group: u32, part: u32, epoch: u32 },
+    /// A work queue's consumer handling the message in `slot` (held until it answers).
+    Queue { queue: u32, consumer: u32, slot: u32 },
 }

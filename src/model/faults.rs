@@ -2,7 +2,7 @@
 //! Faults on executions (`delay`, `slowdown`, `abort`) are kept in a list the servers
 //! room consults as work starts; `crash` kills a replica (and may restart it);
 //! `partition` and `loss` act on the network room's paths; `outage` on a topic's
-//! broker.
+//! or a work queue's broker.
 //!
 //! *Invariant*: `active_exec` and `active_partitions` hold exactly the faults of those
 //! kinds whose window contains now. Adding a fault kind touches this room, the resolver
@@ -131,6 +131,7 @@ impl World<'_> {
             }
             FaultKind::Loss { from, to, p } => self.net.fault_loss(*from, *to, *p, 1.0),
             FaultKind::Outage { topic } => self.outage_start(*topic),
+            FaultKind::QueueOutage { queue } => self.queue_outage_start(*queue),
         }
     }
 
@@ -147,6 +148,7 @@ impl World<'_> {
             }
             FaultKind::Loss { from, to, p } => self.net.fault_loss(*from, *to, *p, -1.0),
             FaultKind::Outage { topic } => self.outage_end(*topic),
+            FaultKind::QueueOutage { queue } => self.queue_outage_end(*queue),
         }
     }
 
@@ -158,6 +160,7 @@ impl World<'_> {
             self.caches.on_restart(replica, self.sched.now());
             self.sagas_on_restart(replica);
             self.consumers_on_restart(replica);
+            self.queue_consumers_up(replica);
         }
     }
 }

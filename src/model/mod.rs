@@ -30,6 +30,7 @@ mod health;
 mod network;
 mod output;
 mod phases;
+mod queues;
 mod record;
 mod sagas;
 mod servers;
@@ -40,7 +41,8 @@ mod world;
 pub use clients::edge_bulkhead_policy;
 pub use output::{
     BreakerFigures, BulkheadFigures, CacheFigures, EdgeFigures, EndpointFigures, GroupFigures, PhaseFigures,
-    PhaseWorkloadFigures, RunError, RunOutput, SagaFigures, ServiceFigures, TopicFigures, WorkloadFigures,
+    PhaseWorkloadFigures, QueueFigures, RunError, RunOutput, SagaFigures, ServiceFigures, TopicFigures,
+    WorkloadFigures,
 };
 pub use phases::{PhaseSpan, fault_window, phase_cut};
 use world::World;

@@ -39,6 +39,8 @@ pub struct RunOutput {
     pub topics: Vec<TopicFigures>,
     /// Per `cache` step, in `spec.caches` order.
     pub caches: Vec<CacheFigures>,
+    /// Per work queue, in `Spec::queues` order.
+    pub queues: Vec<QueueFigures>,
     pub series: Series,
     /// The measured window cut into phases (`phases.rs`); empty when the scenario has
     /// no fault and no rate change in the window.
@@ -192,6 +194,37 @@ pub struct GroupFigures {
     /// Messages still waiting or in hand at the end.
     pub in_flight: u64,
     /// Publish to first successful handling.
+    pub latency: LatencyHist,
+}
+
+/// A work queue's figures over the measured window, of the messages sent in it (the
+/// depths and ages: of every message, from the end of warm-up).
+/// `deleted + dead_lettered + dropped + in_flight == sent`.
+#[derive(Debug, Default)]
+pub struct QueueFigures {
+    /// Messages the broker accepted (from enqueue steps and outbox relays).
+    pub sent: u64,
+    /// Enqueue steps the broker refused (unreachable).
+    pub send_failed: u64,
+    /// Receives, a message's every one.
+    pub received: u64,
+    /// Messages handled and deleted.
+    pub deleted: u64,
+    /// Successful handlings after a message's first success.
+    pub duplicates: u64,
+    /// Duplicates on a handler that is not idempotent: inconsistencies.
+    pub inconsistent: u64,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+    /// Messages still in the queue at the end (visible or received).
+    pub in_flight: u64,
+    /// Most visible messages at once.
+    pub max_depth: u64,
+    /// Time average of the visible messages.
+    pub mean_depth: f64,
+    /// Largest age of the oldest visible message, in seconds.
+    pub max_age_s: f64,
+    /// Send to deletion.
     pub latency: LatencyHist,
 }
 

@@ -9,7 +9,7 @@
 //! *Invariants*: memory is proportional to the topology and the number of intervals,
 //! never to the number of requests; the series' columns are pushed in exactly the order
 //! `layout` declares them (workloads, endpoints, calls, services, sagas, topics,
-//! groups, each in scenario order).
+//! groups, queues, each in scenario order).
 
 use super::World;
 use super::output::{
@@ -307,7 +307,7 @@ impl Recorder {
 }
 
 /// Column order of the time series: workloads, endpoints, calls, services, sagas,
-/// topics, groups, cache steps, each in scenario order. `flush_interval` pushes values in exactly
+/// topics, groups, cache steps, queues, each in scenario order. `flush_interval` pushes values in exactly
 /// this order.
 pub(super) fn layout(spec: &Spec) -> Series {
     let mut s = Series { interval_ns: spec.interval_ns, ..Default::default() };
@@ -368,6 +368,11 @@ pub(super) fn layout(spec: &Spec) -> Series {
             s.add_column(Scope::Cache, &c.name, m);
         }
     }
+    for q in &spec.queues {
+        for m in ["sent", "received", "deleted", "dead_lettered", "depth", "age_s"] {
+            s.add_column(Scope::Queue, &q.name, m);
+        }
+    }
     s
 }
 
@@ -398,7 +403,8 @@ pub(super) fn preflight(spec: &Spec) -> Result<(), RunError> {
         + 2 * spec.edges.len() as u64
         + bulkheads
         + 6 * spec.sagas.len() as u64
-        + groups;
+        + groups
+        + spec.queues.len() as u64;
     let phases = phase_cut(spec).len() as u64;
     let hist_bytes = n_fine * fine + spec.workloads.len() as u64 * (1 + phases) * coarse;
     // Each client slot keeps an outstanding count per target replica.
@@ -519,6 +525,7 @@ impl World<'_> {
         self.sagas.flush_interval(&mut push);
         self.topics.flush_interval(&mut push);
         self.caches.flush_interval(&mut push);
+        self.queues.flush_interval(b, &mut push);
         debug_assert_eq!(col, rec.series.columns.len());
     }
 
@@ -561,6 +568,7 @@ impl World<'_> {
         let sagas = self.sagas.figures(spec, &mut self.rec, &mut self.violations);
         let topics = self.topics.figures(spec, &mut self.violations);
         let caches = self.caches.figures(spec, &mut self.violations);
+        let queues = self.queues.figures(spec, end, &mut self.violations);
         let phases = self.phase_figures();
         self.check_invariants();
         RunOutput {
@@ -574,6 +582,7 @@ impl World<'_> {
             sagas,
             topics,
             caches,
+            queues,
             series: self.rec.series,
             phases,
             violations: self.violations,

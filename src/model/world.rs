@@ -14,6 +14,7 @@ use super::faults::Faults;
 use super::health::Health;
 use super::network::Network;
 use super::output::{RunError, RunOutput};
+use super::queues::Queues;
 use super::record::{Recorder, preflight};
 use super::sagas::Sagas;
 use super::servers::Servers;
@@ -33,6 +34,7 @@ pub(super) struct World<'s> {
     pub(super) faults: Faults,
     pub(super) health: Health,
     pub(super) topics: Topics,
+    pub(super) queues: Queues,
     pub(super) sagas: Sagas,
     pub(super) caches: Caches,
     pub(super) rec: Recorder,
@@ -94,6 +96,7 @@ impl<'s> World<'s> {
             faults: Faults::new(spec),
             health: Health::new(spec),
             topics: Topics::new(spec),
+            queues: Queues::new(spec),
             sagas,
             caches: Caches::new(spec),
             rec: Recorder::new(spec),
@@ -163,6 +166,11 @@ impl<'s> World<'s> {
             Ev::ConsumerAnswer { group, part, epoch, outcome } => {
                 self.consumer_done(group, part, epoch, outcome)
             }
+            Ev::QueueAnswer { queue, consumer, slot, outcome } => {
+                self.queue_answer(queue, consumer, slot, outcome)
+            }
+            Ev::VisibilityExpire { queue, slot, receipt } => self.visibility_expire(queue, slot, receipt),
+            Ev::QueueRelayTick { queue } => self.queue_relay_tick(queue),
         }
     }
 
@@ -263,6 +271,9 @@ impl<'s> World<'s> {
             | Ev::ConsumerAnswer { group, .. } => {
                 format!("consumer group {}", self.topics.group_name(spec, group))
             }
+            Ev::QueueAnswer { queue, .. }
+            | Ev::VisibilityExpire { queue, .. }
+            | Ev::QueueRelayTick { queue } => Queues::name(spec, queue),
             Ev::SagaRetry { saga, .. } => self
                 .sagas
                 .def_of(saga)
@@ -277,6 +288,7 @@ impl<'s> World<'s> {
         self.servers.check(self.spec, &mut self.violations);
         self.topics.check_backlog(&mut self.violations);
         self.clients.check_bulkheads(&mut self.violations);
+        self.queues.check(&mut self.violations);
         let roots = self.calls.live_roots() + self.sagas.running();
         if roots != self.work.roots_in_flight() {
             self.violations.push(format!(
@@ -341,6 +353,7 @@ mod tests {
             sagas: vec![],
             caches: vec![],
             thresholds: vec![],
+            queues: vec![],
         }
     }
 

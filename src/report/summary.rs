@@ -198,6 +198,9 @@ pub struct Summary {
     /// scenario has none.
     #[serde(skip_serializing_if = "Named::is_empty")]
     pub caches: Named<CacheSummary>,
+    /// Work queues (issue 13); left out of the JSON when the scenario has none.
+    #[serde(skip_serializing_if = "Named::is_empty")]
+    pub queues: Named<QueueSummary>,
     /// Each threshold of the scenario, evaluated, in file order (issue 11).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<ThresholdVerdict>,
@@ -385,6 +388,29 @@ pub struct CacheSummary {
     pub populate_failed: u64,
 }
 
+/// Per work queue: `sent = deleted + dead_lettered + dropped + in_flight`.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct QueueSummary {
+    pub sent: u64,
+    pub send_failed: u64,
+    pub received: u64,
+    pub deleted: u64,
+    pub duplicates: u64,
+    pub inconsistent: u64,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+    pub in_flight: u64,
+    pub max_depth: u64,
+    /// Time average of the visible messages over the window.
+    #[serde(serialize_with = "ser_r3")]
+    pub mean_depth: f64,
+    /// Largest age of the oldest visible message, in seconds.
+    #[serde(serialize_with = "ser_r3")]
+    pub max_age_s: f64,
+    /// Send to deletion, deleted messages only.
+    pub latency_ms: Latency,
+}
+
 /// One threshold of the scenario, evaluated on this run.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ThresholdVerdict {
@@ -563,6 +589,7 @@ impl Summary {
             sagas: sagas(spec, out),
             topics: topics(spec, out),
             caches: caches(spec, out),
+            queues: queues(spec, out),
             thresholds: Vec::new(),
             recovery: recovery(spec, out),
             phases,
@@ -652,6 +679,31 @@ fn caches(spec: &Spec, out: &RunOutput) -> Named<CacheSummary> {
             populate_failed: f.populate_failed,
         };
         (c.name.clone(), v)
+    });
+    Named(list.collect())
+}
+
+fn queues(spec: &Spec, out: &RunOutput) -> Named<QueueSummary> {
+    let matched = out.queues.len() == spec.queues.len();
+    let zero = Default::default();
+    let list = spec.queues.iter().enumerate().map(|(i, q)| {
+        let f = if matched { &out.queues[i] } else { &zero };
+        let v = QueueSummary {
+            sent: f.sent,
+            send_failed: f.send_failed,
+            received: f.received,
+            deleted: f.deleted,
+            duplicates: f.duplicates,
+            inconsistent: f.inconsistent,
+            dead_lettered: f.dead_lettered,
+            dropped: f.dropped,
+            in_flight: f.in_flight,
+            max_depth: f.max_depth,
+            mean_depth: f.mean_depth,
+            max_age_s: f.max_age_s,
+            latency_ms: Latency::of(&f.latency),
+        };
+        (q.name.clone(), v)
     });
     Named(list.collect())
 }

@@ -243,6 +243,25 @@ pub fn summary_table(s: &Summary) -> String {
             &cache_rows(s),
         ));
     }
+    if !s.queues.is_empty() {
+        t.push('\n');
+        t.push_str(&text_table(
+            &[
+                "queue",
+                "sent",
+                "received",
+                "deleted",
+                "duplicates",
+                "dead-lettered",
+                "dropped",
+                "in flight",
+                "max depth",
+                "max age s",
+                "p99 ms",
+            ],
+            &queue_rows(s),
+        ));
+    }
     phase_block(s, &mut t);
     t.push_str(&super::thresholds::verdict_lines(s));
     t
@@ -350,6 +369,33 @@ fn cache_rows(s: &Summary) -> Vec<Vec<String>> {
                 pct(c.hits, c.hits + c.misses),
                 c.in_flight.to_string(),
                 populates,
+            ]
+        })
+        .collect()
+}
+
+/// One row per work queue; `sent` notes the sends the broker refused.
+fn queue_rows(s: &Summary) -> Vec<Vec<String>> {
+    s.queues
+        .all()
+        .map(|(name, q)| {
+            let sent = if q.send_failed > 0 {
+                format!("{} ({} failed)", q.sent, q.send_failed)
+            } else {
+                q.sent.to_string()
+            };
+            vec![
+                name.to_string(),
+                sent,
+                q.received.to_string(),
+                q.deleted.to_string(),
+                q.duplicates.to_string(),
+                q.dead_lettered.to_string(),
+                q.dropped.to_string(),
+                q.in_flight.to_string(),
+                q.max_depth.to_string(),
+                format!("{:.1}", q.max_age_s),
+                ms(q.latency_ms.get(|l| l.p99)),
             ]
         })
         .collect()

@@ -78,6 +78,18 @@ pub fn measure(spec: &Spec, s: &Summary, t: &Threshold) -> Option<f64> {
                 _ => None,
             }
         }
+        ThresholdScope::Queue(id) => {
+            let f = s.queues.get(&spec.queues.get(id as usize)?.name)?;
+            match t.metric {
+                Metric::QueueMaxDepth => Some(f.max_depth as f64),
+                Metric::QueueMaxAge => Some(f.max_age_s * 1000.0),
+                Metric::QueueDuplicates => Some(f.duplicates as f64),
+                Metric::QueueInconsistent => Some(f.inconsistent as f64),
+                Metric::QueueDeadLettered => Some(f.dead_lettered as f64),
+                Metric::QueueP99 => f.latency_ms.get(|q| q.p99),
+                _ => None,
+            }
+        }
     }
 }
 

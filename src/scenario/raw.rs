@@ -225,14 +225,16 @@ pub struct RawScenario {
     pub network: Option<RawNetwork>,
     /// Kafka-style topics, keyed by name. Default: none.
     pub topics: Option<OrderedMap<RawTopic>>,
+    /// Work queues (SQS, RabbitMQ: competing consumers), keyed by name. Default: none.
+    pub queues: Option<OrderedMap<RawWorkQueue>>,
     /// Orchestrated sagas, keyed by name. Default: none.
     pub sagas: Option<OrderedMap<RawSaga>>,
     /// The clients that send requests. Default: none.
     pub workload: Option<Vec<RawWorkload>>,
     /// Faults injected on a schedule. Default: none.
     pub faults: Option<Vec<RawFault>>,
-    /// Objectives the run must meet, keyed by scope: a workload's name, `saga:NAME` or
-    /// `topic:TOPIC/GROUP`; each a list of expressions such as `"p99 < 500ms"`,
+    /// Objectives the run must meet, keyed by scope: a workload's name, `saga:NAME`,
+    /// `topic:TOPIC/GROUP` or `queue:NAME`; each a list of expressions such as `"p99 < 500ms"`,
     /// `"success >= 99.5%"` or `"p99 < 2s during brownout"`. `faultline run` exits with
     /// status 3 when one fails. Default: none. faultline extension (k6's thresholds).
     pub thresholds: Option<OrderedMap<RawExprs, AnyKeys>>,
@@ -298,6 +300,8 @@ pub struct RawLimits {
     pub max_executions: Option<u32>,
     /// Most messages waiting at once in all topic partitions and outboxes. Default 10000000.
     pub max_backlog: Option<u64>,
+    /// Most messages held at once by all work queues and their outboxes. Default 10000000.
+    pub max_queued: Option<u64>,
     /// Most events at one simulated instant before the run is declared stuck in a
     /// zero-time loop. Default 10000000.
     pub max_events_per_instant: Option<u64>,
@@ -383,7 +387,7 @@ pub struct RawEndpoint {
 }
 
 /// One step of an endpoint: exactly one of `call`, `route`, `parallel`, `work`, `publish`,
-/// `cache`.
+/// `cache`, `enqueue`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a step object such as {\"call\": \"payment.charge\"}")]
 #[schemars(rename = "Step")]
@@ -398,8 +402,11 @@ pub struct RawStep {
     pub work: Option<RawDist>,
     /// Publishes a message to this topic.
     pub publish: Option<String>,
-    /// With `publish`: write the message through a transactional outbox. Default false.
+    /// With `publish` or `enqueue`: write the message through a transactional outbox.
+    /// Default false.
     pub outbox: Option<bool>,
+    /// Sends a message to this work queue.
+    pub enqueue: Option<String>,
     /// With `call` or `route`: the client policy's name. Default: one attempt, no timeout.
     pub policy: Option<String>,
     /// Inside `parallel` only: a failed branch degrades the response instead of failing
@@ -937,6 +944,47 @@ pub struct RawSubscriber {
     pub idempotent: Option<bool>,
 }
 
+/// A work queue (competing consumers) with SQS's and RabbitMQ's semantics.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "WorkQueue")]
+pub struct RawWorkQueue {
+    /// Broker acknowledgement latency of a send (a distribution). Default: zero.
+    pub latency: Option<RawDist>,
+    /// SQS's visibility timeout, counted from each receive (a duration): a message not
+    /// deleted by then is handed out again, even while its first handler still runs.
+    /// Default: none (RabbitMQ: a message is held until it is acked, nacked or its
+    /// consumer dies).
+    pub visibility_timeout: Option<Dur>,
+    /// Receives after which a message that comes back is dead-lettered or dropped (SQS's
+    /// redrive policy `maxReceiveCount`, RabbitMQ's `x-delivery-limit`), at least 1.
+    /// Default: no limit.
+    pub max_receive_count: Option<u32>,
+    /// With `max_receive_count`: send exhausted messages to a dead-letter queue (true) or
+    /// drop them (false). Default true.
+    pub dead_letter: Option<bool>,
+    /// Outbox relay period (a duration). Default "100ms".
+    pub relay_interval: Option<Dur>,
+    /// The consumer pools, at least one.
+    pub consumers: Vec<RawQueueConsumer>,
+}
+
+/// A pool of consumers of a work queue.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "QueueConsumer")]
+pub struct RawQueueConsumer {
+    /// The handler, `service.endpoint`; it runs on the consumer's replica.
+    pub endpoint: String,
+    /// Consumers on each replica of the handler's service, at least 1. Default 1.
+    pub consumers: Option<u32>,
+    /// Most messages one consumer holds unacknowledged (RabbitMQ's basic.qos prefetch
+    /// count), at least 1. Default 1.
+    pub prefetch: Option<u32>,
+    /// Whether handling a message twice is harmless. Default false.
+    pub idempotent: Option<bool>,
+}
+
 /// Fate of an exhausted message.
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -1272,7 +1320,7 @@ pub struct RawOutage {
     /// A name for reports, phases and thresholds (`p99 < 2s during NAME`); unique among
     /// the faults. Default: its label, e.g. "delay payment 30s+20s". faultline extension.
     pub name: Option<String>,
-    /// "topic:NAME".
+    /// "topic:NAME" or "queue:NAME".
     pub target: String,
     /// When it begins (a duration).
     pub start: Dur,

@@ -15,6 +15,8 @@ use super::raw::*;
 use crate::dist::Dist;
 use crate::spec::*;
 
+mod queues;
+
 /// A problem before it is located in the text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawProblem {
@@ -167,6 +169,8 @@ struct R<'a> {
     calls: Vec<Vec<(EndpointId, P)>>,
     /// The `cache` steps met so far (`resolve/cache.rs`).
     caches: Vec<Cache>,
+    /// The work queues' names (`resolve/queues.rs`).
+    queue_names: queues::Names<'a>,
 }
 
 /// Resolves a parsed scenario. `default_name` names it when the file has no `name`.
@@ -194,6 +198,7 @@ pub fn resolve(
         edge_ids: BTreeMap::new(),
         calls: Vec::new(),
         caches: Vec::new(),
+        queue_names: Default::default(),
     };
     let spec = r.scenario(raw, default_name, variant);
     if r.dropped > 0 {
@@ -417,6 +422,7 @@ impl<'a> R<'a> {
             }
             for (key, val, slot) in [
                 ("max_backlog", l.max_backlog, &mut limits.max_backlog),
+                ("max_queued", l.max_queued, &mut limits.max_queued),
                 ("max_events_per_instant", l.max_events_per_instant, &mut limits.max_events_per_instant),
                 ("max_series_points", l.max_series_points, &mut limits.max_series_points),
                 ("max_memory_mib", l.max_memory_mib, &mut limits.max_memory_mib),
@@ -432,6 +438,8 @@ impl<'a> R<'a> {
 
         // Names first, so that every reference can be resolved in one pass after.
         self.declare(raw);
+        // Before the services: their `enqueue` steps name the queues.
+        let queues = self.queues(raw);
 
         let policies = self.policies(raw);
         let (services, endpoints, replicas) = self.services(raw);
@@ -442,7 +450,7 @@ impl<'a> R<'a> {
         let sagas = self.sagas(raw);
         let workloads = self.workloads(raw);
         let faults = self.faults(raw);
-        let thresholds = self.thresholds(raw, &workloads, &sagas, &topics, &faults);
+        let thresholds = self.thresholds(raw, &workloads, &sagas, &topics, &faults, &queues);
         // `lint.allow` names rules of `faultline lint` (src/lint/rules.rs); the linter
         // reads the list itself.
         for (i, id) in raw.lint.iter().flat_map(|l| l.allow.iter().flatten()).enumerate() {
@@ -488,6 +496,7 @@ impl<'a> R<'a> {
             sagas,
             caches: std::mem::take(&mut self.caches),
             thresholds,
+            queues,
         }
     }
 
@@ -499,9 +508,10 @@ impl<'a> R<'a> {
         sagas: &[Saga],
         topics: &[Topic],
         faults: &[Fault],
+        queues: &[Queue],
     ) -> Vec<Threshold> {
         let (out, problems) =
-            super::thresholds::resolve(raw.thresholds.as_ref(), workloads, sagas, topics, faults);
+            super::thresholds::resolve(raw.thresholds.as_ref(), workloads, sagas, topics, faults, queues);
         for p in problems {
             if self.problems.len() >= MAX_PROBLEMS {
                 self.dropped += 1;
@@ -1310,6 +1320,7 @@ impl<'a> R<'a> {
             ("work", s.work.is_some()),
             ("publish", s.publish.is_some()),
             ("cache", s.cache.is_some()),
+            ("enqueue", s.enqueue.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -1320,7 +1331,7 @@ impl<'a> R<'a> {
         let kinds = Self::step_kinds(s);
         let [kind] = kinds.as_slice() else {
             let found = if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") };
-            self.err(path, format!("a step needs exactly one of `call`, `route`, `parallel`, `work`, `publish`, `cache`; found: {found}"));
+            self.err(path, format!("a step needs exactly one of `call`, `route`, `parallel`, `work`, `publish`, `cache`, `enqueue`; found: {found}"));
             return None;
         };
         if s.optional.is_some() {
@@ -1329,8 +1340,8 @@ impl<'a> R<'a> {
                 "`optional` is only allowed on a branch of a `parallel` step (a failed sequential step always fails the request)",
             );
         }
-        if s.outbox.is_some() && *kind != "publish" {
-            self.err_key(&path.k("outbox"), "`outbox` is only allowed with `publish`");
+        if s.outbox.is_some() && *kind != "publish" && *kind != "enqueue" {
+            self.err_key(&path.k("outbox"), "`outbox` is only allowed with `publish` or `enqueue`");
         }
         match *kind {
             "call" | "route" => self.call_site(sid, from, s, path).map(Step::Call),
@@ -1382,6 +1393,7 @@ impl<'a> R<'a> {
                 }
                 s.work.as_ref().map(|d| Step::Work(self.dist(d, &path.k("work"))))
             }
+            "enqueue" => self.enqueue_step(s, path),
             _ => {
                 if s.policy.is_some() {
                     self.err_key(&path.k("policy"), "`policy` is only allowed with `call` or `route`");
@@ -2100,20 +2112,26 @@ impl<'a> R<'a> {
                 }
                 RawFault::Outage(o) => {
                     let p = p.k("outage");
-                    let topic = match o.target.strip_prefix("topic:") {
-                        Some(t) => self.topic_ref(t, &p.k("target")),
-                        None => {
+                    let kind = match (o.target.strip_prefix("topic:"), o.target.strip_prefix("queue:")) {
+                        (Some(t), _) => {
+                            self.topic_ref(t, &p.k("target")).map(|topic| FaultKind::Outage { topic })
+                        }
+                        (_, Some(q)) => self.queue_outage(q, &p.k("target")),
+                        _ => {
                             self.err(
                                 &p.k("target"),
-                                format!("expected a topic as `topic:NAME`, found `{}`", o.target),
+                                format!(
+                                    "expected a topic as `topic:NAME` or a queue as `queue:NAME`, found `{}`",
+                                    o.target
+                                ),
                             );
                             None
                         }
                     };
                     let (start_ns, end_ns) = self.window(&o.start, o.duration.as_ref(), &p);
-                    topic.map(|topic| Fault {
+                    kind.map(|kind| Fault {
                         name: String::new(),
-                        kind: FaultKind::Outage { topic },
+                        kind,
                         start_ns,
                         end_ns,
                         label: format!("outage {} {}", o.target, label_time(&o.start, o.duration.as_ref())),

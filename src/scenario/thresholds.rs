@@ -19,7 +19,7 @@ use super::pointer::escape;
 use super::raw::{AnyKeys, OrderedMap, RawExprs};
 use super::resolve::{RawProblem, suggest};
 use crate::spec::{
-    Fault, Metric, MetricUnit, Op, Saga, ScopeKind, Threshold, ThresholdScope, Topic, Workload,
+    Fault, Metric, MetricUnit, Op, Queue, Saga, ScopeKind, Threshold, ThresholdScope, Topic, Workload,
 };
 use serde_json::Value;
 
@@ -34,6 +34,7 @@ pub fn resolve(
     sagas: &[Saga],
     topics: &[Topic],
     faults: &[Fault],
+    queues: &[Queue],
 ) -> (Vec<Threshold>, Vec<RawProblem>) {
     let mut out = Vec::new();
     let mut problems = Vec::new();
@@ -42,7 +43,7 @@ pub fn resolve(
         ["before", "after"].into_iter().chain(faults.iter().map(|f| f.name.as_str())).collect();
     for (key, exprs) in map.iter() {
         let path = format!("/thresholds/{}", escape(key));
-        let scope = match scope_of(key, workloads, sagas, topics) {
+        let scope = match scope_of(key, workloads, sagas, topics, queues) {
             Ok(s) => Some(s),
             Err(message) => {
                 problems.push(RawProblem { path: path.clone(), message, at_key: true, cli: false });
@@ -139,6 +140,8 @@ pub fn kind_of_key(key: &str) -> ScopeKind {
         ScopeKind::Saga
     } else if key.starts_with("topic:") {
         ScopeKind::Group
+    } else if key.starts_with("queue:") {
+        ScopeKind::Queue
     } else {
         ScopeKind::Workload
     }
@@ -150,6 +153,7 @@ pub fn scope_of(
     workloads: &[Workload],
     sagas: &[Saga],
     topics: &[Topic],
+    queues: &[Queue],
 ) -> Result<ThresholdScope, String> {
     let known = || -> Vec<String> {
         let mut k: Vec<String> = workloads.iter().map(|w| w.name.clone()).collect();
@@ -157,6 +161,7 @@ pub fn scope_of(
         for t in topics {
             k.extend(t.groups.iter().map(|g| format!("topic:{}/{}", t.name, g.name)));
         }
+        k.extend(queues.iter().map(|q| format!("queue:{}", q.name)));
         k
     };
     let unknown = |what: &str| {
@@ -164,8 +169,8 @@ pub fn scope_of(
         let hint = suggest(key, k.iter().map(String::as_str));
         let list = if k.is_empty() { "none".to_string() } else { k.join(", ") };
         format!(
-            "unknown threshold scope `{key}`{hint}: {what}; a scope is a workload's name, saga:NAME or \
-             topic:TOPIC/GROUP, and this scenario has: {list}"
+            "unknown threshold scope `{key}`{hint}: {what}; a scope is a workload's name, saga:NAME, \
+             topic:TOPIC/GROUP or queue:NAME, and this scenario has: {list}"
         )
     };
     if let Some(name) = key.strip_prefix("saga:") {
@@ -184,6 +189,12 @@ pub fn scope_of(
         return match topics[t].groups.iter().position(|g| g.name == group) {
             Some(g) => Ok(ThresholdScope::Group { topic: t as u32, group: g as u32 }),
             None => Err(unknown(&format!("topic `{topic}` has no consumer group `{group}`"))),
+        };
+    }
+    if let Some(name) = key.strip_prefix("queue:") {
+        return match queues.iter().position(|q| q.name == name) {
+            Some(i) => Ok(ThresholdScope::Queue(i as u32)),
+            None => Err(unknown(&format!("no work queue is named `{name}`"))),
         };
     }
     match workloads.iter().position(|w| w.name == key) {
@@ -212,6 +223,7 @@ fn kind_name(kind: ScopeKind) -> &'static str {
         ScopeKind::Workload => "a workload",
         ScopeKind::Saga => "a saga",
         ScopeKind::Group => "a consumer group",
+        ScopeKind::Queue => "a work queue",
     }
 }
 
@@ -230,7 +242,7 @@ pub fn parse_expression(text: &str, kind: ScopeKind, phases: &[&str]) -> Result<
     let metric = match Metric::of(kind, name) {
         Some(m) => m,
         None => {
-            let other = [ScopeKind::Workload, ScopeKind::Saga, ScopeKind::Group]
+            let other = [ScopeKind::Workload, ScopeKind::Saga, ScopeKind::Group, ScopeKind::Queue]
                 .into_iter()
                 .find(|k| *k != kind && Metric::of(*k, name).is_some());
             let why = match other {

@@ -82,7 +82,7 @@ fn phases(spec: &Spec) -> Vec<&str> {
 }
 
 fn resolve(spec: &Spec, key: &str, expr: &str, text: &str) -> Result<Threshold, String> {
-    let scope = scope_of(key, &spec.workloads, &spec.sagas, &spec.topics)?;
+    let scope = scope_of(key, &spec.workloads, &spec.sagas, &spec.topics, &spec.queues)?;
     let p = parse_expression(expr, scope.kind(), &phases(spec))?;
     Ok(Threshold {
         scope_name: key.to_string(),
@@ -113,7 +113,7 @@ pub fn objective(text: &str, spec: &Spec) -> Result<Goal, String> {
     }
     // The threshold parser checks the metric, its scope and the phase; an objective has
     // no bound, so a neutral one in the metric's unit stands in for it.
-    let scope = scope_of(&key, &spec.workloads, &spec.sagas, &spec.topics).map_err(bad)?;
+    let scope = scope_of(&key, &spec.workloads, &spec.sagas, &spec.topics, &spec.queues).map_err(bad)?;
     let zero = match Metric::of(scope.kind(), &metric).map(Metric::unit) {
         Some(MetricUnit::Ms) => "0ms",
         Some(MetricUnit::Percent) => "0%",

@@ -1,16 +1,16 @@
 //! One integration-test binary (link time stays low); each module is a family of checks.
 
 mod bad_input;
-mod caches;
 mod blast;
+mod caches;
 mod cli;
 mod closed_forms;
 mod common;
 mod compare_verdicts;
 mod determinism;
 mod golden;
-mod lint;
 mod graph;
+mod lint;
 mod mechanisms;
 mod messaging;
 mod mutation;
@@ -18,6 +18,7 @@ mod page;
 mod phases;
 mod policies;
 mod props;
+mod queues;
 mod real;
 mod reports;
 mod robustness;

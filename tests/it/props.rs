@@ -672,7 +672,7 @@ fn world() -> impl Strategy<Value = World> {
         )
 }
 
-const LIMIT_KEYS: [&str; 7] = faultline::spec::Limits::KEYS;
+const LIMIT_KEYS: [&str; 8] = faultline::spec::Limits::KEYS;
 
 /// The scenario of a generated world, valid by construction: every reference is
 /// reduced modulo what exists, calls go to larger service indices, saga steps follow

@@ -348,6 +348,7 @@ fn empty_output(series: Series) -> RunOutput {
         sagas: Vec::new(),
         topics: Vec::new(),
         caches: Vec::new(),
+        queues: Vec::new(),
         series,
         phases: Vec::new(),
         violations: Vec::new(),

@@ -190,7 +190,8 @@ fn publishers(spec: &Spec) -> Vec<Vec<(usize, String)>> {
 /// that reaches them), one arrow per call edge labelled with the target endpoint and its
 /// policy (and the saga, for a saga orchestrator's calls), a dashed arrow from each
 /// publishing service to its topic (`publish` or `outbox`) and from each topic to the
-/// handler of each consumer group (the group's name). A saga workload's client points
+/// handler of each consumer group (the group's name); work queues likewise (`enqueue` or
+/// `outbox` in, consumers per replica and prefetch out). A saga workload's client points
 /// at the saga's orchestrator.
 pub fn topology_svg(spec: &Spec) -> String {
     let (mut nodes, arrows) = graph(spec);
@@ -209,6 +210,10 @@ fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
     let n_topic = spec.topics.len();
     let svc_node = |s: usize| n_wl + s;
     let topic_node = |t: usize| n_wl + n_svc + t;
+    // Work queues come after the topics, drawn as topics are (issue 13).
+    let n_queue = spec.queues.len();
+    let queue_node = |q: usize| n_wl + n_svc + n_topic + q;
+    let senders = enqueuers(spec);
     let target_svc =
         |ep: u32| spec.endpoints.get(ep as usize).map(|e| e.service as usize).filter(|s| *s < n_svc);
     let pubs = publishers(spec);
@@ -225,9 +230,17 @@ fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
     for (t, topic) in spec.topics.iter().enumerate() {
         dep_links.extend(topic.groups.iter().filter_map(|g| Some((n_svc + t, target_svc(g.endpoint)?))));
     }
+    for (q, list) in senders.iter().enumerate() {
+        dep_links.extend(list.iter().filter(|(s, _)| *s < n_svc).map(|(s, _)| (*s, n_svc + n_topic + q)));
+    }
+    for (q, queue) in spec.queues.iter().enumerate() {
+        dep_links.extend(
+            queue.consumers.iter().filter_map(|c| Some((n_svc + n_topic + q, target_svc(c.endpoint)?))),
+        );
+    }
     // Depth of each service and topic: 1 + the longest chain from a client, by
     // relaxation bounded by their number (a cycle stops growing there).
-    let n_dep = n_svc + n_topic;
+    let n_dep = n_svc + n_topic + n_queue;
     let mut depth = vec![1usize; n_dep];
     for _ in 0..n_dep {
         let mut changed = false;
@@ -279,6 +292,19 @@ fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
             ],
             kind: NodeKind::Topic,
             layer: depth[n_svc + t],
+            y: 0.0,
+            h: 0.0,
+        });
+    }
+    for (q, queue) in spec.queues.iter().enumerate() {
+        let vt = match queue.visibility_timeout_ns {
+            Some(v) => format!("visibility {}", crate::scenario::duration::format_ns(v)),
+            None => "acks".to_string(),
+        };
+        nodes.push(Node {
+            lines: vec![queue.name.clone(), format!("queue · {vt}")],
+            kind: NodeKind::Topic,
+            layer: depth[n_svc + n_topic + q],
             y: 0.0,
             h: 0.0,
         });
@@ -366,5 +392,50 @@ fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
             }
         }
     }
+    for (q, list) in senders.iter().enumerate() {
+        for (svc, label) in list.iter().filter(|(s, _)| *s < n_svc) {
+            connect(&mut nodes, svc_node(*svc), queue_node(q), label.clone(), false, true);
+        }
+    }
+    for (q, queue) in spec.queues.iter().enumerate() {
+        for c in &queue.consumers {
+            if let Some(h) = target_svc(c.endpoint) {
+                let label = format!("{} consumers/replica\nprefetch {}", c.per_replica, c.prefetch);
+                connect(&mut nodes, queue_node(q), svc_node(h), label, false, true);
+            }
+        }
+    }
     (nodes, arrows)
+}
+
+/// Per work queue, the services with an endpoint that enqueues to it, each with the
+/// arrow's label: `enqueue`, `outbox`, or both.
+fn enqueuers(spec: &Spec) -> Vec<Vec<(usize, String)>> {
+    let mut out: Vec<Vec<(usize, [bool; 2])>> = vec![Vec::new(); spec.queues.len()];
+    for e in &spec.endpoints {
+        for step in &e.steps {
+            let Step::Enqueue { queue, outbox } = step else { continue };
+            let Some(list) = out.get_mut(*queue as usize) else { continue };
+            let svc = e.service as usize;
+            match list.iter_mut().find(|(s, _)| *s == svc) {
+                Some((_, seen)) => seen[*outbox as usize] = true,
+                None => {
+                    let mut seen = [false; 2];
+                    seen[*outbox as usize] = true;
+                    list.push((svc, seen));
+                }
+            }
+        }
+    }
+    out.into_iter()
+        .map(|mut list| {
+            list.sort_by_key(|(s, _)| *s);
+            let label = |[direct, outbox]: [bool; 2]| match (direct, outbox) {
+                (true, true) => "enqueue, outbox",
+                (false, true) => "outbox",
+                _ => "enqueue",
+            };
+            list.into_iter().map(|(s, seen)| (s, label(seen).to_string())).collect()
+        })
+        .collect()
 }

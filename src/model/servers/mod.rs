@@ -334,6 +334,12 @@ impl World<'_> {
                 }
                 self.consumer_done(group, part, epoch, outcome);
             }
+            Origin::Queue { queue, consumer, slot } => {
+                if e.running {
+                    self.free_worker(e.replica, e.endpoint);
+                }
+                self.queue_answer(queue, consumer, slot, outcome);
+            }
             Origin::Attempt(_) => {
                 self.answer(e.origin, outcome, e.endpoint, e.counted);
                 if e.running {
@@ -353,6 +359,10 @@ impl World<'_> {
             Origin::Consumer { group, part, epoch } => self.sched.after(
                 0,
                 Ev::ConsumerAnswer { group, part, epoch, outcome: Outcome::Failed(Cause::Timeout) },
+            ),
+            Origin::Queue { queue, consumer, slot } => self.sched.after(
+                0,
+                Ev::QueueAnswer { queue, consumer, slot, outcome: Outcome::Failed(Cause::Timeout) },
             ),
         }
         if e.running {
@@ -379,6 +389,9 @@ impl World<'_> {
             Origin::Consumer { group, part, epoch } => {
                 self.sched.after(0, Ev::ConsumerAnswer { group, part, epoch, outcome })
             }
+            Origin::Queue { queue, consumer, slot } => {
+                self.sched.after(0, Ev::QueueAnswer { queue, consumer, slot, outcome })
+            }
         }
     }
 
@@ -396,6 +409,7 @@ impl World<'_> {
         // the failures of its executions below reach nobody who still counts on them.
         self.sagas_on_crash(replica);
         self.consumers_on_crash(replica);
+        self.queue_consumers_down(replica);
         let victims: Vec<ExecId> =
             self.servers.execs.iter().filter(|(_, e)| e.replica == replica).map(|(id, _)| id).collect();
         for id in victims {

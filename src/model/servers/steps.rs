@@ -23,6 +23,7 @@ use rand::RngExt;
 #[derive(Clone, Copy)]
 pub(super) enum MStep {
     Publish { topic: u32, outbox: bool },
+    Enqueue { queue: u32, outbox: bool },
     Work(u32),
     Call(u32),
     Parallel { first: u32, len: u32 },
@@ -98,6 +99,7 @@ pub(super) fn compile(
                 steps.push(MStep::Call(i));
             }
             Step::Publish { topic, outbox } => steps.push(MStep::Publish { topic: *topic, outbox: *outbox }),
+            Step::Enqueue { queue, outbox } => steps.push(MStep::Enqueue { queue: *queue, outbox: *outbox }),
             Step::Parallel(branches) => {
                 let first = sites.len() as u32;
                 for b in branches {
@@ -149,6 +151,7 @@ impl World<'_> {
         };
         match step {
             MStep::Publish { topic, outbox } => self.publish_step(id, topic, outbox),
+            MStep::Enqueue { queue, outbox } => self.enqueue_step(id, queue, outbox),
             MStep::Work(work_ix) => {
                 let mut d = ep.work[work_ix as usize].sample(&mut ep.work_rng);
                 if self.faults.any_on_executions() {

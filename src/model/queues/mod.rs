@@ -1,0 +1,363 @@
+//! Work queues (competing consumers) with SQS's and RabbitMQ's semantics: every message
+//! goes to one consumer at a time; consumers take messages in arrival order, each holding
+//! at most `prefetch` unacknowledged (RabbitMQ's basic.qos), round robin among those
+//! with room (RabbitMQ's dispatch); a handled message is deleted; a failed one is
+//! visible again when its visibility timeout runs out (SQS), or at once without one
+//! (RabbitMQ's nack with requeue); a message whose visibility timeout runs out while its
+//! handler still runs is handed out again (a duplicate when both succeed); a message
+//! that comes back after `max_receive_count` receives is dead-lettered or dropped (SQS's
+//! redrive policy). A crashed replica's consumers die and their messages come back as
+//! their handlers' executions fail; an outage stops sends, receives and acks.
+//!
+//! The room holds only the messages that are in a queue (visible, or received and not
+//! yet deleted) and in the outboxes, in a slab whose slots are reused: memory follows
+//! the backlog, never the messages delivered. `consume.rs` receives and acknowledges.
+
+mod consume;
+
+use super::World;
+use super::event::{Ev, ExecId};
+use super::output::{QueueFigures, RunError};
+use crate::metrics::Outcome;
+use crate::rng::{Rng, rng_stream};
+use crate::spec::{Cause, Nanos, Spec};
+use std::collections::{BTreeMap, VecDeque};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Visible,
+    /// Received (held by a consumer) or waiting out its visibility timeout.
+    Invisible,
+    /// Deleted, dead-lettered or dropped; the slot waits for its last holder.
+    Ended,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Msg {
+    sent_at: Nanos,
+    seq: u64,
+    counted: bool,
+    entity: u32,
+    receives: u32,
+    /// Consumers handling it now (two when it was handed out again while its first
+    /// handler still ran).
+    holders: u32,
+    /// Bumped at each receive and when the slot is freed: a visibility timer of an
+    /// earlier receive (or an earlier message) is stale.
+    receipt: u32,
+    state: State,
+    /// Handled successfully at least once (an ack may have been lost in an outage).
+    succeeded: bool,
+}
+
+/// A message written to an outbox, not yet sent.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    written_at: Nanos,
+    counted: bool,
+    entity: u32,
+}
+
+struct Consumer {
+    pool: u32,
+    replica: u32,
+    held: u32,
+    alive: bool,
+    /// In the queue's `ready` list.
+    ready: bool,
+}
+
+struct QueueState {
+    slots: Vec<Msg>,
+    free: Vec<u32>,
+    /// Visible messages in arrival order: `(sent_at, seq)` → slot (a message that comes
+    /// back takes its original place, as RabbitMQ requeues it).
+    visible: BTreeMap<(Nanos, u64), u32>,
+    consumers: Vec<Consumer>,
+    /// Consumers that may take a message, in round-robin order (dead or full ones are
+    /// skipped as they come up).
+    ready: VecDeque<u32>,
+    outbox: VecDeque<Pending>,
+    relay_scheduled: bool,
+    outage: u32,
+    next_seq: u64,
+    rng: Rng,
+    /// Time integral of the visible depth since warm-up, and its last change.
+    depth_area: f64,
+    depth_at: Nanos,
+    fig: QueueFigures,
+    /// Sent, received, deleted, dead-lettered this interval.
+    interval: [u64; 4],
+}
+
+/// The queues room.
+///
+/// *Invariants*: per queue, sent = deleted + dead-lettered + dropped + in flight
+/// (`figures`); no consumer holds more than its prefetch (checked at each receive);
+/// `held` equals the messages in slabs and outboxes (`check`), bounded by
+/// `limits.max_queued`.
+pub(super) struct Queues {
+    queue: Vec<QueueState>,
+    held: u64,
+}
+
+impl Queues {
+    pub(super) fn new(spec: &Spec) -> Queues {
+        let queue = spec
+            .queues
+            .iter()
+            .map(|q| {
+                let mut consumers = Vec::new();
+                for (p, pool) in q.consumers.iter().enumerate() {
+                    let svc = &spec.services[spec.endpoints[pool.endpoint as usize].service as usize];
+                    // Spread over the replicas first, so that round robin alternates them.
+                    for _ in 0..pool.per_replica {
+                        for r in 0..svc.replicas {
+                            consumers.push(Consumer {
+                                pool: p as u32,
+                                replica: svc.first_replica + r,
+                                held: 0,
+                                alive: true,
+                                ready: true,
+                            });
+                        }
+                    }
+                }
+                QueueState {
+                    slots: Vec::new(),
+                    free: Vec::new(),
+                    visible: BTreeMap::new(),
+                    ready: (0..consumers.len() as u32).collect(),
+                    consumers,
+                    outbox: VecDeque::new(),
+                    relay_scheduled: false,
+                    outage: 0,
+                    next_seq: 0,
+                    rng: rng_stream(spec.seed, &format!("queue/{}", q.name)),
+                    depth_area: 0.0,
+                    depth_at: spec.warmup_ns,
+                    fig: QueueFigures::default(),
+                    interval: [0; 4],
+                }
+            })
+            .collect();
+        Queues { queue, held: 0 }
+    }
+
+    /// The queue's name, for messages.
+    pub(super) fn name(spec: &Spec, q: u32) -> String {
+        format!("queue `{}`", spec.queues[q as usize].name)
+    }
+
+    /// Messages now in slabs and outboxes, counted afresh (the invariant behind `held`).
+    pub(super) fn check(&self, violations: &mut Vec<String>) {
+        let mut n = 0u64;
+        for q in &self.queue {
+            n += (q.slots.len() - q.free.len()) as u64 + q.outbox.len() as u64;
+            for (i, c) in q.consumers.iter().enumerate() {
+                if c.held > 0 && !c.alive {
+                    violations.push(format!("a dead consumer {i} still holds {} messages", c.held));
+                }
+            }
+        }
+        if n != self.held {
+            violations.push(format!("queues: {} messages counted but {n} held", self.held));
+        }
+    }
+
+    /// Pushes this interval's columns (per queue: sent, received, deleted,
+    /// dead-lettered, depth, age of the oldest visible message) and starts the next.
+    pub(super) fn flush_interval(&mut self, b: Nanos, push: &mut impl FnMut(f64)) {
+        for q in self.queue.iter_mut() {
+            for v in q.interval {
+                push(v as f64);
+            }
+            q.interval = [0; 4];
+            push(q.visible.len() as f64);
+            let age = q.visible.keys().next().map(|(t, _)| b.saturating_sub(*t) as f64 / 1e9);
+            push(age.unwrap_or(0.0));
+        }
+    }
+
+    /// Figures per queue at `end`; checks that each queue's messages add up.
+    pub(super) fn figures(
+        &mut self,
+        spec: &Spec,
+        end: Nanos,
+        violations: &mut Vec<String>,
+    ) -> Vec<QueueFigures> {
+        let mut out = Vec::new();
+        for (i, q) in self.queue.iter_mut().enumerate() {
+            let mut f = std::mem::take(&mut q.fig);
+            let free: std::collections::BTreeSet<u32> = q.free.iter().copied().collect();
+            f.in_flight = q
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(s, m)| !free.contains(&(*s as u32)) && m.counted && m.state != State::Ended)
+                .count() as u64;
+            if end > q.depth_at {
+                q.depth_area += q.visible.len() as f64 * (end - q.depth_at) as f64;
+            }
+            let window = end.saturating_sub(spec.warmup_ns) as f64;
+            f.mean_depth = if window > 0.0 { q.depth_area / window } else { 0.0 };
+            if let Some((t, _)) = q.visible.keys().next() {
+                f.max_age_s = f.max_age_s.max(end.saturating_sub(*t) as f64 / 1e9);
+            }
+            let ended = f.deleted + f.dead_lettered + f.dropped + f.in_flight;
+            if ended != f.sent {
+                violations.push(format!(
+                    "queue {}: deleted + dead-lettered + dropped + in flight = {ended}, sent {}",
+                    spec.queues[i].name, f.sent
+                ));
+            }
+            out.push(f);
+        }
+        out
+    }
+}
+
+impl World<'_> {
+    /// Counts `n` messages entering a queue or an outbox against `limits.max_queued`.
+    fn grow_queued(&mut self, n: u64) {
+        self.queues.held += n;
+        let max = self.spec.limits.max_queued;
+        if self.queues.held > max && self.failure.is_none() {
+            self.failure = Some(RunError::Limit(format!(
+                "{} messages were held at once by the work queues and their outboxes at {:.3} s of \
+                 simulated time (the limit); the consumers cannot keep up (add consumers, raise \
+                 their prefetch, or make the handler faster), or raise /limits/max_queued",
+                self.queues.held,
+                self.sched.now() as f64 / 1e9
+            )));
+        }
+    }
+
+    /// An `enqueue` step of an execution.
+    pub(super) fn enqueue_step(&mut self, exec: ExecId, queue: u32, outbox: bool) {
+        let now = self.sched.now();
+        let Some(entity) = self.servers.exec_entity(exec) else { return };
+        let counted = self.rec.counted(now);
+        if outbox {
+            // Written with the endpoint's own data, in its transaction; the relay sends
+            // it once the broker is reachable.
+            self.grow_queued(1);
+            let q = &mut self.queues.queue[queue as usize];
+            q.outbox.push_back(Pending { written_at: now, counted, entity });
+            if !q.relay_scheduled {
+                q.relay_scheduled = true;
+                self.sched
+                    .after(self.spec.queues[queue as usize].relay_interval_ns, Ev::QueueRelayTick { queue });
+            }
+            self.sched.after(0, Ev::ExecWake { exec });
+            return;
+        }
+        let q = &mut self.queues.queue[queue as usize];
+        if q.outage > 0 {
+            // The dual write: the endpoint's work before this step is done, the message
+            // is lost, and the request fails.
+            if counted {
+                q.fig.send_failed += 1;
+            }
+            return self.finish_exec(exec, Outcome::Failed(Cause::Error));
+        }
+        self.accept(queue, Pending { written_at: now, counted, entity });
+        let d = match &self.spec.queues[queue as usize].latency {
+            Some(dist) => dist.sample(&mut self.queues.queue[queue as usize].rng),
+            None => 0,
+        };
+        // The worker waits for the broker's acknowledgement.
+        self.sched.after(d, Ev::ExecWake { exec });
+    }
+
+    pub(super) fn queue_relay_tick(&mut self, queue: u32) {
+        let q = &mut self.queues.queue[queue as usize];
+        q.relay_scheduled = false;
+        if q.outbox.is_empty() {
+            return;
+        }
+        if q.outage > 0 {
+            q.relay_scheduled = true;
+            self.sched
+                .after(self.spec.queues[queue as usize].relay_interval_ns, Ev::QueueRelayTick { queue });
+            return;
+        }
+        let pending: Vec<Pending> = q.outbox.drain(..).collect();
+        self.queues.held -= pending.len() as u64;
+        for m in pending {
+            // The message keeps the time it was written: its latency to deletion
+            // includes the time it waited in the outbox.
+            self.accept(queue, m);
+        }
+    }
+
+    /// The broker accepted a message: it joins the visible messages.
+    fn accept(&mut self, queue: u32, m: Pending) {
+        self.grow_queued(1);
+        let q = &mut self.queues.queue[queue as usize];
+        let seq = q.next_seq;
+        q.next_seq += 1;
+        q.interval[0] += 1;
+        if m.counted {
+            q.fig.sent += 1;
+        }
+        let msg = Msg {
+            sent_at: m.written_at,
+            seq,
+            counted: m.counted,
+            entity: m.entity,
+            receives: 0,
+            holders: 0,
+            receipt: 0,
+            state: State::Visible,
+            succeeded: false,
+        };
+        let slot = match q.free.pop() {
+            Some(s) => {
+                let receipt = q.slots[s as usize].receipt;
+                q.slots[s as usize] = Msg { receipt, ..msg };
+                s
+            }
+            None => {
+                q.slots.push(msg);
+                (q.slots.len() - 1) as u32
+            }
+        };
+        self.show(queue, slot);
+        self.receive(queue);
+    }
+
+    /// Puts a message among the visible ones.
+    fn show(&mut self, queue: u32, slot: u32) {
+        let now = self.sched.now();
+        let counted = self.rec.counted(now);
+        let q = &mut self.queues.queue[queue as usize];
+        depth_step(q, now, counted);
+        let m = &mut q.slots[slot as usize];
+        m.state = State::Visible;
+        q.visible.insert((m.sent_at, m.seq), slot);
+        if counted {
+            q.fig.max_depth = q.fig.max_depth.max(q.visible.len() as u64);
+        }
+    }
+
+    pub(super) fn queue_outage_start(&mut self, queue: u32) {
+        self.queues.queue[queue as usize].outage += 1;
+    }
+
+    pub(super) fn queue_outage_end(&mut self, queue: u32) {
+        let q = &mut self.queues.queue[queue as usize];
+        q.outage = q.outage.saturating_sub(1);
+        if q.outage == 0 {
+            self.receive(queue);
+        }
+    }
+}
+
+/// Adds the visible depth's time integral up to `now` (from warm-up on).
+fn depth_step(q: &mut QueueState, now: Nanos, counted: bool) {
+    if counted && now > q.depth_at {
+        q.depth_area += q.visible.len() as f64 * (now - q.depth_at) as f64;
+        q.depth_at = now;
+    }
+}
