@@ -36,7 +36,9 @@ pub fn duration(ns: Nanos) -> String {
         let s = format!("{x:.3}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     };
-    if ns >= NS_PER_S {
+    if ns == 0 {
+        "0 s".to_string()
+    } else if ns >= NS_PER_S {
         format!("{} s", trim(ns as f64 / NS_PER_S as f64))
     } else if ns >= 1_000_000 {
         format!("{} ms", trim(ns as f64 / 1e6))
@@ -254,6 +256,16 @@ pub fn override_words(spec: &Spec, pointer: &str, value: &Value) -> String {
                 .unwrap_or_else(|| format!("subscriber {i}"));
             format!("topic {topic}, {group}, {}: {}", rest.join(" ").replace('_', " "), value_words(value))
         }
+        ["queues", queue, "consumers", i, rest @ ..] if !rest.is_empty() => {
+            let pool = i
+                .parse::<usize>()
+                .map(|i| format!("consumer pool {}", i + 1))
+                .unwrap_or_else(|_| i.to_string());
+            format!("queue {queue}, {pool}, {}: {}", rest.join(" ").replace('_', " "), value_words(value))
+        }
+        ["queues", queue, rest @ ..] if !rest.is_empty() => {
+            format!("queue {queue}, {}: {}", rest.join(" ").replace('_', " "), value_words(value))
+        }
         _ => format!("{}: {}", tokens.join(" › ").replace('_', " "), value_words(value)),
     }
 }
@@ -268,6 +280,7 @@ mod tests {
         assert_eq!(duration(5 * NS_PER_S), "5 s");
         assert_eq!(duration(1_500_000_000), "1.5 s");
         assert_eq!(duration(250_000), "250 µs");
+        assert_eq!(duration(0), "0 s");
         assert_eq!(value_words(&Value::String("300ms".into())), "300 ms");
         assert_eq!(value_words(&Value::Bool(false)), "off");
         assert_eq!(value_words(&Value::String("best_effort".into())), "best_effort");
