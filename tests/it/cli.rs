@@ -518,7 +518,10 @@ fn a_compare_run_is_the_variant_loaded_with_its_seed() {
 fn every_help_example_runs() {
     let repo = std::env::current_dir().unwrap();
     let mut ran = 0;
-    for sub in ["run", "compare", "check", "schema"] {
+    // `sweep` and `merge` (sweep.rs), `blast` and `graph` (blast.rs) and `lint`
+    // (lint/mod.rs) run theirs where their fixtures are; the test below checks that
+    // every subcommand is covered by one or the other.
+    for sub in HELP_EXAMPLES_HERE {
         let o = bin().args([sub, "--help"]).output().unwrap();
         assert!(o.status.success());
         let help = stdout(&o);
@@ -535,7 +538,9 @@ fn every_help_example_runs() {
             std::fs::create_dir_all(&cwd).unwrap();
             std::os::unix::fs::symlink(repo.join("scenarios"), cwd.join("scenarios")).unwrap();
             // `faultline ARGS [> FILE]`: standard output is captured either way.
-            let args: Vec<&str> = ex.split_whitespace().skip(1).take_while(|a| *a != ">").collect();
+            let words = shell_words(ex);
+            let args: Vec<&str> =
+                words.iter().skip(1).map(String::as_str).take_while(|a| *a != ">").collect();
             let o = bin().args(&args).current_dir(&cwd).output().unwrap();
             // Exit 3: a run whose thresholds failed (checkout's, in its flash sale).
             assert!(matches!(o.status.code(), Some(0 | 3)), "`{ex}` failed: {}", stderr(&o));
@@ -545,6 +550,64 @@ fn every_help_example_runs() {
         }
     }
     assert!(ran >= 6, "only {ran} examples");
+}
+
+/// The subcommands whose `--help` examples `every_help_example_runs` runs.
+const HELP_EXAMPLES_HERE: [&str; 5] = ["run", "compare", "check", "schema", "tune"];
+/// Those whose examples their own test module runs.
+const HELP_EXAMPLES_ELSEWHERE: [&str; 5] = ["sweep", "merge", "blast", "graph", "lint"];
+
+/// A help example's words, with `'…'` quoting as a shell reads it (tune's objectives).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let (mut quoted, mut any) = (false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(cur);
+    }
+    words
+}
+
+/// Every subcommand `faultline --help` lists has its examples run by some test, so a
+/// new command cannot ship an example nobody ran.
+#[test]
+fn every_subcommand_has_its_help_examples_run() {
+    let o = bin().arg("--help").output().unwrap();
+    let help = stdout(&o);
+    let subs: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|s| *s != "help")
+        .collect();
+    assert!(subs.len() >= 10, "{help}");
+    for s in subs {
+        assert!(
+            HELP_EXAMPLES_HERE.contains(&s) || HELP_EXAMPLES_ELSEWHERE.contains(&s),
+            "no test runs the --help examples of `{s}`"
+        );
+    }
+    assert_eq!(shell_words("a 'b c' d"), ["a", "b c", "d"]);
 }
 
 #[test]
