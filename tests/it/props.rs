@@ -5,7 +5,8 @@
 //! queues, one policy). `every_feature_at_once` switches on everything the format has at
 //! the same time, on a handful of services: every policy mechanism, every fault kind,
 //! topics with consumer groups (also on handlers that share their service with direct
-//! traffic), sagas, open and closed workloads, and sometimes small `limits`. A run must
+//! traffic), work queues built from the same subscribers, cache steps in front of the last
+//! service, sagas, open and closed workloads, and sometimes small `limits`. A run must
 //! end either with its figures (and then no invariant is broken and every conservation
 //! sum adds up) or with a `RunError::Limit` that names the limit; never with a panic, a
 //! crash or a hang. It runs in forked children (proptest's `fork`), so a stack overflow
@@ -327,11 +328,36 @@ fn policy() -> impl Strategy<Value = Value> {
 /// valid ones (a call goes to a service with a larger index, so there is no call cycle).
 #[derive(Debug, Clone)]
 enum Step {
-    Call { off: usize, policy: Option<usize>, handler: bool },
-    Route { offs: Vec<(usize, u32)>, policy: Option<usize> },
+    Call {
+        off: usize,
+        policy: Option<usize>,
+        handler: bool,
+    },
+    Route {
+        offs: Vec<(usize, u32)>,
+        policy: Option<usize>,
+    },
     Parallel(Vec<(usize, Option<usize>, bool)>),
     Work(Value),
-    Publish { topic: usize, outbox: bool },
+    Publish {
+        topic: usize,
+        outbox: bool,
+    },
+    /// To the work queue built from topic `queue`'s subscribers.
+    Enqueue {
+        queue: usize,
+        outbox: bool,
+    },
+    /// A cache-aside read of the last service (made a cache), `on_miss` a call `miss_off`
+    /// services further on.
+    Cache {
+        hit: u32,
+        warm_ms: Option<u32>,
+        fail: bool,
+        populate: bool,
+        miss_off: usize,
+        policy: Option<usize>,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -341,6 +367,10 @@ fn step() -> impl Strategy<Value = Step> {
         1 => vec((1usize..4, opt(0usize..3), any::<bool>()), 1..3).prop_map(Step::Parallel),
         1 => any_dist().prop_map(Step::Work),
         2 => (0usize..3, any::<bool>()).prop_map(|(topic, outbox)| Step::Publish { topic, outbox }),
+        1 => (0usize..3, any::<bool>()).prop_map(|(queue, outbox)| Step::Enqueue { queue, outbox }),
+        1 => (0u32..=100, opt(0u32..3000), any::<bool>(), any::<bool>(), 1usize..4, opt(0usize..3)).prop_map(
+            |(hit, warm_ms, fail, populate, miss_off, policy)| Step::Cache { hit, warm_ms, fail, populate, miss_off, policy }
+        ),
     ]
 }
 
@@ -682,6 +712,12 @@ fn build(w: &World) -> Value {
     let np = w.policies.len();
     let nt = w.topics.len();
     let pol = |p: usize| format!("p{}", p % np);
+    // A work queue per topic that has subscribers, consumed by the same handlers.
+    let queues_made: Vec<usize> = (0..nt).filter(|&t| !w.topics[t].subs.is_empty()).collect();
+    // The last service is a cache when some endpoint before it has a cache step.
+    let has_cache_step = w.services.iter().take(n.saturating_sub(1)).any(|s| {
+        [&s.e, &s.h, &s.c].iter().any(|ep| ep.steps.iter().any(|st| matches!(st, Step::Cache { .. })))
+    });
     let svc_name = |i: usize| format!("s{}", i % n);
     let ep_steps = |i: usize, ep: &Ep| -> Vec<Value> {
         let mut steps = Vec::new();
@@ -727,6 +763,28 @@ fn build(w: &World) -> Value {
                         steps.push(json!({"publish": format!("t{}", topic % nt), "outbox": outbox}));
                     }
                 }
+                Step::Enqueue { queue, outbox } => {
+                    if !queues_made.is_empty() {
+                        let q = queues_made[queue % queues_made.len()];
+                        steps.push(json!({"enqueue": format!("q{q}"), "outbox": outbox}));
+                    }
+                }
+                Step::Cache { hit, warm_ms, fail, populate, miss_off, policy } => {
+                    if i + 1 < n {
+                        let on_miss = if i + miss_off < n - 1 {
+                            json!([{"call": format!("s{}.e", i + miss_off)}])
+                        } else {
+                            json!([{"work": {"constant": "1ms"}}])
+                        };
+                        let mut c = json!({"service": format!("s{}", n - 1), "endpoint": "e", "hit_ratio": hit,
+                            "on_miss": on_miss, "on_cache_error": if *fail { "fail" } else { "miss" }});
+                        let o = c.as_object_mut().unwrap();
+                        put(o, "warm_up", warm_ms.map(ms));
+                        put(o, "populate", populate.then(|| json!("h")));
+                        put(o, "policy", policy.map(|p| json!(pol(p))));
+                        steps.push(json!({ "cache": c }));
+                    }
+                }
             }
         }
         steps
@@ -749,6 +807,9 @@ fn build(w: &World) -> Value {
     for (i, s) in w.services.iter().enumerate() {
         let mut sv = Map::new();
         sv.insert("replicas".into(), json!(s.replicas));
+        if has_cache_step && i == n - 1 {
+            sv.insert("kind".into(), json!("cache"));
+        }
         sv.insert("concurrency".into(), json!(s.concurrency));
         if let Some((cap, lifo, timeout)) = &s.queue {
             let mut q = Map::new();
@@ -810,6 +871,38 @@ fn build(w: &World) -> Value {
             .collect();
         o.insert("subscribers".into(), json!(subs));
         topics.insert(format!("t{t}"), Value::Object(o));
+    }
+
+    // The work queues: topic t's subscribers as competing consumers of queue qt, its
+    // session timeout as the visibility timeout, its attempts as the receive count.
+    let mut queues = Map::new();
+    for &t in &queues_made {
+        let tp = &w.topics[t];
+        let mut o = Map::new();
+        put(&mut o, "latency", tp.latency.clone());
+        put(&mut o, "relay_interval", tp.relay_ms.map(ms));
+        let first = &tp.subs[0];
+        put(&mut o, "visibility_timeout", first.session_ms.map(ms));
+        let receives = first.max_attempts.map(|m| m.min(1000));
+        put(&mut o, "max_receive_count", receives.map(|m| json!(m)));
+        if receives.is_some() {
+            put(&mut o, "dead_letter", first.dead_letter.map(|d| json!(d)));
+        }
+        let consumers: Vec<Value> = tp
+            .subs
+            .iter()
+            .map(|s| {
+                let mut c = Map::new();
+                let ep = if s.shared_endpoint { "e" } else { "h" };
+                c.insert("endpoint".into(), json!(format!("{}.{ep}", svc_name(s.svc))));
+                put(&mut c, "consumers", s.consumers.map(|c| json!(c)));
+                put(&mut c, "prefetch", s.commit_ms.map(|m| json!(m % 12 + 1)));
+                put(&mut c, "idempotent", s.idempotent.map(|b| json!(b)));
+                Value::Object(c)
+            })
+            .collect();
+        o.insert("consumers".into(), json!(consumers));
+        queues.insert(format!("q{t}"), Value::Object(o));
     }
 
     let mut sagas = Map::new();
@@ -977,6 +1070,9 @@ fn build(w: &World) -> Value {
     }
     if !topics.is_empty() {
         s.insert("topics".into(), Value::Object(topics));
+    }
+    if !queues.is_empty() {
+        s.insert("queues".into(), Value::Object(queues));
     }
     if !sagas.is_empty() {
         s.insert("sagas".into(), Value::Object(sagas));
