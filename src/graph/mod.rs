@@ -10,7 +10,9 @@
 //! called (`parallel`, `optional`, `route 10%`) and its policy in short (the topology
 //! drawing's wording: `internal: timeout 300 ms, 3 tries, breaker, bulkhead`); each
 //! topic with a dashed arrow from every publisher (`publish` or `outbox`) and to every
-//! consumer group's handler; each saga as its ordered steps in a box (the pivot and
+//! consumer group's handler; each work queue with a dashed arrow from every sender and
+//! to every consumer pool; a cache step's read, `on_miss` calls and populate as call
+//! edges saying which they are; each saga as its ordered steps in a box (the pivot and
 //! the retriable steps marked, each step's compensation named, the action and undo
 //! calls as arrows to the services).
 
@@ -179,24 +181,36 @@ impl Graph {
                 shape: Shape::Topic,
             });
         }
+        for (i, q) in spec.queues.iter().enumerate() {
+            let mut second = match q.visibility_timeout_ns {
+                Some(v) => format!("visibility {}", dur(v)),
+                None => "requeue at once".to_string(),
+            };
+            if let Some(k) = q.max_receive_count {
+                second.push_str(&format!(
+                    ", {} after {k} receives",
+                    if q.dead_letter { "dead-letter" } else { "drop" }
+                ));
+            }
+            nodes.push(Node {
+                id: format!("queue_{i}"),
+                lines: vec![format!("queue {}", q.name), second],
+                shape: Shape::Topic,
+            });
+        }
         // Call edges: per edge, how each site calls it, in step order.
         let mut tags: Vec<Vec<String>> = vec![Vec::new(); spec.edges.len()];
         let mut lines: Vec<Line> = vec![Line::Solid; spec.edges.len()];
         let mut optional_only: Vec<bool> = vec![true; spec.edges.len()];
         let mut used: Vec<bool> = vec![false; spec.edges.len()];
         for e in &spec.endpoints {
-            for step in &e.steps {
-                let (sites, parallel) = match step {
-                    Step::Call(c) => (std::slice::from_ref(c), false),
-                    Step::Parallel(cs) => (cs.as_slice(), true),
-                    _ => continue,
-                };
-                for site in sites {
+            for (site, first) in call_sites(spec, &e.steps) {
+                {
                     let mut prev = 0.0;
                     for t in &site.targets {
                         let mut how = Vec::new();
-                        if parallel {
-                            how.push("parallel".to_string());
+                        if let Some(f) = &first {
+                            how.push(f.clone());
                         }
                         if site.optional {
                             how.push("optional".into());
@@ -244,10 +258,45 @@ impl Graph {
                 }
             }
         }
+        // Work queues: senders, then consumer pools.
+        for (q, queue) in spec.queues.iter().enumerate() {
+            for e in &spec.endpoints {
+                for step in flat_steps(&e.steps) {
+                    if let Step::Enqueue { queue: pq, outbox } = step
+                        && *pq as usize == q
+                    {
+                        let label = format!("{} {}", if *outbox { "outbox" } else { "enqueue" }, e.name);
+                        if !arrows.iter().any(|a| a.to == format!("queue_{q}") && a.label == label) {
+                            arrows.push(Arrow {
+                                from: svc(e.service),
+                                to: format!("queue_{q}"),
+                                label,
+                                line: Line::Dashed,
+                            });
+                        }
+                    }
+                }
+            }
+            for c in &queue.consumers {
+                let to = spec.endpoints.get(c.endpoint as usize).map(|x| x.service).unwrap_or(0);
+                arrows.push(Arrow {
+                    from: format!("queue_{q}"),
+                    to: svc(to),
+                    label: format!(
+                        "{}: {} consumer{} per replica, prefetch {}",
+                        ep_short(c.endpoint),
+                        c.per_replica,
+                        plural(c.per_replica),
+                        c.prefetch
+                    ),
+                    line: Line::Dashed,
+                });
+            }
+        }
         // Topics: publishers, then groups.
         for (t, topic) in spec.topics.iter().enumerate() {
             for e in &spec.endpoints {
-                for step in &e.steps {
+                for step in flat_steps(&e.steps) {
                     if let Step::Publish { topic: pt, outbox } = step
                         && *pt as usize == t
                     {
@@ -406,4 +455,42 @@ pub fn main(args: GraphArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// An endpoint's steps with the `on_miss` steps of its cache steps (nested ones too)
+/// after each, in program order.
+fn flat_steps(steps: &[Step]) -> Vec<&Step> {
+    let mut out = Vec::new();
+    for s in steps {
+        out.push(s);
+        if let Step::Cache { on_miss, .. } = s {
+            out.extend(flat_steps(on_miss));
+        }
+    }
+    out
+}
+
+/// Every call site of an endpoint's steps, in program order, each with how its step
+/// calls it first (`parallel`; a cache step's `cache read, hit 90%`, `on miss`,
+/// `populate`).
+fn call_sites<'s>(spec: &'s Spec, steps: &'s [Step]) -> Vec<(&'s crate::spec::CallSite, Option<String>)> {
+    let mut out = Vec::new();
+    for step in steps {
+        match step {
+            Step::Call(c) => out.push((c, None)),
+            Step::Parallel(cs) => out.extend(cs.iter().map(|c| (c, Some("parallel".to_string())))),
+            Step::Cache { cache, on_miss } => {
+                let c = &spec.caches[*cache as usize];
+                out.push((&c.get, Some(format!("cache read, hit {}", pct(c.hit_p)))));
+                out.extend(call_sites(spec, on_miss).into_iter().map(|(site, how)| {
+                    (site, Some(how.map_or("on miss".to_string(), |h| format!("on miss, {h}"))))
+                }));
+                if let Some(p) = &c.populate {
+                    out.push((p, Some("populate".to_string())));
+                }
+            }
+            Step::Work(_) | Step::Publish { .. } | Step::Enqueue { .. } => {}
+        }
+    }
+    out
 }
