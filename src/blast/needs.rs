@@ -8,8 +8,9 @@
 //! - the service of every endpoint it reaches through required synchronous calls: a
 //!   `call`, every target of a `route` (the requests routed there need it), a
 //!   `parallel` branch that is not `optional`;
-//! - the broker of every topic published to without the outbox on those endpoints (the
-//!   request waits for the broker's acknowledgement and fails without it).
+//! - the broker of every topic published to, and of every work queue sent to, without
+//!   the outbox on those endpoints (the request waits for the broker's acknowledgement
+//!   and fails without it).
 //!
 //! It **reaches without needing**, the way the format lets a design degrade: an
 //! `optional` branch of a `parallel` (and what that endpoint calls), a publish through
@@ -56,21 +57,30 @@ pub struct Needs {
     /// `needed[w][s]`: workload `w` needs service `s`.
     needed_svc: Vec<Vec<bool>>,
     needed_topic: Vec<Vec<bool>>,
+    needed_queue: Vec<Vec<bool>>,
     /// The first way (in a fixed walk order) each service or topic is reached without
     /// being needed.
     reached_svc: Vec<Vec<Option<String>>>,
     reached_topic: Vec<Vec<Option<String>>>,
+    reached_queue: Vec<Vec<Option<String>>>,
 }
 
 /// Walks from `start` through required steps, marking needed services and topics; what
 /// is reached another way is pushed onto `side` with how.
+/// The brokers of one kind (topics or work queues) a walk marks: those needed, and
+/// those reached another way with how.
+struct Brokers<'a> {
+    needed: &'a mut [bool],
+    side: &'a mut Vec<(u32, String)>,
+}
+
 fn walk_required(
     spec: &Spec,
     start: Vec<EndpointId>,
     svc: &mut [bool],
-    topic: &mut [bool],
     side: &mut Vec<(EndpointId, String)>,
-    side_topics: &mut Vec<(u32, String)>,
+    topics: Brokers,
+    queues: Brokers,
 ) {
     let mut seen = vec![false; spec.endpoints.len()];
     let mut stack = start;
@@ -99,8 +109,13 @@ fn walk_required(
                         }));
                     }
                 }
-                Step::Enqueue { queue, .. } => {
-                    if let Some(q) = spec.queues.get(*queue as usize) {
+                Step::Enqueue { queue: qi, outbox } => {
+                    if let Some(q) = spec.queues.get(*qi as usize) {
+                        if *outbox {
+                            queues.side.push((*qi, format!("the outbox of {} (queue {})", e.name, q.name)));
+                        } else {
+                            queues.needed[*qi as usize] = true;
+                        }
                         for c in &q.consumers {
                             side.push((
                                 c.endpoint,
@@ -124,9 +139,9 @@ fn walk_required(
                 Step::Publish { topic: t, outbox } => {
                     let name = spec.topics.get(*t as usize).map(|x| x.name.as_str()).unwrap_or("?");
                     if *outbox {
-                        side_topics.push((*t, format!("the outbox of {} (topic {name})", e.name)));
+                        topics.side.push((*t, format!("the outbox of {} (topic {name})", e.name)));
                     } else {
-                        topic[*t as usize] = true;
+                        topics.needed[*t as usize] = true;
                     }
                     if let Some(tp) = spec.topics.get(*t as usize) {
                         for g in &tp.groups {
@@ -148,12 +163,16 @@ impl Needs {
         let mut n = Needs {
             needed_svc: Vec::new(),
             needed_topic: Vec::new(),
+            needed_queue: Vec::new(),
             reached_svc: Vec::new(),
             reached_topic: Vec::new(),
+            reached_queue: Vec::new(),
         };
+        let n_q = spec.queues.len();
         for w in &spec.workloads {
             let (mut svc, mut topic) = (vec![false; n_s], vec![false; n_t]);
             let (mut side, mut side_topics) = (Vec::new(), Vec::new());
+            let (mut queue, mut side_queues) = (vec![false; n_q], Vec::new());
             let start = match w.saga.and_then(|s| spec.sagas.get(s as usize)) {
                 Some(sg) => {
                     svc[sg.orchestrator as usize] = true;
@@ -166,12 +185,23 @@ impl Needs {
                 }
                 None => vec![w.target],
             };
-            walk_required(spec, start, &mut svc, &mut topic, &mut side, &mut side_topics);
+            walk_required(
+                spec,
+                start,
+                &mut svc,
+                &mut side,
+                Brokers { needed: &mut topic, side: &mut side_topics },
+                Brokers { needed: &mut queue, side: &mut side_queues },
+            );
             // Everything reached from the side entries, needed or not below them, is
             // reached without being needed (unless needed by another path).
             let (mut rs, mut rt) = (vec![None::<String>; n_s], vec![None::<String>; n_t]);
             for (t, how) in side_topics {
                 rt[t as usize].get_or_insert(how);
+            }
+            let mut rq = vec![None::<String>; n_q];
+            for (q, how) in side_queues {
+                rq[q as usize].get_or_insert(how);
             }
             let mut i = 0;
             let mut seen = vec![false; spec.endpoints.len()];
@@ -192,6 +222,7 @@ impl Needs {
                             std::iter::once(&c.get).chain(c.populate.as_ref()).collect()
                         }
                         Step::Enqueue { queue, .. } => {
+                            rq[*queue as usize].get_or_insert_with(|| how.clone());
                             if let Some(q) = spec.queues.get(*queue as usize) {
                                 side.extend(q.consumers.iter().map(|c| (c.endpoint, how.clone())));
                             }
@@ -215,6 +246,8 @@ impl Needs {
             n.needed_topic.push(topic);
             n.reached_svc.push(rs);
             n.reached_topic.push(rt);
+            n.needed_queue.push(queue);
+            n.reached_queue.push(rq);
         }
         n
     }
@@ -224,6 +257,7 @@ impl Needs {
         let (needed, reached) = match down {
             Down::Service(s) => (self.needed_svc[w][s as usize], self.reached_svc[w][s as usize].clone()),
             Down::Topic(t) => (self.needed_topic[w][t as usize], self.reached_topic[w][t as usize].clone()),
+            Down::Queue(q) => (self.needed_queue[w][q as usize], self.reached_queue[w][q as usize].clone()),
         };
         if needed {
             return Need::Needed;

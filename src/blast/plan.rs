@@ -13,12 +13,14 @@ pub enum Down {
     Service(u32),
     /// This topic's broker, in an outage from the end of warm-up to the end of the run.
     Topic(u32),
+    /// This work queue's broker, in an outage over the same window.
+    Queue(u32),
 }
 
 /// One row of the matrix: its label, what is down and the overrides that do it.
 #[derive(Clone, Debug)]
 pub struct Row {
-    /// The service's name, or `topic:NAME` for a broker.
+    /// The service's name, or `topic:NAME` / `queue:NAME` for a broker.
     pub label: String,
     pub down: Down,
     /// The `--set` overrides of this row, after the user's own: in place of the healthy
@@ -49,7 +51,7 @@ fn fault_json(kind: &str, target: &str, start: &str) -> serde_json::Value {
 }
 
 /// The rows of `spec` (the healthy scenario, resolved): every service in file order,
-/// then every topic's broker.
+/// then every topic's broker, then every work queue's.
 ///
 /// A service row crashes each of its replicas at the end of warm-up with no restart.
 /// A liveness probe would restart a crashed replica (Kubernetes kills and restarts a
@@ -80,6 +82,11 @@ pub fn rows(spec: &Spec, keep_faults: bool) -> Vec<Row> {
         let target = format!("topic:{}", t.name);
         let sets = append(vec![fault_json("outage", &target, &start)]);
         out.push(Row { label: target, down: Down::Topic(i as u32), sets });
+    }
+    for (i, q) in spec.queues.iter().enumerate() {
+        let target = format!("queue:{}", q.name);
+        let sets = append(vec![fault_json("outage", &target, &start)]);
+        out.push(Row { label: target, down: Down::Queue(i as u32), sets });
     }
     out
 }

@@ -169,3 +169,30 @@ fn every_help_example_of_blast_and_graph_runs() {
     }
     assert_eq!(ran, 4);
 }
+
+/// A work queue's broker is a row too: a send without the outbox needs it (the request
+/// waits for the broker's acknowledgement), a send through the outbox does not.
+#[test]
+fn a_work_queue_broker_row_takes_down_only_the_sender_without_the_outbox() {
+    let text = r#"{"name": "q", "duration": "20s", "warmup": "2s", "seed": 3,
+      "services": {
+        "api": {"replicas": 2, "concurrency": 16, "endpoints": {
+          "direct": {"latency": {"constant": "1ms"}, "steps": [{"enqueue": "jobs"}]},
+          "outboxed": {"latency": {"constant": "1ms"}, "steps": [{"enqueue": "jobs", "outbox": true}]}}},
+        "worker": {"replicas": 2, "concurrency": 8, "endpoints": {"run": {"latency": {"constant": "2ms"}}}}},
+      "queues": {"jobs": {"consumers": [{"endpoint": "worker.run", "consumers": 2, "prefetch": 4}]}},
+      "workload": [
+        {"name": "direct", "target": "api.direct", "arrival": {"poisson": {"rate": 50}}},
+        {"name": "outboxed", "target": "api.outboxed", "arrival": {"poisson": {"rate": 50}}}]}"#;
+    let path = temp_scenario("blast-queue", text);
+    let out = tmp("queue");
+    let o = blast(&path, &out, "2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(out.join("blast.json")).unwrap()).unwrap();
+    let row = j["rows"].as_array().unwrap().iter().find(|r| r["down"] == "queue:jobs").expect("a queue row");
+    assert_eq!(row["workloads"]["direct"]["class"], "down", "{row}");
+    assert_eq!(row["workloads"]["direct"]["needed"], true);
+    assert_eq!(row["workloads"]["outboxed"]["class"], "unaffected", "{row}");
+    assert_eq!(row["workloads"]["outboxed"]["needed"], false);
+    let _ = std::fs::remove_dir_all(out);
+}
