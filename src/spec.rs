@@ -215,6 +215,41 @@ pub struct Service {
     /// This service's endpoints, in file order.
     pub endpoints: Vec<EndpointId>,
     pub health_check: Option<HealthCheck>,
+    /// Load shedding at each replica (`model/servers/shed.rs`); `None`: never sheds.
+    pub shed: Option<Shed>,
+}
+
+/// A request's criticality, as gRPC's (Google's) `critical`, `default` and
+/// `sheddable`: set by a workload, carried by every call made while serving it. The
+/// order is the order of importance (`Critical` first).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    Critical = 0,
+    #[default]
+    Default = 1,
+    Sheddable = 2,
+}
+
+impl Priority {
+    pub fn name(self) -> &'static str {
+        match self {
+            Priority::Critical => "critical",
+            Priority::Default => "default",
+            Priority::Sheddable => "sheddable",
+        }
+    }
+}
+
+/// How a service's replicas shed load (docs/scenario-format.md, Load shedding).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Shed {
+    /// CoDel's target, simplified: at dequeue, while the next request has waited longer
+    /// than this, queued requests are dropped, lowest priority first.
+    QueueDelay { target_ns: Nanos },
+    /// At arrival: `sheddable` refused when busy workers are at least this percentage of
+    /// the replica's workers; `default` when every worker is busy and requests already
+    /// wait; `critical` never.
+    Utilization { percent: f64 },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -563,6 +598,9 @@ pub struct Workload {
     /// Sorted by `at_ns`; empty for closed workloads.
     pub schedule: Vec<RateChange>,
     pub policy: Option<PolicyId>,
+    /// The criticality of its requests; `None` when the scenario does not set it (then
+    /// `default`, and the summary has no `priorities` unless a service sheds).
+    pub priority: Option<Priority>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

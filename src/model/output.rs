@@ -58,6 +58,9 @@ pub struct WorkloadFigures {
     pub latency: LatencyHist,
     /// Failed responses only.
     pub failed_latency: LatencyHist,
+    /// Executions of its requests' call trees refused or dropped by a shedder
+    /// (`servers/shed.rs`), counted once each.
+    pub shed: u64,
 }
 
 /// One phase of the measured window and its workloads' figures (requests counted in

@@ -196,6 +196,11 @@ impl Recorder {
     }
 
     /// A measured request of workload `wl` is still running at the end.
+    /// A request of workload `wl` was shed somewhere in its call tree (`servers/shed.rs`).
+    pub(super) fn shed(&mut self, wl: u32) {
+        self.workloads[wl as usize].shed += 1;
+    }
+
     pub(super) fn still_in_flight(&mut self, wl: u32) {
         self.workloads[wl as usize].in_flight += 1;
     }

@@ -236,6 +236,11 @@ fn bit(i: u16) -> u64 {
 }
 
 impl World<'_> {
+    /// The workload whose request started a saga run, while it runs.
+    pub(super) fn saga_workload(&self, saga: SagaRunId) -> Option<u32> {
+        self.sagas.runs.get(saga).map(|s| s.wl)
+    }
+
     pub(super) fn start_saga(&mut self, wl: u32, user: u32, def: SagaId, entity: u32) {
         let now = self.sched.now();
         let sg = &self.spec.sagas[def as usize];

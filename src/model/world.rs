@@ -326,6 +326,7 @@ mod tests {
                 queue: QueueSpec::default(),
                 endpoints: vec![0],
                 health_check: None,
+                shed: None,
             }],
             endpoints: vec![Endpoint {
                 name: "server.serve".into(),
@@ -347,6 +348,7 @@ mod tests {
                 arrival: Arrival::Poisson { rate_per_s: rate_per_ms * 1000.0 },
                 schedule: vec![],
                 policy: None,
+                priority: None,
             }],
             faults: vec![],
             topics: vec![],

@@ -201,6 +201,10 @@ pub struct Summary {
     /// Work queues (issue 13); left out of the JSON when the scenario has none.
     #[serde(skip_serializing_if = "Named::is_empty")]
     pub queues: Named<QueueSummary>,
+    /// Per workload, its priority and what shedding did to it (issue 14); left out when
+    /// no workload sets a priority and no service sheds.
+    #[serde(skip_serializing_if = "Named::is_empty")]
+    pub priorities: Named<PrioritySummary>,
     /// Each threshold of the scenario, evaluated, in file order (issue 11).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<ThresholdVerdict>,
@@ -231,6 +235,16 @@ pub struct WorkloadSummary {
     pub latency_ms: Latency,
     /// Failed responses only.
     pub failed_latency_ms: Latency,
+}
+
+/// A workload's priority, its requests offered and ok (as in `workloads`), and the
+/// executions of their call trees a shedder refused or dropped.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PrioritySummary {
+    pub priority: &'static str,
+    pub offered: u64,
+    pub ok: u64,
+    pub shed: u64,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -590,6 +604,7 @@ impl Summary {
             topics: topics(spec, out),
             caches: caches(spec, out),
             queues: queues(spec, out),
+            priorities: priorities(spec, out),
             thresholds: Vec::new(),
             recovery: recovery(spec, out),
             phases,
@@ -679,6 +694,24 @@ fn caches(spec: &Spec, out: &RunOutput) -> Named<CacheSummary> {
             populate_failed: f.populate_failed,
         };
         (c.name.clone(), v)
+    });
+    Named(list.collect())
+}
+
+fn priorities(spec: &Spec, out: &RunOutput) -> Named<PrioritySummary> {
+    let any =
+        spec.workloads.iter().any(|w| w.priority.is_some()) || spec.services.iter().any(|s| s.shed.is_some());
+    if !any || out.workloads.len() != spec.workloads.len() {
+        return Named(Vec::new());
+    }
+    let list = spec.workloads.iter().zip(&out.workloads).map(|(w, f)| {
+        let v = PrioritySummary {
+            priority: w.priority.unwrap_or_default().name(),
+            offered: f.offered,
+            ok: f.outcomes.ok,
+            shed: f.shed,
+        };
+        (w.name.clone(), v)
     });
     Named(list.collect())
 }

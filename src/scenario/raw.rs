@@ -334,6 +334,36 @@ pub struct RawService {
     pub endpoints: Option<OrderedMap<RawEndpoint>>,
     /// Periodic health probes of each replica. Default: none.
     pub health_check: Option<RawHealthCheck>,
+    /// Load shedding at each replica: `{"queue_delay": "50ms"}` or
+    /// `{"utilization": 90}`. Default: none.
+    pub shed: Option<RawShed>,
+}
+
+/// Load shedding (docs/scenario-format.md, Load shedding).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(
+    rename_all = "snake_case",
+    expecting = "a shedding rule such as {\"queue_delay\": \"50ms\"} or {\"utilization\": 90}"
+)]
+#[schemars(rename = "Shed")]
+pub enum RawShed {
+    /// CoDel's target: at dequeue, while the next request has waited longer than this,
+    /// queued requests are dropped `unavailable`, lowest priority first (greater than 0).
+    QueueDelay(Dur),
+    /// At arrival, `sheddable` requests are refused `unavailable` when at least this
+    /// percentage of the replica's workers is busy (1 to 100); `default` ones when all
+    /// are busy and requests already wait; `critical` never.
+    Utilization(f64),
+}
+
+/// A request's criticality (gRPC's).
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Priority")]
+pub enum RawPriority {
+    Critical,
+    Default,
+    Sheddable,
 }
 
 /// The kind of a service.
@@ -1103,6 +1133,9 @@ pub struct RawWorkload {
     /// The client's own policy (not with a saga target: the saga's policy governs its
     /// calls). Default: none.
     pub policy: Option<String>,
+    /// The criticality of its requests, carried by every call made while serving them:
+    /// "critical", "default" or "sheddable". Default "default".
+    pub priority: Option<RawPriority>,
 }
 
 /// Arrival process.

@@ -16,6 +16,7 @@ use crate::dist::Dist;
 use crate::spec::*;
 
 mod queues;
+mod shed;
 
 /// A problem before it is located in the text.
 #[derive(Clone, Debug, PartialEq)]
@@ -1225,6 +1226,7 @@ impl<'a> R<'a> {
                 queue,
                 endpoints: ids,
                 health_check,
+                shed: s.shed.as_ref().map(|r| self.shed(r, &p.k("shed"))),
             });
         }
         if raw.services.is_empty() {
@@ -1852,6 +1854,7 @@ impl<'a> R<'a> {
                     arrival,
                     schedule,
                     policy: None,
+                    priority: w.priority.map(shed::priority),
                 });
                 continue;
             }
@@ -1859,7 +1862,17 @@ impl<'a> R<'a> {
             let edge = self.edges.len() as EdgeId;
             let tname = self.endpoint_names.get(target as usize).cloned().unwrap_or_default();
             self.edges.push(Edge { caller: None, target, name: format!("client:{}->{tname}", w.name) });
-            out.push(Workload { name: w.name.clone(), target, edge, saga: None, arrival, schedule, policy });
+            let priority = w.priority.map(shed::priority);
+            out.push(Workload {
+                name: w.name.clone(),
+                target,
+                edge,
+                saga: None,
+                arrival,
+                schedule,
+                policy,
+                priority,
+            });
         }
         out
     }

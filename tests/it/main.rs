@@ -22,6 +22,7 @@ mod queues;
 mod real;
 mod reports;
 mod robustness;
+mod shed;
 mod sweep;
 mod thresholds;
 mod tune;

@@ -48,6 +48,8 @@ pub(in crate::model) struct Attempt {
     /// The execution serving it, once it reached a replica.
     exec: Option<ExecId>,
     entity: u32,
+    /// Its request's workload and priority (the call's).
+    class: super::ReqClass,
     /// For a saga's action or compensation: which saga step's effect it carries.
     effect: Option<EffectTag>,
     /// The same, once its saga has ended.
@@ -55,6 +57,11 @@ pub(in crate::model) struct Attempt {
 }
 
 impl super::Calls {
+    /// The class of an attempt's request (`default` of no workload once it is gone).
+    pub(in crate::model) fn attempt_class(&self, att: AttId) -> super::ReqClass {
+        self.attempts.get(att).map_or(super::ReqClass::NONE, |a| a.class)
+    }
+
     /// Whether the attempt still exists (a saga forgets the ones that are gone).
     pub(in crate::model) fn attempt_exists(&self, att: AttId) -> bool {
         self.attempts.contains(att)
@@ -109,6 +116,7 @@ impl World<'_> {
         let Call {
             client, caller_slot, net, target: endpoint, policy, entity, parent, edge, counted, ..
         } = *call;
+        let class = call.class;
         let effect = match parent {
             Parent::Saga { saga, step, comp, .. } => Some(EffectTag::new(saga, step, comp)),
             _ => None,
@@ -130,6 +138,7 @@ impl World<'_> {
             outstanding: false,
             exec: None,
             entity,
+            class,
             effect,
             late: None,
         });

@@ -17,6 +17,7 @@ mod attempts;
 
 use super::World;
 use super::event::{AttId, CallId, Ev, Parent};
+use super::servers::ReqClass;
 use crate::arena::Arena;
 use crate::engine::Scheduler;
 use crate::metrics::Outcome;
@@ -55,6 +56,8 @@ pub(super) struct Call {
     entity: u32,
     /// The replica whose answer the call took (a cache step's hit is drawn from it).
     served_by: ReplicaId,
+    /// Its request's workload and priority, inherited from its parent.
+    class: ReqClass,
 }
 
 impl Call {
@@ -165,6 +168,7 @@ impl World<'_> {
         let now = self.sched.now();
         let counted = self.rec.counted(now);
         let CallTo { target, edge, client, policy, optional, net, caller_slot } = to;
+        let class = self.class_of_parent(parent);
         let call = self.calls.calls.insert(Call {
             parent,
             target,
@@ -184,6 +188,7 @@ impl World<'_> {
             backing_off: false,
             entity,
             served_by: ReplicaId::MAX,
+            class,
         });
         self.rec.edge_call(edge, counted);
         if let Some(p) = policy {

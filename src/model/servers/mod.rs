@@ -13,7 +13,10 @@
 //! by much (compacted).
 
 mod cache;
+mod shed;
 mod steps;
+
+pub(super) use shed::ReqClass;
 
 use super::World;
 use super::clients::Clients;
@@ -44,6 +47,8 @@ pub(in crate::model) struct Exec {
     degraded: bool,
     running: bool,
     counted: bool,
+    /// Its request's workload and priority (`shed.rs`).
+    class: ReqClass,
 }
 
 struct ReplicaState {
@@ -198,6 +203,13 @@ impl World<'_> {
             )));
             return;
         }
+        let class = self.class_of_origin(origin);
+        if self.shed_on_arrival(replica, class) {
+            self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Unavailable));
+            self.record_shed(class, counted);
+            return self.answer(origin, Outcome::Failed(Cause::Unavailable), endpoint, counted);
+        }
+        let servers = &mut self.servers;
         let r = &mut servers.replicas[replica as usize];
         let svc = &self.spec.services[r.service as usize];
         let exec = Exec {
@@ -211,6 +223,7 @@ impl World<'_> {
             degraded: false,
             running: false,
             counted,
+            class,
         };
         if r.busy < svc.concurrency {
             let id = servers.execs.insert(exec);
@@ -290,6 +303,17 @@ impl World<'_> {
             if r.down || r.busy >= concurrency {
                 return;
             }
+            match self.shed_take(replica) {
+                shed::Take::Off => {}
+                shed::Take::Dropped => continue,
+                shed::Take::Empty => return,
+                shed::Take::Next(n) => {
+                    self.rec.dequeued(service, 1);
+                    self.start_exec(n);
+                    continue;
+                }
+            }
+            let r = &mut self.servers.replicas[replica as usize];
             let next = match discipline {
                 Discipline::Fifo => r.queue.pop_front(),
                 Discipline::Lifo => r.queue.pop_back(),
