@@ -6,7 +6,7 @@
 //! the same time, on a handful of services: every policy mechanism, every fault kind,
 //! topics with consumer groups (also on handlers that share their service with direct
 //! traffic), work queues built from the same subscribers, cache steps in front of the last
-//! service, sagas, open and closed workloads, and sometimes small `limits`. A run must
+//! service, priorities and shedders, sagas, open and closed workloads, and sometimes small `limits`. A run must
 //! end either with its figures (and then no invariant is broken and every conservation
 //! sum adds up) or with a `RunError::Limit` that names the limit; never with a panic, a
 //! crash or a hang. It runs in forked children (proptest's `fork`), so a stack overflow
@@ -811,6 +811,17 @@ fn build(w: &World) -> Value {
             sv.insert("kind".into(), json!("cache"));
         }
         sv.insert("concurrency".into(), json!(s.concurrency));
+        // A shedder on some services, from the draws already made: a queue timeout's
+        // value as a CoDel target, or a utilisation threshold.
+        match (&s.queue, s.replicas + s.concurrency) {
+            (Some((_, _, Some(t))), _) => {
+                sv.insert("shed".into(), json!({"queue_delay": format!("{t}ms")}));
+            }
+            (None, k) if k % 3 == 0 => {
+                sv.insert("shed".into(), json!({"utilization": 50 + 10 * (k % 5)}));
+            }
+            _ => {}
+        }
         if let Some((cap, lifo, timeout)) = &s.queue {
             let mut q = Map::new();
             put(&mut q, "capacity", cap.map(|c| json!(c)));
@@ -977,6 +988,12 @@ fn build(w: &World) -> Value {
         }
         if !saga {
             put(&mut o, "policy", wl.policy.map(|p| json!(pol(p))));
+        }
+        // A priority from the users drawn (unused by open workloads): every class, and
+        // often none.
+        if let Some(p) = [None, Some("critical"), Some("default"), Some("sheddable")][(wl.users % 4) as usize]
+        {
+            o.insert("priority".into(), json!(p));
         }
         workload.push(Value::Object(o));
     }
