@@ -16,6 +16,7 @@ use crate::dist::Dist;
 use crate::spec::*;
 
 mod queues;
+mod ratelimit;
 
 /// A problem before it is located in the text.
 #[derive(Clone, Debug, PartialEq)]
@@ -997,6 +998,7 @@ impl<'a> R<'a> {
                 Some(RawBreakerPer::Endpoint) => BreakerPer::Endpoint,
                 Some(RawBreakerPer::Caller) => BreakerPer::Caller,
             },
+            rate_limit: p.rate_limit.as_ref().and_then(|r| self.rate_limit(r, &path.k("rate_limit"), false)),
         }
     }
 
@@ -1061,6 +1063,7 @@ impl<'a> R<'a> {
                         RawCause::BulkheadFull => Cause::BulkheadFull,
                         RawCause::Error => Cause::Error,
                         RawCause::Declined => Cause::Declined,
+                        RawCause::RateLimited => Cause::RateLimited,
                     });
                 }
                 set
@@ -1225,6 +1228,7 @@ impl<'a> R<'a> {
                 queue,
                 endpoints: ids,
                 health_check,
+                rate_limit: s.rate_limit.as_ref().and_then(|r| self.rate_limit(r, &p.k("rate_limit"), true)),
             });
         }
         if raw.services.is_empty() {
