@@ -221,6 +221,8 @@ pub struct Service {
     pub health_check: Option<HealthCheck>,
     /// Envoy's local rate limit, one bucket per replica (a token bucket only).
     pub rate_limit: Option<RateLimit>,
+    /// The Retry-After a rate-limited answer of this service carries.
+    pub retry_after_ns: Option<Nanos>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -430,6 +432,8 @@ pub struct Retry {
     pub jitter: Jitter,
     pub retry_on: CauseSet,
     pub budget: Option<RetryBudget>,
+    /// Waits at least a server's Retry-After (gRPC pushback) before the retry.
+    pub honor_retry_after: bool,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -329,6 +329,7 @@ mod tests {
                 endpoints: vec![0],
                 health_check: None,
                 rate_limit: None,
+                retry_after_ns: None,
             }],
             endpoints: vec![Endpoint {
                 name: "server.serve".into(),

@@ -671,6 +671,9 @@ pub struct RawRateLimit {
     /// resilience4j: how long a call waits for a permission before failing
     /// `rate_limited` (a duration). Default "5s".
     pub timeout: Option<Dur>,
+    /// A service only: the Retry-After its rate-limited answers carry (a duration);
+    /// a retry policy with `honor_retry_after` waits at least that long. Default: none.
+    pub retry_after: Option<Dur>,
 }
 
 /// Envoy's `token_bucket`: starts full with `max_tokens`; `tokens_per_fill` added at
@@ -702,6 +705,10 @@ pub struct RawRetry {
     pub retry_on: Option<Vec<RawCause>>,
     /// Finagle-style retry budget. Default: none.
     pub budget: Option<RawBudget>,
+    /// Wait at least the server's Retry-After (HTTP 429 Retry-After, gRPC server
+    /// pushback) before retrying: the wait is the larger of the backoff and it; the
+    /// budget still applies. Default false.
+    pub honor_retry_after: Option<bool>,
 }
 
 /// Backoff between attempts.

@@ -998,7 +998,10 @@ impl<'a> R<'a> {
                 Some(RawBreakerPer::Endpoint) => BreakerPer::Endpoint,
                 Some(RawBreakerPer::Caller) => BreakerPer::Caller,
             },
-            rate_limit: p.rate_limit.as_ref().and_then(|r| self.rate_limit(r, &path.k("rate_limit"), false)),
+            rate_limit: p.rate_limit.as_ref().and_then(|r| {
+                self.retry_after(r, &path.k("rate_limit"), false);
+                self.rate_limit(r, &path.k("rate_limit"), false)
+            }),
         }
     }
 
@@ -1078,7 +1081,14 @@ impl<'a> R<'a> {
             };
             RetryBudget { ratio, min_per_second }
         });
-        Retry { max_attempts, backoff, jitter, retry_on, budget }
+        Retry {
+            max_attempts,
+            backoff,
+            jitter,
+            retry_on,
+            budget,
+            honor_retry_after: r.honor_retry_after.unwrap_or(false),
+        }
     }
 
     fn breaker(&mut self, b: &RawBreaker, path: &P) -> Breaker {
@@ -1229,6 +1239,10 @@ impl<'a> R<'a> {
                 endpoints: ids,
                 health_check,
                 rate_limit: s.rate_limit.as_ref().and_then(|r| self.rate_limit(r, &p.k("rate_limit"), true)),
+                retry_after_ns: s
+                    .rate_limit
+                    .as_ref()
+                    .and_then(|r| self.retry_after(r, &p.k("rate_limit"), true)),
             });
         }
         if raw.services.is_empty() {

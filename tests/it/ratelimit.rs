@@ -224,3 +224,62 @@ fn bad_rate_limits_are_located_errors() {
         assert!(err.contains("line"), "not located by line: {err}");
     }
 }
+
+/// A 3 s spike (300/s over a 40/s base) against a server bucket of 50 per second whose
+/// 429s carry `Retry-After: 2s`; the callers retry `rate_limited` 3 times, 20 ms apart.
+fn spike(honor: bool) -> Value {
+    json!({
+        "name": "retry-after", "duration": "40s", "warmup": "0s",
+        "services": {"api": {"concurrency": 1000,
+            "rate_limit": {"token_bucket": {"max_tokens": 50, "tokens_per_fill": 50, "fill_interval": "1s"},
+                           "retry_after": "2s"},
+            "endpoints": {"get": {"latency": {"constant": "1ms"}}}}},
+        "policies": {"p": {"retry": {"max_attempts": 4, "retry_on": ["rate_limited"],
+                                     "backoff": {"constant": "20ms"}, "honor_retry_after": honor}}},
+        "workload": [{"name": "load", "target": "api.get", "policy": "p",
+                      "arrival": {"poisson": {"rate": 40}},
+                      "schedule": [{"at": "20s", "rate": 300}, {"at": "23s", "rate": 40}]}]
+    })
+}
+
+#[test]
+fn honouring_retry_after_spreads_the_retries_of_an_overload() {
+    use faultline::metrics::Scope;
+    let mut per_s = Vec::new();
+    for honor in [false, true] {
+        let s = spec(&spike(honor));
+        let out = run(&s);
+        let col = out.series.column(Scope::Endpoint, "api.get", "requests").unwrap().values.clone();
+        // Intervals of 1 s: index i covers [i, i + 1) s.
+        let spike_rate = col[20..23].iter().sum::<f64>() / 3.0;
+        let after_rate = col[23..27].iter().sum::<f64>() / 4.0;
+        let w = &out.workloads[0];
+        eprintln!(
+            "honor_retry_after {honor}: attempts/s during the spike {spike_rate:.0}, in the 4 s after {after_rate:.0}; \
+             ok {} of {} ({} rate_limited)",
+            w.outcomes.ok,
+            w.offered,
+            rate_limited(&out)
+        );
+        per_s.push((spike_rate, after_rate, w.outcomes.ok));
+    }
+    let (without, with) = (per_s[0], per_s[1]);
+    // Without: every refused call comes back 3 more times within 60 ms, inside the spike.
+    assert!(without.0 > 900.0, "{without:?}");
+    // With: retries wait 2 s, so the spike sees mostly first tries and its retries
+    // land after it, where the bucket has room again.
+    assert!(with.0 < 0.5 * without.0, "{with:?} vs {without:?}");
+    assert!(with.1 > without.1, "{with:?} vs {without:?}");
+    assert!(with.2 > without.2, "more calls succeed when the retries wait: {with:?} vs {without:?}");
+}
+
+#[test]
+fn retry_after_belongs_to_a_service() {
+    let mut v = system(r4j(5, "1s", "1s"), false, json!({"constant": {"rate": 1}}), "1s");
+    v["policies"]["p"]["rate_limit"]["retry_after"] = json!("1s");
+    let p = temp_scenario("ratelimit-bad", &serde_json::to_string_pretty(&v).unwrap());
+    let o = bin().arg("check").arg(&p).output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("/policies/p/rate_limit/retry_after"), "{err}");
+}

@@ -389,11 +389,22 @@ impl World<'_> {
         } else {
             self.release_attempt(att, None);
         }
+        let endpoint = self.calls.attempts.get(att).map(|a| a.endpoint);
         self.calls.attempts.remove(att);
         if outcome.is_ok()
             && let Some(c) = self.calls.calls.get_mut(call)
         {
             c.served_by = replica;
+        }
+        if let Some(c) = self.calls.calls.get_mut(call) {
+            // A server's 429 carries its service's Retry-After; a local refusal none.
+            c.retry_after = match (state, outcome, endpoint) {
+                (AttState::Sent, Outcome::Failed(Cause::RateLimited), Some(e)) => {
+                    let svc = self.spec.endpoints[e as usize].service;
+                    self.spec.services[svc as usize].retry_after_ns.unwrap_or(0)
+                }
+                _ => 0,
+            };
         }
         self.attempt_result(call, att, outcome);
     }

@@ -4,9 +4,23 @@
 
 use super::{P, R};
 use crate::scenario::raw::RawRateLimit;
-use crate::spec::{NS_PER_S, RateLimit};
+use crate::spec::{NS_PER_S, Nanos, RateLimit};
 
 impl R<'_> {
+    /// A service's `retry_after`; in a policy it is refused (the client's own limiter
+    /// answers no Retry-After: it is a server's header).
+    pub(super) fn retry_after(&mut self, r: &RawRateLimit, path: &P, server: bool) -> Option<Nanos> {
+        let d = r.retry_after.as_ref()?;
+        if !server {
+            self.err(
+                &path.k("retry_after"),
+                "`retry_after` belongs in a service's rate limit (the server's Retry-After header), not in a policy",
+            );
+            return None;
+        }
+        self.dur(d, &path.k("retry_after"))
+    }
+
     /// Resolves a `rate_limit` object; `server` refuses resilience4j's keys (a server
     /// refuses at once, it does not hold a request waiting for a permission).
     pub(super) fn rate_limit(&mut self, r: &RawRateLimit, path: &P, server: bool) -> Option<RateLimit> {
