@@ -95,6 +95,10 @@ fn poisson_far_above_the_fill_rate_is_admitted_at_the_fill_rate() {
         let ok = out.workloads[0].outcomes.ok as f64;
         // 4 standard deviations, and at least 1 for the one interval the end may cut.
         let tol = (4.0 * sd).max(1.0);
+        eprintln!(
+            "λ {lambda}/s server {server}: admitted {ok}, binomial mean {mean:.1}, sd {sd:.2}, error {:.2} sd",
+            (ok - mean) / sd.max(1e-9)
+        );
         assert!((ok - mean).abs() <= tol, "λ {lambda}: admitted {ok}, expected {mean:.1} ± {tol:.1}");
         assert!(ok <= n, "more admitted than fills: {ok} > {n}");
         let offered = out.workloads[0].offered as f64;
