@@ -290,6 +290,7 @@ impl<'s> World<'s> {
         self.servers.check(self.spec, &mut self.violations);
         self.topics.check_backlog(&mut self.violations);
         self.clients.check_bulkheads(&mut self.violations);
+        self.clients.check_rate_limits(&mut self.violations);
         self.queues.check(&mut self.violations);
         let roots = self.calls.live_roots() + self.sagas.running();
         if roots != self.work.roots_in_flight() {

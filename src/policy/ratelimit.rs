@@ -36,6 +36,8 @@ pub struct TokenBucket {
     tokens: u64,
     /// Fill boundaries already added (`⌊last request time / fill_interval⌋`).
     fills: u64,
+    /// Requests admitted so far, for the run's invariant.
+    admitted: u64,
 }
 
 impl TokenBucket {
@@ -48,6 +50,7 @@ impl TokenBucket {
             fill_interval: fill_interval.max(1),
             tokens: u64::from(max_tokens.max(1)),
             fills: 0,
+            admitted: 0,
         }
     }
 
@@ -66,10 +69,19 @@ impl TokenBucket {
         self.refill(now);
         if self.tokens > 0 {
             self.tokens -= 1;
+            self.admitted += 1;
             true
         } else {
             false
         }
+    }
+
+    /// `(admitted, bound)` when the bucket admitted more than `max_tokens +
+    /// tokens_per_fill × fills so far` since its start (the invariant over the window from
+    /// time 0 to the last request), else `None`.
+    pub fn over_bound(&self) -> Option<(u64, u64)> {
+        let bound = self.max_tokens.saturating_add(self.tokens_per_fill.saturating_mul(self.fills));
+        (self.admitted > bound).then_some((self.admitted, bound))
     }
 
     /// Tokens left at `now`.
@@ -205,6 +217,8 @@ mod tests {
                 }
             }
             assert!(!admitted.is_empty());
+            assert_eq!(b.over_bound(), None);
+            assert_eq!(b.admitted, admitted.len() as u64);
         }
     }
 

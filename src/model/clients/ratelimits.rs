@@ -38,4 +38,19 @@ impl Clients {
             Limiter::R4j(r) => Some(r.acquire(now)),
         }
     }
+
+    /// Every client token bucket that admitted more than its bound since the start.
+    pub(in crate::model) fn check_rate_limits(&self, violations: &mut Vec<String>) {
+        for (i, b) in self.blocks.iter().enumerate() {
+            for s in &b.slots {
+                if let Some(Limiter::Bucket(tb)) = &s.ratelimit
+                    && let Some((n, bound)) = tb.over_bound()
+                {
+                    violations.push(format!(
+                        "rate limit of client block {i} admitted {n}, over its bucket's {bound}"
+                    ));
+                }
+            }
+        }
+    }
 }

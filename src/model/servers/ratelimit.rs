@@ -4,7 +4,7 @@
 //! taking a worker or a queue place.
 //!
 //! *Invariant* (checked at the end of every run): no bucket admitted more than
-//! `max_tokens + tokens_per_fill × (fills up to its last admission)` requests.
+//! `max_tokens + tokens_per_fill × (fills up to its last request)` requests.
 
 use super::super::World;
 use crate::metrics::Outcome;
@@ -12,17 +12,8 @@ use crate::model::event::Origin;
 use crate::policy::ratelimit::TokenBucket;
 use crate::spec::{Cause, EndpointId, Nanos, RateLimit, ReplicaId, Spec};
 
-struct Bucket {
-    tb: TokenBucket,
-    admitted: u64,
-    last: Nanos,
-    max_tokens: u64,
-    per_fill: u64,
-    fill: Nanos,
-}
-
 /// The buckets of every replica whose service has a rate limit.
-pub(super) struct ServerLimits(Vec<Option<Bucket>>);
+pub(super) struct ServerLimits(Vec<Option<TokenBucket>>);
 
 impl ServerLimits {
     pub(super) fn new(spec: &Spec) -> ServerLimits {
@@ -31,14 +22,7 @@ impl ServerLimits {
                 .iter()
                 .map(|r| match spec.services[r.service as usize].rate_limit {
                     Some(RateLimit::TokenBucket { max_tokens, tokens_per_fill, fill_interval_ns }) => {
-                        Some(Bucket {
-                            tb: TokenBucket::new(max_tokens, tokens_per_fill, fill_interval_ns),
-                            admitted: 0,
-                            last: 0,
-                            max_tokens: u64::from(max_tokens),
-                            per_fill: u64::from(tokens_per_fill),
-                            fill: fill_interval_ns.max(1),
-                        })
+                        Some(TokenBucket::new(max_tokens, tokens_per_fill, fill_interval_ns))
                     }
                     _ => None,
                 })
@@ -48,26 +32,16 @@ impl ServerLimits {
 
     /// Whether the replica's bucket (if any) admits a request at `now`.
     fn admit(&mut self, replica: ReplicaId, now: Nanos) -> bool {
-        let Some(b) = self.0.get_mut(replica as usize).and_then(Option::as_mut) else { return true };
-        if b.tb.try_acquire(now) {
-            b.admitted += 1;
-            b.last = now;
-            true
-        } else {
-            false
+        match self.0.get_mut(replica as usize).and_then(Option::as_mut) {
+            Some(b) => b.try_acquire(now),
+            None => true,
         }
     }
 
     pub(super) fn check(&self, violations: &mut Vec<String>) {
         for (i, b) in self.0.iter().enumerate() {
-            if let Some(b) = b {
-                let bound = b.max_tokens.saturating_add(b.per_fill.saturating_mul(b.last / b.fill));
-                if b.admitted > bound {
-                    violations.push(format!(
-                        "rate limit of replica {i} admitted {} over its bucket's {bound}",
-                        b.admitted
-                    ));
-                }
+            if let Some((n, bound)) = b.as_ref().and_then(TokenBucket::over_bound) {
+                violations.push(format!("rate limit of replica {i} admitted {n}, over its bucket's {bound}"));
             }
         }
     }
