@@ -35,11 +35,13 @@ pub enum Cause {
     BulkheadFull = 4,
     Error = 5,
     Declined = 6,
+    /// Refused by a rate limiter (HTTP 429; docs/scenario-format.md, Rate limits).
+    RateLimited = 7,
 }
 
 impl Cause {
-    pub const COUNT: usize = 7;
-    pub const ALL: [Cause; 7] = [
+    pub const COUNT: usize = 8;
+    pub const ALL: [Cause; 8] = [
         Cause::Timeout,
         Cause::Rejected,
         Cause::Unavailable,
@@ -47,6 +49,7 @@ impl Cause {
         Cause::BulkheadFull,
         Cause::Error,
         Cause::Declined,
+        Cause::RateLimited,
     ];
 
     /// The name used in the summary JSON, the CSV (`failed_<name>`) and the scenario
@@ -60,6 +63,7 @@ impl Cause {
             Cause::BulkheadFull => "bulkhead_full",
             Cause::Error => "error",
             Cause::Declined => "declined",
+            Cause::RateLimited => "rate_limited",
         }
     }
 
@@ -215,6 +219,10 @@ pub struct Service {
     /// This service's endpoints, in file order.
     pub endpoints: Vec<EndpointId>,
     pub health_check: Option<HealthCheck>,
+    /// Envoy's local rate limit, one bucket per replica (a token bucket only).
+    pub rate_limit: Option<RateLimit>,
+    /// The Retry-After a rate-limited answer of this service carries.
+    pub retry_after_ns: Option<Nanos>,
     /// Load shedding at each replica (`model/servers/shed.rs`); `None`: never sheds.
     pub shed: Option<Shed>,
 }
@@ -424,6 +432,18 @@ pub struct Policy {
     pub outlier: Option<Outlier>,
     /// What one circuit breaker instance keys on (with `scope`).
     pub breaker_per: BreakerPer,
+    /// A client-side rate limiter, one per client block slot (as the bulkhead).
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A rate limiter (docs/scenario-format.md, Rate limits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateLimit {
+    /// Envoy's local rate limit token bucket; a refusal is immediate.
+    TokenBucket { max_tokens: u32, tokens_per_fill: u32, fill_interval_ns: Nanos },
+    /// resilience4j's RateLimiter: `limit_for_period` permissions per `refresh_ns`, a
+    /// caller waits up to `timeout_ns` for one.
+    Resilience4j { limit_for_period: u32, refresh_ns: Nanos, timeout_ns: Nanos },
 }
 
 /// What one circuit breaker instance keys on, besides the caller (replica or service,
@@ -447,6 +467,8 @@ pub struct Retry {
     pub jitter: Jitter,
     pub retry_on: CauseSet,
     pub budget: Option<RetryBudget>,
+    /// Waits at least a server's Retry-After (gRPC pushback) before the retry.
+    pub honor_retry_after: bool,
 }
 
 #[derive(Clone, Copy, Debug)]

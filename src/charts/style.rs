@@ -41,6 +41,7 @@ pub(super) fn cause_color(c: Cause) -> RGBColor {
         Cause::BulkheadFull => BROWN,
         Cause::Error => DARK_RED,
         Cause::Declined => GREY,
+        Cause::RateLimited => SKY,
     }
 }
 

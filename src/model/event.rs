@@ -48,6 +48,10 @@ pub(super) enum Ev {
     Admit {
         att: AttId,
     },
+    /// A caller's reserved rate-limit permission is due: on to the bulkhead.
+    RateLimitPass {
+        att: AttId,
+    },
     /// A call's backoff ended: send the next attempt.
     RetryFire {
         call: CallId,

@@ -151,6 +151,7 @@ impl<'s> World<'s> {
             Ev::AttemptTimeout { att } => self.on_timeout(att),
             Ev::BulkheadExpire { att } => self.on_bulkhead_expire(att),
             Ev::Admit { att } => self.dispatch(att),
+            Ev::RateLimitPass { att } => self.on_rate_limit_pass(att),
             Ev::RetryFire { call } => self.on_retry_fire(call),
             Ev::HedgeFire { call, try_no } => self.on_hedge_fire(call, try_no),
             Ev::CallDeadline { call } => self.on_deadline(call),
@@ -254,6 +255,7 @@ impl<'s> World<'s> {
             Ev::Response { att, .. } => format!("an answer {}", att_target(att)),
             Ev::AttemptTimeout { att } => format!("a timeout {}", att_target(att)),
             Ev::BulkheadExpire { att } | Ev::Admit { att } => format!("a bulkhead wait {}", att_target(att)),
+            Ev::RateLimitPass { att } => format!("a rate-limit wait {}", att_target(att)),
             Ev::RetryFire { call } => format!("a retry {}", call_target(call)),
             Ev::HedgeFire { call, .. } => format!("a hedge {}", call_target(call)),
             Ev::CallDeadline { call } => format!("a deadline {}", call_target(call)),
@@ -288,6 +290,7 @@ impl<'s> World<'s> {
         self.servers.check(self.spec, &mut self.violations);
         self.topics.check_backlog(&mut self.violations);
         self.clients.check_bulkheads(&mut self.violations);
+        self.clients.check_rate_limits(&mut self.violations);
         self.queues.check(&mut self.violations);
         let roots = self.calls.live_roots() + self.sagas.running();
         if roots != self.work.roots_in_flight() {
@@ -327,6 +330,8 @@ mod tests {
                 endpoints: vec![0],
                 health_check: None,
                 shed: None,
+                rate_limit: None,
+                retry_after_ns: None,
             }],
             endpoints: vec![Endpoint {
                 name: "server.serve".into(),

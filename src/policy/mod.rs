@@ -4,7 +4,8 @@
 //! waits after the AWS "Exponential Backoff And Jitter" article (and tenacity for
 //! `min`), circuit breakers after resilience4j (window style) and pybreaker (consecutive
 //! style), the bulkhead after resilience4j's `SemaphoreBulkhead`, the retry budget after Finagle's `RetryBudget`, outlier detection after
-//! Envoy's `consecutive_5xx`, and health checking after Kubernetes probes and Envoy's
+//! Envoy's `consecutive_5xx`, rate limiters after Envoy's local rate limit and
+//! resilience4j's `AtomicRateLimiter`, and health checking after Kubernetes probes and Envoy's
 //! active health checker.
 //!
 //! *Invariant*: nothing here reads a clock, schedules an event or draws from a random
@@ -18,3 +19,4 @@ pub mod budget;
 pub mod bulkhead;
 pub mod health;
 pub mod outlier;
+pub mod ratelimit;

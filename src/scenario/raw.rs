@@ -334,6 +334,9 @@ pub struct RawService {
     pub endpoints: Option<OrderedMap<RawEndpoint>>,
     /// Periodic health probes of each replica. Default: none.
     pub health_check: Option<RawHealthCheck>,
+    /// Envoy's local rate limit, one token bucket per replica: a request that finds the
+    /// bucket empty is refused at once `rate_limited` (429). Default: none.
+    pub rate_limit: Option<RawRateLimit>,
     /// Load shedding at each replica: `{"queue_delay": "50ms"}` or
     /// `{"utilization": 90}`. Default: none.
     pub shed: Option<RawShed>,
@@ -676,6 +679,45 @@ pub struct RawPolicy {
     pub scope: Option<RawScope>,
     /// Envoy-style outlier ejection of target replicas. Default: none.
     pub outlier_detection: Option<RawOutlier>,
+    /// A client-side rate limiter per caller replica (or per caller service under
+    /// `scope: "service"`) and target service: a token bucket or resilience4j's
+    /// RateLimiter. Default: none.
+    pub rate_limit: Option<RawRateLimit>,
+}
+
+/// A rate limiter: `token_bucket` (Envoy's local rate limit), or resilience4j's
+/// RateLimiter (`limit_for_period`, `limit_refresh_period`, `timeout`; a policy only).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "RateLimit")]
+pub struct RawRateLimit {
+    /// Envoy's token bucket.
+    pub token_bucket: Option<RawTokenBucket>,
+    /// resilience4j: permissions per refresh period, at least 1. Default 50.
+    pub limit_for_period: Option<u32>,
+    /// resilience4j: the period after which the permissions are refreshed (a duration
+    /// greater than 0). Default "500ns", as resilience4j.
+    pub limit_refresh_period: Option<Dur>,
+    /// resilience4j: how long a call waits for a permission before failing
+    /// `rate_limited` (a duration). Default "5s".
+    pub timeout: Option<Dur>,
+    /// A service only: the Retry-After its rate-limited answers carry (a duration);
+    /// a retry policy with `honor_retry_after` waits at least that long. Default: none.
+    pub retry_after: Option<Dur>,
+}
+
+/// Envoy's `token_bucket`: starts full with `max_tokens`; `tokens_per_fill` added at
+/// every `fill_interval`, capped at `max_tokens`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "TokenBucket")]
+pub struct RawTokenBucket {
+    /// Most tokens the bucket holds, at least 1.
+    pub max_tokens: u32,
+    /// Tokens added at each fill, at least 1. Default 1.
+    pub tokens_per_fill: Option<u32>,
+    /// Time between fills (a duration greater than 0).
+    pub fill_interval: Dur,
 }
 
 /// Retries.
@@ -693,6 +735,10 @@ pub struct RawRetry {
     pub retry_on: Option<Vec<RawCause>>,
     /// Finagle-style retry budget. Default: none.
     pub budget: Option<RawBudget>,
+    /// Wait at least the server's Retry-After (HTTP 429 Retry-After, gRPC server
+    /// pushback) before retrying: the wait is the larger of the backoff and it; the
+    /// budget still applies. Default false.
+    pub honor_retry_after: Option<bool>,
 }
 
 /// Backoff between attempts.
@@ -744,6 +790,7 @@ pub enum RawCause {
     BulkheadFull,
     Error,
     Declined,
+    RateLimited,
 }
 
 /// Finagle's RetryBudget: over a sliding 10 s window a retry is allowed while

@@ -16,6 +16,7 @@ use crate::dist::Dist;
 use crate::spec::*;
 
 mod queues;
+mod ratelimit;
 mod shed;
 
 /// A problem before it is located in the text.
@@ -998,6 +999,10 @@ impl<'a> R<'a> {
                 Some(RawBreakerPer::Endpoint) => BreakerPer::Endpoint,
                 Some(RawBreakerPer::Caller) => BreakerPer::Caller,
             },
+            rate_limit: p.rate_limit.as_ref().and_then(|r| {
+                self.retry_after(r, &path.k("rate_limit"), false);
+                self.rate_limit(r, &path.k("rate_limit"), false)
+            }),
         }
     }
 
@@ -1062,6 +1067,7 @@ impl<'a> R<'a> {
                         RawCause::BulkheadFull => Cause::BulkheadFull,
                         RawCause::Error => Cause::Error,
                         RawCause::Declined => Cause::Declined,
+                        RawCause::RateLimited => Cause::RateLimited,
                     });
                 }
                 set
@@ -1076,7 +1082,14 @@ impl<'a> R<'a> {
             };
             RetryBudget { ratio, min_per_second }
         });
-        Retry { max_attempts, backoff, jitter, retry_on, budget }
+        Retry {
+            max_attempts,
+            backoff,
+            jitter,
+            retry_on,
+            budget,
+            honor_retry_after: r.honor_retry_after.unwrap_or(false),
+        }
     }
 
     fn breaker(&mut self, b: &RawBreaker, path: &P) -> Breaker {
@@ -1227,6 +1240,11 @@ impl<'a> R<'a> {
                 endpoints: ids,
                 health_check,
                 shed: s.shed.as_ref().map(|r| self.shed(r, &p.k("shed"))),
+                rate_limit: s.rate_limit.as_ref().and_then(|r| self.rate_limit(r, &p.k("rate_limit"), true)),
+                retry_after_ns: s
+                    .rate_limit
+                    .as_ref()
+                    .and_then(|r| self.retry_after(r, &p.k("rate_limit"), true)),
             });
         }
         if raw.services.is_empty() {

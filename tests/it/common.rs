@@ -58,6 +58,7 @@ pub fn assert_invariants(spec: &Spec, out: &RunOutput) {
         // a backoff ends `timeout` without an attempt, so timeouts count here too.
         let local = f.outcomes.failed[Cause::CircuitOpen as usize]
             + f.outcomes.failed[Cause::BulkheadFull as usize]
+            + f.outcomes.failed[Cause::RateLimited as usize]
             + f.outcomes.failed[Cause::Unavailable as usize]
             + f.outcomes.failed[Cause::Timeout as usize];
         assert!(f.attempts + local >= f.outcomes.ended(), "edge {}: attempts below ended calls", e.name);

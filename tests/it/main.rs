@@ -19,6 +19,7 @@ mod phases;
 mod policies;
 mod props;
 mod queues;
+mod ratelimit;
 mod real;
 mod reports;
 mod robustness;

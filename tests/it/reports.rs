@@ -556,7 +556,16 @@ fn summary_keys_are_the_readme_contract() {
     assert_eq!(keys(&w["latency_ms"]), ["mean", "p50", "p90", "p99", "p999", "max"]);
     assert_eq!(
         keys(&w["failed"]),
-        ["timeout", "rejected", "unavailable", "circuit_open", "bulkhead_full", "error", "declined"]
+        [
+            "timeout",
+            "rejected",
+            "unavailable",
+            "circuit_open",
+            "bulkhead_full",
+            "error",
+            "declined",
+            "rate_limited"
+        ]
     );
     assert_eq!(
         keys(&first("endpoints")),

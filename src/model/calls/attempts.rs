@@ -1,4 +1,4 @@
-//! An attempt's life: through the breaker and the bulkhead, to a replica picked by the
+//! An attempt's life: through the breaker, the rate limiter and the bulkhead, to a replica picked by the
 //! balancer, over the network, and back (or lost, or timed out); what it held is given
 //! back once. Attempts of saga steps carry the saga's effect tag (the ground truth of
 //! what took effect at the callee).
@@ -10,11 +10,12 @@ use crate::model::clients::Entry;
 use crate::model::event::{AttId, CallId, Ev, ExecId, Parent};
 use crate::model::network::NO_NET;
 use crate::model::sagas::{EffectTag, LateEffect};
+use crate::policy::ratelimit::Permit;
 use crate::spec::{Cause, EndpointId, Nanos, ReplicaId};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(in crate::model) enum AttState {
-    /// Waiting for a bulkhead permit.
+    /// Waiting for a bulkhead permit (or a reserved rate-limit permission).
     Waiting,
     /// On its way or being served.
     Sent,
@@ -113,9 +114,7 @@ impl World<'_> {
     pub(super) fn send_attempt(&mut self, call_id: CallId) {
         let now = self.sched.now();
         let Some(call) = self.calls.calls.get(call_id) else { return };
-        let Call {
-            client, caller_slot, net, target: endpoint, policy, entity, parent, edge, counted, ..
-        } = *call;
+        let Call { client, caller_slot, net, target: endpoint, policy, entity, parent, .. } = *call;
         let class = call.class;
         let effect = match parent {
             Parent::Saga { saga, step, comp, .. } => Some(EffectTag::new(saga, step, comp)),
@@ -164,6 +163,46 @@ impl World<'_> {
             }
             None => {}
         }
+        if pol.rate_limit.is_some() {
+            // resilience4j's order: Retry(CircuitBreaker(RateLimiter(TimeLimiter(Bulkhead(call))))).
+            match self.clients.rate_acquire(client, caller_slot, now) {
+                Some(Permit::After(w)) => {
+                    self.sched.after(w, Ev::RateLimitPass { att });
+                    return;
+                }
+                Some(Permit::Refused(w)) => {
+                    if let Some(a) = self.calls.attempts.get_mut(att) {
+                        a.state = AttState::Local;
+                    }
+                    let outcome = Outcome::Failed(Cause::RateLimited);
+                    self.sched.after(w, Ev::Response { att, outcome });
+                    return;
+                }
+                Some(Permit::Now) | None => {}
+            }
+        }
+        self.enter_bulkhead(att, p);
+    }
+
+    /// A caller that waited for a reserved rate-limit permission goes on to the bulkhead.
+    pub(in crate::model) fn on_rate_limit_pass(&mut self, att: AttId) {
+        let Some(a) = self.calls.attempts.get(att) else { return };
+        if a.done || a.state != AttState::Waiting {
+            return;
+        }
+        if let Some(p) = self.calls.calls.get(a.call).and_then(|c| c.policy) {
+            self.enter_bulkhead(att, p);
+        }
+    }
+
+    /// The bulkhead (if the policy has one), then `dispatch`.
+    fn enter_bulkhead(&mut self, att: AttId, p: crate::spec::PolicyId) {
+        let now = self.sched.now();
+        let Some(a) = self.calls.attempts.get(att) else { return };
+        let (client, caller_slot) = (a.client, a.caller_slot);
+        let Some(call) = self.calls.calls.get(a.call) else { return };
+        let (edge, counted) = (call.edge, call.counted);
+        let pol = &self.spec.policies[p as usize];
         if let Some(bh) = &pol.bulkhead {
             if bh.timeout_covers_wait
                 && let Some(t) = pol.timeout_ns
@@ -359,11 +398,22 @@ impl World<'_> {
         } else {
             self.release_attempt(att, None);
         }
+        let endpoint = self.calls.attempts.get(att).map(|a| a.endpoint);
         self.calls.attempts.remove(att);
         if outcome.is_ok()
             && let Some(c) = self.calls.calls.get_mut(call)
         {
             c.served_by = replica;
+        }
+        if let Some(c) = self.calls.calls.get_mut(call) {
+            // A server's 429 carries its service's Retry-After; a local refusal none.
+            c.retry_after = match (state, outcome, endpoint) {
+                (AttState::Sent, Outcome::Failed(Cause::RateLimited), Some(e)) => {
+                    let svc = self.spec.endpoints[e as usize].service;
+                    self.spec.services[svc as usize].retry_after_ns.unwrap_or(0)
+                }
+                _ => 0,
+            };
         }
         self.attempt_result(call, att, outcome);
     }

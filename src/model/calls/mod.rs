@@ -48,6 +48,8 @@ pub(super) struct Call {
     tries: u32,
     hedges: u32,
     prev_wait: Nanos,
+    /// The Retry-After of the last answer (0: none), for `honor_retry_after`.
+    retry_after: Nanos,
     live: [AttId; MAX_LIVE],
     n_live: u8,
     /// A retry is scheduled (no attempt is live meanwhile).
@@ -183,6 +185,7 @@ impl World<'_> {
             tries: 0,
             hedges: 0,
             prev_wait: 0,
+            retry_after: 0,
             live: [AttId::NONE; MAX_LIVE],
             n_live: 0,
             backing_off: false,
@@ -252,13 +255,17 @@ impl World<'_> {
                         (call.client, call.caller_slot, call.edge, call.counted);
                     if self.clients.budget_allows_retry(client, caller_slot, now) {
                         let call = self.calls.calls.get_mut(call_id).expect("call checked above");
-                        let wait = retry_wait(
+                        let mut wait = retry_wait(
                             &r.backoff,
                             r.jitter,
                             call.tries,
                             &mut call.prev_wait,
                             &mut self.calls.backoff_rng,
                         );
+                        if r.honor_retry_after {
+                            // gRPC pushback / HTTP Retry-After: at least the server's wait.
+                            wait = wait.max(call.retry_after);
+                        }
                         call.backing_off = true;
                         self.rec.edge_retry(edge, counted);
                         self.sched.after(wait, Ev::RetryFire { call: call_id });

@@ -12,6 +12,7 @@
 
 mod breakers;
 mod bulkheads;
+mod ratelimits;
 
 use super::event::AttId;
 use crate::policy::budget::RetryBudgetState;
@@ -46,6 +47,7 @@ struct ClientSlot {
     budget: Option<RetryBudgetState>,
     outlier: Option<OutlierDetector>,
     bulkhead: Option<Bulkhead<AttId>>,
+    ratelimit: Option<ratelimits::Limiter>,
 }
 
 #[derive(Default)]
@@ -114,6 +116,7 @@ impl Clients {
                         .map(RetryBudgetState::new),
                     outlier: p.and_then(|p| p.outlier.as_ref()).map(|o| OutlierDetector::new(o, n_target)),
                     bulkhead: p.and_then(|p| p.bulkhead.as_ref()).map(|b| Bulkhead::new(b.max_concurrent)),
+                    ratelimit: p.and_then(|p| p.rate_limit).map(ratelimits::Limiter::new),
                 })
                 .collect();
             blocks.push(ClientBlock {

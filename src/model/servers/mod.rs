@@ -13,6 +13,7 @@
 //! by much (compacted).
 
 mod cache;
+mod ratelimit;
 mod shed;
 mod steps;
 
@@ -82,6 +83,7 @@ pub(super) struct Servers {
     eps: Vec<EpState>,
     /// Call sites of every endpoint's steps, flattened.
     sites: Vec<Site>,
+    limits: ratelimit::ServerLimits,
 }
 
 impl Servers {
@@ -117,7 +119,7 @@ impl Servers {
                 }
             })
             .collect();
-        Servers { replicas, execs: Arena::default(), eps, sites }
+        Servers { replicas, execs: Arena::default(), eps, sites, limits: ratelimit::ServerLimits::new(spec) }
     }
 
     #[inline]
@@ -172,6 +174,7 @@ impl Servers {
                 violations.push(format!("replica {i} over its bounds at the end"));
             }
         }
+        self.limits.check(violations);
     }
 }
 
@@ -186,6 +189,9 @@ impl World<'_> {
             // Connection refused.
             self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Unavailable));
             return self.answer(origin, Outcome::Failed(Cause::Unavailable), endpoint, counted);
+        }
+        if self.server_rate_limited(origin, endpoint, replica, counted) {
+            return;
         }
         if self.faults.any_on_executions() && self.faults.aborted(self.spec, endpoint, replica) {
             self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Error));

@@ -40,7 +40,7 @@ fn summary(spec: &Spec) -> Summary {
     let mut s = Summary::of(spec, &out);
     let w = &mut s.workloads.0[0].1;
     (w.offered, w.ok, w.degraded, w.in_flight) = (205, 199, 3, 5);
-    w.failed.0 = [0; 7];
+    w.failed.0 = [0; crate::spec::Cause::COUNT];
     w.failed.0[0] = 1; // one timeout: 199 of 200 finished succeeded
     w.goodput_rps = 120.0;
     w.latency_ms =
@@ -178,7 +178,7 @@ fn nothing_measured_is_null_and_fails() {
     let mut s = summary(&spec);
     let w = &mut s.workloads.0[0].1;
     (w.offered, w.ok, w.degraded, w.in_flight) = (0, 0, 0, 0);
-    w.failed.0 = [0; 7];
+    w.failed.0 = [0; crate::spec::Cause::COUNT];
     w.latency_ms = Latency(None);
     s.sagas.0[0].1.started = 0;
     let v = evaluate(&spec, &s);
