@@ -215,6 +215,8 @@ pub struct Service {
     /// This service's endpoints, in file order.
     pub endpoints: Vec<EndpointId>,
     pub health_check: Option<HealthCheck>,
+    /// Envoy's adaptive concurrency filter, one controller per replica.
+    pub adaptive: Option<crate::policy::adaptive::Adaptive>,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -326,6 +326,7 @@ mod tests {
                 queue: QueueSpec::default(),
                 endpoints: vec![0],
                 health_check: None,
+                adaptive: None,
             }],
             endpoints: vec![Endpoint {
                 name: "server.serve".into(),

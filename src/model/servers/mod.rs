@@ -12,6 +12,7 @@
 //! (cancelled executions) are counted in `stale` and never outnumber the live ones
 //! by much (compacted).
 
+mod adaptive;
 mod cache;
 mod steps;
 
@@ -77,6 +78,8 @@ pub(super) struct Servers {
     eps: Vec<EpState>,
     /// Call sites of every endpoint's steps, flattened.
     sites: Vec<Site>,
+    /// Adaptive concurrency, per replica (`adaptive.rs`).
+    filters: adaptive::Filters,
 }
 
 impl Servers {
@@ -112,7 +115,7 @@ impl Servers {
                 }
             })
             .collect();
-        Servers { replicas, execs: Arena::default(), eps, sites }
+        Servers { replicas, execs: Arena::default(), eps, sites, filters: adaptive::Filters::new(spec) }
     }
 
     #[inline]
@@ -167,6 +170,13 @@ impl Servers {
                 violations.push(format!("replica {i} over its bounds at the end"));
             }
         }
+        self.filters.check(self, violations);
+    }
+
+    /// Service `svc`'s adaptive concurrency limit at `now` (its replicas' sum), if it
+    /// has one.
+    pub(super) fn adaptive_limit(&mut self, spec: &Spec, svc: u32, now: Nanos) -> Option<f64> {
+        self.filters.service_limit(spec, svc, now)
     }
 }
 
@@ -185,6 +195,11 @@ impl World<'_> {
         if self.faults.any_on_executions() && self.faults.aborted(self.spec, endpoint, replica) {
             self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Error));
             return self.answer(origin, Outcome::Failed(Cause::Error), endpoint, counted);
+        }
+        if !self.adaptive_admit(origin, replica) {
+            // Above the adaptive concurrency limit: Envoy's local reply, 503.
+            self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Unavailable));
+            return self.answer(origin, Outcome::Failed(Cause::Unavailable), endpoint, counted);
         }
         let servers = &mut self.servers;
         if servers.execs.len() >= self.spec.limits.max_executions as usize {
@@ -251,7 +266,9 @@ impl World<'_> {
             // Stale work is dropped unserved, as servers that check a deadline before
             // starting do; the worker stays free for the next one.
             let (endpoint, counted, arrived, origin) = (e.endpoint, e.counted, e.arrived, e.origin);
-            self.servers.execs.remove(id);
+            if let Some(gone) = self.servers.execs.remove(id) {
+                self.adaptive_done(&gone, true);
+            }
             self.rec.exec_end(endpoint, counted, now - arrived, Outcome::Failed(Cause::Rejected));
             self.answer(origin, Outcome::Failed(Cause::Rejected), endpoint, counted);
             return;
@@ -308,6 +325,7 @@ impl World<'_> {
     /// An execution ends with `outcome`: recorded, answered, its worker given back.
     pub(super) fn finish_exec(&mut self, id: ExecId, outcome: Outcome) {
         let Some(e) = self.servers.execs.remove(id) else { return };
+        self.adaptive_done(&e, true);
         let now = self.sched.now();
         self.rec.exec_end(e.endpoint, e.counted, now - e.arrived, outcome);
         if outcome.is_ok()
@@ -352,6 +370,7 @@ impl World<'_> {
     /// The callee drops an execution whose caller gave up (`cancel_on_timeout`).
     pub(super) fn cancel_exec(&mut self, id: ExecId) {
         let Some(e) = self.servers.execs.remove(id) else { return };
+        self.adaptive_done(&e, false);
         let now = self.sched.now();
         self.rec.exec_end(e.endpoint, e.counted, now - e.arrived, Outcome::Failed(Cause::Timeout));
         match e.origin {
@@ -422,6 +441,7 @@ impl World<'_> {
             self.rec.exec_end(e.endpoint, e.counted, now - e.arrived, Outcome::Failed(Cause::Unavailable));
             self.answer(e.origin, Outcome::Failed(Cause::Unavailable), e.endpoint, e.counted);
         }
+        self.adaptive_restart(replica);
         let r = &mut self.servers.replicas[replica as usize];
         let n = (r.queue.len() - r.stale as usize) as u64;
         r.queue.clear();
