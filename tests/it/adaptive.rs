@@ -126,6 +126,11 @@ fn the_filter_keeps_its_invariants_under_crashes_and_cancellations() {
     let out = run(&spec);
     let col = out.series.column(Scope::Service, "server", "concurrency_limit").unwrap();
     assert!(col.values.iter().all(|&v| (9.0..=3000.0).contains(&v)), "{:?}", col.values);
+    // The services chart draws the limit against the workers (3 × 8).
+    let charts = faultline::charts::run_charts(&spec, &out);
+    let services = charts.iter().find(|c| c.file == "services.svg").expect("services chart");
+    assert!(services.title.contains("adaptive concurrency"), "{}", services.title);
+    assert!(services.svg.contains("server: adaptive concurrency limit (grey: 24 workers)"));
     // The same seed gives the same run.
     let again = run(&spec);
     assert_eq!(
