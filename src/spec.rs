@@ -219,6 +219,8 @@ pub struct Service {
     /// This service's endpoints, in file order.
     pub endpoints: Vec<EndpointId>,
     pub health_check: Option<HealthCheck>,
+    /// Envoy's adaptive concurrency filter, one controller per replica.
+    pub adaptive: Option<crate::policy::adaptive::Adaptive>,
     /// Envoy's local rate limit, one bucket per replica (a token bucket only).
     pub rate_limit: Option<RateLimit>,
     /// The Retry-After a rate-limited answer of this service carries.

@@ -11,6 +11,7 @@
 //! differ), maps are never iterated in hash order, and plotters' SVG backend writes
 //! integer pixel coordinates, so the same input gives the same bytes.
 
+mod adaptive;
 mod axis;
 mod bulkhead;
 mod cache;

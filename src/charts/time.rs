@@ -326,7 +326,11 @@ pub(super) fn services_chart(
         panels.push(qp);
         panels.push(up);
     }
-    let bulkheads = super::bulkhead::bulkhead_panels(spec, series, dur_s, windows);
+    let mut bulkheads = super::bulkhead::bulkhead_panels(spec, series, dur_s, windows);
+    let adaptive = super::adaptive::adaptive_panels(spec, series, dur_s, windows);
+    let has_adaptive = !adaptive.is_empty();
+    let has_real_bulkheads = !bulkheads.is_empty();
+    bulkheads.splice(0..0, adaptive);
     let has_bulkheads = !bulkheads.is_empty();
     if let Some(last) = panels.len().checked_sub(2) {
         for p in &mut panels[last..] {
@@ -338,11 +342,14 @@ pub(super) fn services_chart(
         p.x_desc = k + 2 >= n_b;
         panels.push(p);
     }
-    let title = if has_bulkheads {
+    let mut title = if has_real_bulkheads {
         "Queue length and utilisation per service; bulkheads per call".to_string()
     } else {
         "Queue length and utilisation per service".to_string()
     };
+    if has_adaptive {
+        title.push_str("; adaptive concurrency limits");
+    }
     // The first row carries the window labels and the last the axis title: give them
     // room by making every row as tall as the tallest needs.
     let row_h = 190;
@@ -350,7 +357,14 @@ pub(super) fn services_chart(
         file: names.file("services", ""),
         svg: render(&title, &[], &panels, 2, row_h),
         title,
-        caption: if has_bulkheads {
+        caption: if has_adaptive {
+            "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
+             replica at the end of each interval. Adaptive concurrency (Envoy's gradient controller): the limit \
+             summed over the service's replicas at the end of each interval, against its workers (grey), and \
+             the requests inside its replicas (busy + queued); requests beyond the limit were answered \
+             unavailable (503). Any bulkheads follow, per call."
+                .into()
+        } else if has_bulkheads {
             "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
              replica (all replicas' queues divided by their number) at the end of each interval; the tables' \
              queue max is the longest queue of any one replica at any instant. Bulkheads: the caller's permits \

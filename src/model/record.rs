@@ -349,6 +349,10 @@ pub(super) fn layout(spec: &Spec) -> Series {
         for m in ["busy", "queue_len", "utilization", "replicas_up"] {
             s.add_column(Scope::Service, &sv.name, m);
         }
+        // The sum of its replicas' adaptive concurrency limits at the interval's end.
+        if sv.adaptive.is_some() {
+            s.add_column(Scope::Service, &sv.name, "concurrency_limit");
+        }
     }
     for sg in &spec.sagas {
         for m in ["started", "completed", "compensated", "compensation_failed", "abandoned", "in_flight"] {
@@ -526,6 +530,9 @@ impl World<'_> {
             push(if cap > 0.0 { (area - rec.interval_snap.1[i]) / cap } else { 0.0 });
             rec.interval_snap.1[i] = area;
             push(self.servers.replicas_up(spec, i as u32) as f64);
+            if let Some(limit) = self.servers.adaptive_limit(spec, i as u32, b) {
+                push(limit);
+            }
         }
         self.sagas.flush_interval(&mut push);
         self.topics.flush_interval(&mut push);

@@ -332,6 +332,7 @@ mod tests {
                 shed: None,
                 rate_limit: None,
                 retry_after_ns: None,
+                adaptive: None,
             }],
             endpoints: vec![Endpoint {
                 name: "server.serve".into(),

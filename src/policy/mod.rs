@@ -6,13 +6,15 @@
 //! style), the bulkhead after resilience4j's `SemaphoreBulkhead`, the retry budget after Finagle's `RetryBudget`, outlier detection after
 //! Envoy's `consecutive_5xx`, rate limiters after Envoy's local rate limit and
 //! resilience4j's `AtomicRateLimiter`, and health checking after Kubernetes probes and Envoy's
-//! active health checker.
+//! active health checker. One server-side machine sits here too: adaptive concurrency
+//! (`adaptive.rs`), after Envoy's `adaptive_concurrency` gradient controller.
 //!
 //! *Invariant*: nothing here reads a clock, schedules an event or draws from a random
 //! stream of its own. The caller passes `now` (integer nanoseconds) and, where a draw is
 //! needed, its own [`Rng`](crate::rng::Rng); the same inputs always give the same
 //! outputs. No input the resolved spec allows makes any of these panic.
 
+pub mod adaptive;
 pub mod backoff;
 pub mod breaker;
 pub mod budget;

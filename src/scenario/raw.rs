@@ -334,6 +334,9 @@ pub struct RawService {
     pub endpoints: Option<OrderedMap<RawEndpoint>>,
     /// Periodic health probes of each replica. Default: none.
     pub health_check: Option<RawHealthCheck>,
+    /// Envoy's adaptive concurrency filter in front of each replica: requests beyond
+    /// the current limit are answered `unavailable` (503) at once. Default: none.
+    pub adaptive_concurrency: Option<RawAdaptive>,
     /// Envoy's local rate limit, one token bucket per replica: a request that finds the
     /// bucket empty is refused at once `rate_limited` (429). Default: none.
     pub rate_limit: Option<RawRateLimit>,
@@ -402,6 +405,61 @@ pub struct RawQueue {
 pub enum RawDiscipline {
     Fifo,
     Lifo,
+}
+
+/// An adaptive concurrency controller, externally tagged: `{"gradient": {}}`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", expecting = "a controller such as {\"gradient\": {}}")]
+#[schemars(rename = "AdaptiveConcurrency")]
+pub enum RawAdaptive {
+    /// Envoy's gradient controller.
+    Gradient(RawGradient),
+}
+
+/// Envoy's `GradientControllerConfig`; every key optional, with Envoy's defaults.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "GradientController")]
+pub struct RawGradient {
+    /// How the limit is recalculated.
+    pub concurrency_limit_params: Option<RawConcurrencyLimitParams>,
+    /// How the ideal round-trip time (minRTT) is measured.
+    pub min_rtt_calc_params: Option<RawMinRttCalcParams>,
+    /// The percentile of a window's latencies taken as its sampled latency, in (0, 100].
+    /// Default 50.
+    pub sample_aggregate_percentile: Option<f64>,
+}
+
+/// Envoy's `concurrency_limit_params`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ConcurrencyLimitParams")]
+pub struct RawConcurrencyLimitParams {
+    /// The highest the limit may go. Default 1000.
+    pub max_concurrency_limit: Option<u32>,
+    /// How often the limit is recalculated from the latencies sampled since (a
+    /// duration above 0). Default "100ms".
+    pub concurrency_update_interval: Option<Dur>,
+}
+
+/// Envoy's `min_rtt_calc_params`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "MinRttCalcParams")]
+pub struct RawMinRttCalcParams {
+    /// Time between the end of one minRTT measurement and the start of the next (a
+    /// duration above 0). Default "60s".
+    pub interval: Option<Dur>,
+    /// Latency samples that make one minRTT measurement, at least 1. Default 50.
+    pub request_count: Option<u32>,
+    /// Random delay added to `interval`, as a percentage of it (0 to 100). Default 10.
+    pub jitter: Option<f64>,
+    /// The limit while the minRTT is measured, and the lowest it may go, at least 1.
+    /// Default 3.
+    pub min_concurrency: Option<u32>,
+    /// Latency above the minRTT still taken as healthy, as a percentage of it (0 to
+    /// 100). Default 25.
+    pub buffer: Option<f64>,
 }
 
 /// One endpoint of a service.

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+mod adaptive;
 mod cache;
 
 use super::duration::{format_ns, parse_duration};
@@ -1213,6 +1214,8 @@ impl<'a> R<'a> {
             }
             let health_check =
                 s.health_check.as_ref().map(|h| self.health_check(sid, h, &p.k("health_check")));
+            let adaptive =
+                s.adaptive_concurrency.as_ref().map(|a| self.adaptive(a, &p.k("adaptive_concurrency")));
             let mut ids = Vec::new();
             if let Some(eps) = &s.endpoints {
                 if eps.is_empty() {
@@ -1245,6 +1248,7 @@ impl<'a> R<'a> {
                     .rate_limit
                     .as_ref()
                     .and_then(|r| self.retry_after(r, &p.k("rate_limit"), true)),
+                adaptive,
             });
         }
         if raw.services.is_empty() {

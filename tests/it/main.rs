@@ -1,5 +1,6 @@
 //! One integration-test binary (link time stays low); each module is a family of checks.
 
+mod adaptive;
 mod bad_input;
 mod blast;
 mod caches;

@@ -6,7 +6,7 @@
 //! the same time, on a handful of services: every policy mechanism, every fault kind,
 //! topics with consumer groups (also on handlers that share their service with direct
 //! traffic), work queues built from the same subscribers, cache steps in front of the last
-//! service, priorities and shedders, sagas, open and closed workloads, and sometimes small `limits`. A run must
+//! service, priorities and shedders, adaptive concurrency and rate limits, sagas, open and closed workloads, and sometimes small `limits`. A run must
 //! end either with its figures (and then no invariant is broken and every conservation
 //! sum adds up) or with a `RunError::Limit` that names the limit; never with a panic, a
 //! crash or a hang. It runs in forked children (proptest's `fork`), so a stack overflow
@@ -193,8 +193,16 @@ fn backoff() -> impl Strategy<Value = Value> {
     ]
 }
 
-const CAUSES: [&str; 7] =
-    ["timeout", "rejected", "unavailable", "circuit_open", "bulkhead_full", "error", "declined"];
+const CAUSES: [&str; 8] = [
+    "timeout",
+    "rejected",
+    "unavailable",
+    "circuit_open",
+    "bulkhead_full",
+    "error",
+    "declined",
+    "rate_limited",
+];
 
 fn retry() -> impl Strategy<Value = Value> {
     let attempts = prop_oneof![
@@ -821,6 +829,22 @@ fn build(w: &World) -> Value {
                 sv.insert("shed".into(), json!({"utilization": 50 + 10 * (k % 5)}));
             }
             _ => {}
+        }
+        // Envoy's adaptive concurrency on some, a token bucket with Retry-After on others
+        // (both with some shedders), from the same draws.
+        if s.concurrency % 2 == 0 {
+            sv.insert(
+                "adaptive_concurrency".into(),
+                json!({"gradient": {"concurrency_limit_params": {"concurrency_update_interval": "20ms"},
+                                    "min_rtt_calc_params": {"interval": "1s", "request_count": 10}}}),
+            );
+        }
+        if (s.replicas + 2 * s.concurrency) % 4 == 1 {
+            sv.insert(
+                "rate_limit".into(),
+                json!({"token_bucket": {"max_tokens": 5, "tokens_per_fill": 2, "fill_interval": "10ms"},
+                       "retry_after": "50ms"}),
+            );
         }
         if let Some((cap, lifo, timeout)) = &s.queue {
             let mut q = Map::new();

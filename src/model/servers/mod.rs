@@ -12,6 +12,7 @@
 //! (cancelled executions) are counted in `stale` and never outnumber the live ones
 //! by much (compacted).
 
+mod adaptive;
 mod cache;
 mod ratelimit;
 mod shed;
@@ -84,6 +85,8 @@ pub(super) struct Servers {
     /// Call sites of every endpoint's steps, flattened.
     sites: Vec<Site>,
     limits: ratelimit::ServerLimits,
+    /// Adaptive concurrency, per replica (`adaptive.rs`).
+    filters: adaptive::Filters,
 }
 
 impl Servers {
@@ -119,7 +122,14 @@ impl Servers {
                 }
             })
             .collect();
-        Servers { replicas, execs: Arena::default(), eps, sites, limits: ratelimit::ServerLimits::new(spec) }
+        Servers {
+            replicas,
+            execs: Arena::default(),
+            eps,
+            sites,
+            limits: ratelimit::ServerLimits::new(spec),
+            filters: adaptive::Filters::new(spec),
+        }
     }
 
     #[inline]
@@ -175,6 +185,13 @@ impl Servers {
             }
         }
         self.limits.check(violations);
+        self.filters.check(self, violations);
+    }
+
+    /// Service `svc`'s adaptive concurrency limit at `now` (its replicas' sum), if it
+    /// has one.
+    pub(super) fn adaptive_limit(&mut self, spec: &Spec, svc: u32, now: Nanos) -> Option<f64> {
+        self.filters.service_limit(spec, svc, now)
     }
 }
 
@@ -197,6 +214,11 @@ impl World<'_> {
             self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Error));
             return self.answer(origin, Outcome::Failed(Cause::Error), endpoint, counted);
         }
+        if !self.adaptive_admit(origin, replica) {
+            // Above the adaptive concurrency limit: Envoy's local reply, 503.
+            self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Unavailable));
+            return self.answer(origin, Outcome::Failed(Cause::Unavailable), endpoint, counted);
+        }
         let servers = &mut self.servers;
         if servers.execs.len() >= self.spec.limits.max_executions as usize {
             self.failure = Some(RunError::Limit(format!(
@@ -211,6 +233,7 @@ impl World<'_> {
         }
         let class = self.class_of_origin(origin);
         if self.shed_on_arrival(replica, class) {
+            self.adaptive_answered(origin, replica);
             self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Unavailable));
             self.record_shed(class, counted);
             return self.answer(origin, Outcome::Failed(Cause::Unavailable), endpoint, counted);
@@ -246,6 +269,7 @@ impl World<'_> {
             self.link_exec(origin, id);
         } else {
             // Full queue: rejected without taking a worker.
+            self.adaptive_answered(origin, replica);
             self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Rejected));
             self.answer(origin, Outcome::Failed(Cause::Rejected), endpoint, counted);
         }
@@ -270,7 +294,9 @@ impl World<'_> {
             // Stale work is dropped unserved, as servers that check a deadline before
             // starting do; the worker stays free for the next one.
             let (endpoint, counted, arrived, origin) = (e.endpoint, e.counted, e.arrived, e.origin);
-            self.servers.execs.remove(id);
+            if let Some(gone) = self.servers.execs.remove(id) {
+                self.adaptive_done(&gone, true);
+            }
             self.rec.exec_end(endpoint, counted, now - arrived, Outcome::Failed(Cause::Rejected));
             self.answer(origin, Outcome::Failed(Cause::Rejected), endpoint, counted);
             return;
@@ -338,6 +364,7 @@ impl World<'_> {
     /// An execution ends with `outcome`: recorded, answered, its worker given back.
     pub(super) fn finish_exec(&mut self, id: ExecId, outcome: Outcome) {
         let Some(e) = self.servers.execs.remove(id) else { return };
+        self.adaptive_done(&e, true);
         let now = self.sched.now();
         self.rec.exec_end(e.endpoint, e.counted, now - e.arrived, outcome);
         if outcome.is_ok()
@@ -382,6 +409,7 @@ impl World<'_> {
     /// The callee drops an execution whose caller gave up (`cancel_on_timeout`).
     pub(super) fn cancel_exec(&mut self, id: ExecId) {
         let Some(e) = self.servers.execs.remove(id) else { return };
+        self.adaptive_done(&e, false);
         let now = self.sched.now();
         self.rec.exec_end(e.endpoint, e.counted, now - e.arrived, Outcome::Failed(Cause::Timeout));
         match e.origin {
@@ -452,6 +480,7 @@ impl World<'_> {
             self.rec.exec_end(e.endpoint, e.counted, now - e.arrived, Outcome::Failed(Cause::Unavailable));
             self.answer(e.origin, Outcome::Failed(Cause::Unavailable), e.endpoint, e.counted);
         }
+        self.adaptive_restart(replica);
         let r = &mut self.servers.replicas[replica as usize];
         let n = (r.queue.len() - r.stale as usize) as u64;
         r.queue.clear();

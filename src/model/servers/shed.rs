@@ -111,6 +111,8 @@ impl World<'_> {
             }
             r.queue.pop_front();
             let Some(e) = servers.execs.remove(id) else { return Take::Empty };
+            // Its 503 goes back through the adaptive concurrency filter, if any.
+            self.adaptive_done(&e, true);
             self.rec.dequeued(service, 1);
             let outcome = Outcome::Failed(Cause::Unavailable);
             self.rec.exec_end(e.endpoint, e.counted, now - e.arrived, outcome);
