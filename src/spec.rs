@@ -318,6 +318,19 @@ pub enum Step {
     Cache { cache: CacheId, on_miss: Vec<Step> },
 }
 
+/// An endpoint's steps with the `on_miss` steps of its cache steps after each (nested
+/// ones too), in program order.
+pub fn flat_steps(steps: &[Step]) -> Vec<&Step> {
+    let mut out = Vec::new();
+    for s in steps {
+        out.push(s);
+        if let Step::Cache { on_miss, .. } = s {
+            out.extend(flat_steps(on_miss));
+        }
+    }
+    out
+}
+
 impl Spec {
     /// The call sites of one step: a call's, a parallel step's branches, and a cache
     /// step's read, populate and the sites of its `on_miss` steps.

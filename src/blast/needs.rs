@@ -90,7 +90,7 @@ fn walk_required(
             continue;
         }
         svc[e.service as usize] = true;
-        for step in flat_steps(&e.steps) {
+        for step in crate::spec::flat_steps(&e.steps) {
             match step {
                 Step::Work(_) => {}
                 Step::Cache { cache, .. } => {
@@ -213,7 +213,7 @@ impl Needs {
                     continue;
                 }
                 rs[e.service as usize].get_or_insert_with(|| how.clone());
-                for step in flat_steps(&e.steps) {
+                for step in crate::spec::flat_steps(&e.steps) {
                     let sites: Vec<&crate::spec::CallSite> = match step {
                         Step::Call(c) => vec![c],
                         Step::Parallel(cs) => cs.iter().collect(),
@@ -272,17 +272,4 @@ impl Needs {
         });
         Need::Unreached(coupled.map(|(_, svc)| format!("the health check of {} depends on it", svc.name)))
     }
-}
-
-/// An endpoint's steps with the `on_miss` steps of its cache steps after each (nested
-/// ones too), in program order.
-fn flat_steps(steps: &[Step]) -> Vec<&Step> {
-    let mut out = Vec::new();
-    for s in steps {
-        out.push(s);
-        if let Step::Cache { on_miss, .. } = s {
-            out.extend(flat_steps(on_miss));
-        }
-    }
-    out
 }

@@ -261,7 +261,7 @@ impl Graph {
         // Work queues: senders, then consumer pools.
         for (q, queue) in spec.queues.iter().enumerate() {
             for e in &spec.endpoints {
-                for step in flat_steps(&e.steps) {
+                for step in crate::spec::flat_steps(&e.steps) {
                     if let Step::Enqueue { queue: pq, outbox } = step
                         && *pq as usize == q
                     {
@@ -296,7 +296,7 @@ impl Graph {
         // Topics: publishers, then groups.
         for (t, topic) in spec.topics.iter().enumerate() {
             for e in &spec.endpoints {
-                for step in flat_steps(&e.steps) {
+                for step in crate::spec::flat_steps(&e.steps) {
                     if let Step::Publish { topic: pt, outbox } = step
                         && *pt as usize == t
                     {
@@ -455,19 +455,6 @@ pub fn main(args: GraphArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// An endpoint's steps with the `on_miss` steps of its cache steps (nested ones too)
-/// after each, in program order.
-fn flat_steps(steps: &[Step]) -> Vec<&Step> {
-    let mut out = Vec::new();
-    for s in steps {
-        out.push(s);
-        if let Step::Cache { on_miss, .. } = s {
-            out.extend(flat_steps(on_miss));
-        }
-    }
-    out
 }
 
 /// Every call site of an endpoint's steps, in program order, each with how its step
