@@ -71,14 +71,18 @@ impl Cause {
         Cause::ALL.iter().copied().find(|c| c.name() == s)
     }
 
-    pub fn bit(self) -> u8 {
-        1 << (self as u8)
+    pub fn bit(self) -> u16 {
+        1 << (self as u16)
     }
 }
 
+// A cause is one bit of a `CauseSet`: a new cause past the width must widen the set,
+// not shift a bit out of it.
+const _: () = assert!(Cause::COUNT <= 8 * std::mem::size_of::<CauseSet>());
+
 /// A set of causes as a bit mask (`retry_on`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CauseSet(pub u8);
+pub struct CauseSet(pub u16);
 
 impl CauseSet {
     pub fn contains(self, c: Cause) -> bool {
