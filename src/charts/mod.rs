@@ -19,6 +19,7 @@ mod compare;
 mod data;
 mod fold;
 mod panel;
+mod queue;
 mod render;
 mod run;
 mod spectrum;

@@ -15,7 +15,8 @@ use crate::spec::{NS_PER_S, Spec};
 /// throughput over time and percentile spectrum; then the breaker state of each call
 /// edge with a breaker; the retries and hedges of each edge that made any; the outcomes
 /// of each saga; the lag of each topic's consumer groups; the hit ratio of each cache
-/// step; and the queue length and utilisation of every service.
+/// step; the depth, oldest age and flows of each work queue; and the queue length and
+/// utilisation of every service.
 pub fn run_charts(spec: &Spec, out: &RunOutput) -> Vec<Chart> {
     let mut names = Names::default();
     let mut charts = Vec::new();
@@ -66,6 +67,9 @@ pub fn run_charts(spec: &Spec, out: &RunOutput) -> Vec<Chart> {
     }
     for c in &spec.caches {
         charts.push(super::cache::cache_chart(&mut names, &c.name, series, dur_s, &windows));
+    }
+    for q in &spec.queues {
+        charts.push(super::queue::queue_chart(&mut names, &q.name, series, dur_s, &windows));
     }
     if !spec.services.is_empty() {
         charts.push(services_chart(&mut names, spec, series, dur_s, &windows));

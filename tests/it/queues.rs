@@ -322,6 +322,30 @@ fn the_example_keeps_its_invariants_and_replays() {
     assert!(duplicates[1] < duplicates[0] && duplicates[0] > 0, "{duplicates:?}");
 }
 
+/// The run page draws each work queue: its depth at each interval's end never exceeds the
+/// summary's `max_depth` (the most visible at any instant after warm-up), and the
+/// example's broker outage, where nothing is received, shows as a climb.
+#[test]
+fn the_queue_chart_draws_the_depth_the_figures_bound() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/email-queue.json")).unwrap();
+    let spec = spec(&serde_json::from_str(&text).unwrap());
+    let out = run_q(&spec);
+    let depth = out.series.column(faultline::metrics::Scope::Queue, "emails", "depth").unwrap();
+    let ends = &out.series.ends;
+    let after_warmup: Vec<f64> =
+        depth.values.iter().zip(ends).filter(|&(_, &e)| e > spec.warmup_ns).map(|(&v, _)| v).collect();
+    let max = after_warmup.iter().copied().fold(0.0, f64::max);
+    assert!(
+        max > 0.0 && max <= out.queues[0].max_depth as f64,
+        "series {max} vs max_depth {}",
+        out.queues[0].max_depth
+    );
+    let charts = faultline::charts::run_charts(&spec, &out);
+    let c = charts.iter().find(|c| c.file == "queue-emails.svg").expect("a chart for the queue");
+    assert!(c.svg.contains("depth (visible messages") && c.svg.contains("deleted/s"), "{}", c.title);
+}
+
 // ---- bad input ------------------------------------------------------------------------
 
 #[test]
