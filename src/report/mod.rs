@@ -12,6 +12,7 @@ mod out_dir;
 mod phases;
 pub mod summary;
 mod table;
+mod table_guards;
 pub mod thresholds;
 
 pub use csv::timeseries_csv;

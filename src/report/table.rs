@@ -31,7 +31,7 @@ pub fn text_table<S: AsRef<str>>(header: &[S], rows: &[Vec<String>]) -> String {
     s
 }
 
-fn ms(v: Option<f64>) -> String {
+pub(super) fn ms(v: Option<f64>) -> String {
     v.map(ms_text).unwrap_or_else(|| "-".into())
 }
 
@@ -262,6 +262,7 @@ pub fn summary_table(s: &Summary) -> String {
             &queue_rows(s),
         ));
     }
+    super::table_guards::guard_blocks(s, &mut t);
     phase_block(s, &mut t);
     t.push_str(&super::thresholds::verdict_lines(s));
     t

@@ -31,6 +31,35 @@ fn run_prints_a_table_with_the_seed_and_writes_the_contract_files() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// The table names what guarded the calls, with the summary's figures: each breaker
+/// instance (the guide's one `per: caller` breaker opens and refuses), each bulkhead
+/// against its limit, and a table only where the scenario has one.
+#[test]
+fn the_table_shows_breakers_and_bulkheads_with_the_summary_figures() {
+    let o = bin().args(["run", "scenarios/patterns-guide.json", "--json"]).output().unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let o = bin().args(["run", "scenarios/patterns-guide.json"]).output().unwrap();
+    let table = stdout(&o);
+    // The first row starting with `first` in the table whose header starts with `header`.
+    let row = |header: &str, first: &str| -> Vec<String> {
+        let mut lines = table.lines().skip_while(|l| !l.starts_with(header));
+        let line = lines.find(|l| l.starts_with(first)).unwrap_or_else(|| panic!("no {first} row: {table}"));
+        line.split_whitespace().map(str::to_string).collect()
+    };
+    let b = &s["breakers"]["gateway->*/forward"];
+    let r = row("breaker", "gateway->*/forward");
+    assert_eq!(r[1], "caller");
+    assert_eq!(r[3], b["opened"].to_string());
+    assert_eq!(r[5], b["refused"].to_string());
+    assert!(b["refused"].as_u64().unwrap() > 0);
+    let k = &s["calls"]["order->payment.charge"]["bulkhead"];
+    let r = row("bulkhead (call)", "order->payment.charge");
+    assert_eq!(r[1..4], [k["max_in_use"].to_string(), "of".into(), "10".into()]);
+    assert_eq!(r[4], k["waited"].to_string());
+    let plain = stdout(&bin().args(["run", "scenarios/mmc.json"]).output().unwrap());
+    assert!(!plain.contains("breaker") && !plain.contains("bulkhead"), "{plain}");
+}
+
 #[test]
 fn json_output_is_byte_identical_run_to_run() {
     let a = bin().args(["run", "scenarios/checkout.json", "--json"]).output().unwrap();
