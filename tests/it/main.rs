@@ -15,6 +15,7 @@ mod lint;
 mod mechanisms;
 mod messaging;
 mod mutation;
+mod overload_examples;
 mod page;
 mod phases;
 mod policies;
