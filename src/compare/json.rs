@@ -79,6 +79,7 @@ pub fn to_json(c: &Comparison) -> Value {
                 "best_vs_baseline": w.vs_baseline.as_ref().map_or(Value::Null, paired_json),
                 "runner_up": w.vs_runner_up.as_ref().map_or(Value::Null, |(r, _)| json!(c.variants[*r])),
                 "best_vs_runner_up": w.vs_runner_up.as_ref().map_or(Value::Null, |(_, p)| paired_json(p)),
+                "caveat": h.caveat.as_ref().map_or(Value::Null, |g| json!(g.words(&c.variants))),
             })
         })
         .collect();

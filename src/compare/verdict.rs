@@ -111,6 +111,55 @@ pub struct Headline {
     pub unit: &'static str,
     pub better: Better,
     pub winner: Winner,
+    /// For a latency figure of a workload (successful responses only): set when a
+    /// variant best at it also succeeds less, by more than `SUCCESS_GAP` points, than
+    /// another variant. Its requests that failed are not in its latency, so a variant
+    /// that fails its slow requests looks fast.
+    pub caveat: Option<SuccessGap>,
+}
+
+/// A latency winner that succeeds less than another variant (see `Headline::caveat`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SuccessGap {
+    /// The best variant at the latency figure (the first of a tie) and its mean success.
+    pub variant: usize,
+    pub success: f64,
+    /// The variant with the highest mean success, and that success.
+    pub most: usize,
+    pub most_success: f64,
+}
+
+/// Success points (percent) under the most successful variant from which a latency
+/// winner is flagged: one request in a hundred more failing is enough to take its
+/// slowest responses out of the latency.
+pub const SUCCESS_GAP: f64 = 1.0;
+
+impl SuccessGap {
+    /// "success 20.14% against 37.80% for static-bulkhead: latency counts successful
+    /// responses only, so failing the slow requests makes a variant look fast".
+    pub fn words(&self, variants: &[String]) -> String {
+        format!(
+            "{} succeeds {:.2}% against {:.2}% for {}: latency counts successful responses only, so failing the \
+             slow requests makes a variant look fast",
+            variants[self.variant], self.success, self.most_success, variants[self.most]
+        )
+    }
+}
+
+/// The caveat of a latency headline of a workload table: the winner against the
+/// variant with the highest mean success in the same table.
+fn success_gap(per_variant: &[Vec<Figure>], figure: &Figure, winner: &Winner) -> Option<SuccessGap> {
+    if figure.unit != "ms" {
+        return None;
+    }
+    let &w = winner.best.first()?;
+    let k = per_variant.first()?.iter().position(|f| f.name == "success")?;
+    let success: Vec<f64> =
+        per_variant.iter().map(|f| f.get(k).map_or(f64::NAN, |f| mean_ci(&f.per_seed).0)).collect();
+    let (most, &most_success) =
+        success.iter().enumerate().filter(|(_, s)| s.is_finite()).max_by(|a, b| a.1.total_cmp(b.1))?;
+    let gap = most_success - success[w];
+    (gap > SUCCESS_GAP).then_some(SuccessGap { variant: w, success: success[w], most, most_success })
 }
 
 /// The figures the verdict leads with, by the kind of table: a workload's success,
@@ -133,12 +182,16 @@ pub fn headlines(c: &Comparison) -> Vec<Headline> {
         let Some(first) = per_variant.first() else { continue };
         for (k, f) in first.iter().enumerate() {
             if is_headline(&table, f.name) && f.better != Better::Neither {
+                let winner = winner_of(per_variant, k);
+                let caveat =
+                    if table.starts_with("workload ") { success_gap(per_variant, f, &winner) } else { None };
                 out.push(Headline {
                     table: table.clone(),
                     figure: f.name,
                     unit: f.unit,
                     better: f.better,
-                    winner: winner_of(per_variant, k),
+                    winner,
+                    caveat,
                 });
             }
         }
@@ -152,6 +205,34 @@ mod tests {
 
     fn v(scope: &str, pass: bool, value: f64) -> ThresholdVerdict {
         ThresholdVerdict { scope: scope.into(), expression: "p99 < 500ms".into(), value: Some(value), pass }
+    }
+
+    fn figs(success: [f64; 2], p99: [f64; 2]) -> Vec<Figure> {
+        vec![
+            Figure { name: "success", unit: "%", better: Better::Higher, per_seed: success.to_vec() },
+            Figure { name: "p99", unit: "ms", better: Better::Lower, per_seed: p99.to_vec() },
+        ]
+    }
+
+    #[test]
+    fn a_fast_variant_that_fails_more_is_flagged() {
+        // Variant 1 is fastest but succeeds 20% against the baseline's 38%.
+        let per_variant = vec![figs([37.0, 39.0], [500.0, 510.0]), figs([19.0, 21.0], [300.0, 310.0])];
+        let w = winner_of(&per_variant, 1);
+        assert_eq!(w.best, [1]);
+        let g = success_gap(&per_variant, &per_variant[0][1], &w).expect("flagged");
+        assert_eq!((g.variant, g.most), (1, 0));
+        assert_eq!((g.success, g.most_success), (20.0, 38.0));
+        let names = ["bulkhead".to_string(), "none".to_string()];
+        assert!(
+            g.words(&names).starts_with("none succeeds 20.00% against 38.00% for bulkhead"),
+            "{}",
+            g.words(&names)
+        );
+        // Success is not a latency: never flagged; nor a winner within a point.
+        assert_eq!(success_gap(&per_variant, &per_variant[0][0], &winner_of(&per_variant, 0)), None);
+        let close = vec![figs([99.0, 99.0], [500.0, 510.0]), figs([98.5, 98.5], [300.0, 310.0])];
+        assert_eq!(success_gap(&close, &close[0][1], &winner_of(&close, 1)), None);
     }
 
     #[test]

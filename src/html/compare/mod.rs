@@ -24,6 +24,7 @@ const COMPARE_CSS: &str = "\
 .scroll{overflow-x:auto;max-width:100%;margin:0 0 1.6em}.scroll table{margin:0}\
 table.cmp td{white-space:nowrap}table.cmp td .d{display:block;font-size:.82em;color:#555}\
 table.cmp th small,table.verdict th small{display:block;font-weight:normal;color:#666}\
+small.caveat{display:block;font-weight:normal;color:#8a4b00;max-width:34em}\
 .best{font-weight:700}.sig{color:#0b4f8a}.nodiff{color:#777}\
 .pass{color:#1a7f37;font-weight:600}.fail{color:#b42318;font-weight:600}.partial{color:#9a6700;font-weight:600}\
 .answer{font-size:1.08em;max-width:60em;margin:.4em 0 1em;padding:.6em .9em;background:#f6f8fa;border-left:4px solid #0b4f8a}\
@@ -197,6 +198,9 @@ pub fn compare_report_files(c: &Comparison) -> Vec<(String, String)> {
                 interval_text(p, h.unit),
                 p.verdict.word()
             );
+        }
+        if let Some(g) = &h.caveat {
+            vs += &format!("; but {}", g.words(&c.variants));
         }
         let _ = writeln!(
             m,

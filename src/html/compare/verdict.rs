@@ -67,7 +67,11 @@ pub(super) fn answer_html(c: &Comparison, hs: &[Headline]) -> String {
             h.winner.best.iter().filter(|i| **i != v).map(|i| c.variants[*i].as_str()).collect();
         let tie =
             if others.is_empty() { String::new() } else { format!(" (tied with {})", others.join(", ")) };
-        format!("{} of {}{tie}", h.figure, h.table.trim_start_matches("workload "))
+        let caveat = match &h.caveat {
+            Some(g) if g.variant == v => format!(" (but {})", g.words(&c.variants)),
+            _ => String::new(),
+        };
+        format!("{} of {}{tie}{caveat}", h.figure, h.table.trim_start_matches("workload "))
     };
     for (v, name) in c.variants.iter().enumerate() {
         let best: Vec<&Headline> = hs.iter().filter(|h| h.winner.best.contains(&v)).collect();
@@ -132,6 +136,10 @@ pub(super) fn verdict_table(c: &Comparison, hs: &[Headline]) -> String {
                 })
                 .collect::<Vec<_>>()
                 .join(", "),
+        };
+        let best = match &h.caveat {
+            Some(g) => format!("{best}<small class=\"caveat\">{}</small>", esc(&g.words(&c.variants))),
+            None => best,
         };
         let vs_base = match (&w.vs_baseline, w.best.first()) {
             (Some(p), _) => verdict_html(p, h.unit),
