@@ -240,7 +240,8 @@ fn charts_of(variants: &[VariantRuns], bands: &[BandFold], sagas: &[SagaBars], n
                 format!(
                     "How much extra load each variant's retries and hedges put on the services behind {wl}: call \
                      attempts on every edge its requests traverse, per request it sent in the interval (1 per hop \
-                     without retries)"
+                     without retries; below that when calls are refused before an attempt leaves: an open breaker, \
+                     a full bulkhead, a rate limit)"
                 ),
                 y,
                 &attempts,
