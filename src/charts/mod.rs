@@ -21,6 +21,7 @@ mod fold;
 mod panel;
 mod render;
 mod run;
+mod shed;
 mod spectrum;
 mod style;
 mod sweep;

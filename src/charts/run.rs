@@ -67,6 +67,7 @@ pub fn run_charts(spec: &Spec, out: &RunOutput) -> Vec<Chart> {
     for c in &spec.caches {
         charts.push(super::cache::cache_chart(&mut names, &c.name, series, dur_s, &windows));
     }
+    charts.extend(super::shed::shed_chart(&mut names, spec, series, dur_s, &windows));
     if !spec.services.is_empty() {
         charts.push(services_chart(&mut names, spec, series, dur_s, &windows));
     }
