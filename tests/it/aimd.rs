@@ -31,21 +31,21 @@ fn scenario(c: u32, s_ms: u32, rate: f64, aimd: Value) -> Value {
 /// capacity, so that every slot the limit opens is taken at once (outstanding = L).
 /// A request admitted as the n-th outstanding waits for the n − c ahead of it to
 /// start, then runs: its latency is about n·S/c, above the timeout T exactly when
-/// n > n* = T·c/S (here 40 ms × 20 / 10 ms = 80). While samples are fast every
-/// completion adds 1 (its inflight n and the limit then, at most n + (n − 1) since the
-/// n − 1 ahead of it completed meanwhile, so 2n ≥ limit holds). The first request
-/// admitted above n* comes back slow only after the n* ahead of it completed, fast,
-/// each adding 1: the limit peaks at about 2n* (within c either way: completions come
-/// in bursts of up to c when the workers are in phase). Every later sample was
-/// admitted above n* and is slow: ×0.9 each, down to min_limit, until the backlog
-/// drains and the cycle starts again. So the limit saws between min_limit and 2n*,
-/// crossing the knee n* twice per cycle; a request is admitted with at most 2n* + c
-/// outstanding, so no response takes longer than (2n* + c)·S/c + S = 2T + 2S; and with
-/// min_limit ≥ c the workers never idle. Measured (series every 1 ms): peaks 149 to 153
-/// (mean 151) against 2n* = 160, a cycle every 160 ms, mean limit 58.3, max latency
-/// 79.1 ms. The peak falls short of 2n* because the workers stay in phase (completions
-/// come in bursts of c every S) and because requests admitted in the trough, with an
-/// inflight near min_limit, add nothing once the limit is above twice their inflight.
+/// n > n* = T·c/S (here 40 ms × 20 / 10 ms = 80). While samples are fast each
+/// completion adds at most 1, and nothing cuts the limit, so it grows until a request
+/// is admitted above n*: the peak is above n*. That request is admitted when the limit
+/// first passes n* (by at most c, as completions come in bursts of up to c when the
+/// workers are in phase), and its slow sample, the first, comes back once the fewer
+/// than n* + c requests ahead of it completed, each adding at most 1: the peak is at
+/// most 2n* + c. Every later sample was admitted above n* and is slow: ×0.9 each, down
+/// to min_limit, until the backlog drains and the cycle starts again. So the limit saws
+/// between min_limit and a peak in (n*, 2n* + c], crossing the knee twice per cycle; a
+/// request is admitted with at most 2n* + c outstanding, so no response takes longer
+/// than (2n* + c)·S/c + S = 2T + 2S; and with min_limit ≥ c the workers never idle.
+/// Measured (series every 1 ms): peaks 149 to 153 (mean 151), a cycle every 160 ms,
+/// mean limit 58.3, max latency 79.1 ms. The peak stays under 2n* because a response
+/// adds 1 only if its inflight was at least half the limit: those admitted in the
+/// trough, with an inflight near min_limit, add nothing once the limit passed twice it.
 #[test]
 fn the_aimd_limit_saws_between_its_minimum_and_twice_the_knee() {
     let (c, s_ms, t_ms) = (20u32, 10u32, 40u32);
@@ -71,7 +71,7 @@ fn the_aimd_limit_saws_between_its_minimum_and_twice_the_knee() {
         ep.latency.quantile_ms(0.5),
     );
     assert_eq!(lo, 20.0, "the troughs reach min_limit");
-    let peak = (2.0 * knee - c as f64)..=(2.0 * knee + c as f64);
+    let peak = (knee + 1.0)..=(2.0 * knee + c as f64);
     assert!(peak.contains(&hi), "peak {hi} outside {peak:?}");
     assert!(crossings >= 10, "the limit should cycle through the knee, crossed {crossings} times");
     // No response slower than 2T + 2S (the histogram's 0.1 % resolution aside).
@@ -148,4 +148,52 @@ fn bad_aimd_input_is_located() {
         let o = bin().arg("check").arg(&path).output().unwrap();
         assert_eq!(o.status.code(), Some(0), "{a}: {}", stderr(&o));
     }
+}
+
+/// A cancelled call is a drop (Netflix's gRPC server interceptor: `onCancel` →
+/// `onDropped`). A gateway calls the AIMD-limited service (defaults: timeout 5 s, limit
+/// 20 to 200) with a 30 ms timeout, at ten times its capacity (20 workers of 10 ms, so
+/// every slot the limit opens is taken at once, as above). Without
+/// `cancel_on_timeout` the service never sees the caller give up: an admitted request
+/// takes at most 200 × 10 ms / 20 = 100 ms, far below 5 s, so every sample is fast and
+/// the limit climbs to max_limit and stays. With it, every request admitted above
+/// n* = 30 ms × 20 / 10 ms = 60 outstanding is cancelled at 30 ms (no network latency
+/// here, so the caller's 30 ms are the server's), a drop: the limit saws as under its
+/// own timeout, its peak in (n*, 2n* + c] = (60, 140] and down to min_limit (measured
+/// at 1 ms: peaks 91 to 102, mean limit 50).
+#[test]
+fn a_cancelled_call_is_a_drop_for_aimd() {
+    let run_with = |cancel: bool| {
+        let v = json!({
+            "name": "aimd-cancel",
+            "duration": "10s",
+            "warmup": "2s",
+            "interval": "5ms",
+            "network": {"latency": {"constant": "0s"}},
+            "services": {
+                "gateway": {"concurrency": 100000,
+                    "endpoints": {"in": {"steps": [{"call": "server.work", "policy": "p"}]}}},
+                "server": {
+                    "concurrency": 20,
+                    "adaptive_concurrency": {"aimd": {}},
+                    "endpoints": {"work": {"latency": {"constant": "10ms"}}}
+                }
+            },
+            "policies": {"p": {"timeout": "30ms", "cancel_on_timeout": cancel}},
+            "workload": [{"name": "load", "target": "gateway.in", "arrival": {"constant": {"rate": 20000}}}]
+        });
+        let spec = spec(&v);
+        let out = run(&spec);
+        let col = out.series.column(Scope::Service, "server", "concurrency_limit").unwrap();
+        let l: Vec<f64> = col.values.iter().skip(400).copied().collect();
+        let (lo, hi) = l.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let mean = l.iter().sum::<f64>() / l.len() as f64;
+        eprintln!("cancel_on_timeout {cancel}: limit after warm-up min {lo}, max {hi}, mean {mean:.1}");
+        (lo, hi)
+    };
+    let (lo, hi) = run_with(false);
+    assert_eq!((lo, hi), (200.0, 200.0), "no drop without cancellations: the limit sits at max_limit");
+    let (lo, hi) = run_with(true);
+    assert_eq!(lo, 20.0, "the drops take the limit down to min_limit");
+    assert!(hi > 60.0 && hi <= 140.0, "peak {hi} outside (n*, 2n* + c] = (60, 140]");
 }
