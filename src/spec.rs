@@ -336,6 +336,12 @@ pub fn flat_steps(steps: &[Step]) -> Vec<&Step> {
 }
 
 impl Spec {
+    /// Whether a workload sets a priority or a service sheds: only then does the
+    /// summary have `priorities` and the series a `shed` column per workload.
+    pub fn has_priorities(&self) -> bool {
+        self.workloads.iter().any(|w| w.priority.is_some()) || self.services.iter().any(|s| s.shed.is_some())
+    }
+
     /// The call sites of one step: a call's, a parallel step's branches, and a cache
     /// step's read, populate and the sites of its `on_miss` steps.
     pub fn step_sites<'s>(&'s self, step: &'s Step) -> Vec<&'s CallSite> {

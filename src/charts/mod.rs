@@ -22,6 +22,7 @@ mod panel;
 mod queue;
 mod render;
 mod run;
+mod shed;
 mod spectrum;
 mod style;
 mod sweep;

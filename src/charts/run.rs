@@ -71,6 +71,7 @@ pub fn run_charts(spec: &Spec, out: &RunOutput) -> Vec<Chart> {
     for q in &spec.queues {
         charts.push(super::queue::queue_chart(&mut names, &q.name, series, dur_s, &windows));
     }
+    charts.extend(super::shed::shed_chart(&mut names, spec, series, dur_s, &windows));
     if !spec.services.is_empty() {
         charts.push(services_chart(&mut names, spec, series, dur_s, &windows));
     }

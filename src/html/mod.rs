@@ -12,6 +12,7 @@ mod compare;
 mod first;
 mod flow;
 pub(crate) mod num;
+mod priorities;
 mod run;
 mod run_tables;
 mod topology;

@@ -324,7 +324,7 @@ pub fn run_report_files_in(
         body,
         "<h2 id=\"topology\">Topology</h2>\n<div class=\"scroll topo\">\n{}\n</div>\n{}{}",
         topo.trim_end(),
-        LEGEND,
+        super::topology::legend(spec),
         flow::flows_html(spec)
     );
 
@@ -375,12 +375,6 @@ pub fn run_report_files_in(
     files.push(("report.html".into(), page(&title, &body)));
     files
 }
-
-/// The legend of the topology drawing.
-const LEGEND: &str = "<p class=\"legend\"><span class=\"lg client\">client</span> a workload's callers \
-<span class=\"lg svc\">service</span> replicas × workers <span class=\"lg topic\">topic</span> \
-<span class=\"lg call\">call</span> labelled endpoint · policy: timeout, tries, breaker \
-<span class=\"lg opt\">optional call</span> <span class=\"lg msg\">message</span> publish or delivery to a group</p>\n";
 
 /// Writes the files of [`run_report_files`] into `dir` under the rule of `--out`
 /// ([`write_out_dir`]); returns the paths written, the manifest last.

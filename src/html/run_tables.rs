@@ -127,6 +127,7 @@ pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
             text_cols: vec![7],
         });
     }
+    tables.extend(super::priorities::priority_table(s));
     let rows: Vec<Vec<String>> = s
         .endpoints
         .iter()

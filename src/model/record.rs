@@ -45,6 +45,8 @@ struct WlInterval {
     hist: LatencyHist,
     outcomes: Outcomes,
     offered: u64,
+    /// Executions of its requests' call trees shed in the interval.
+    shed: u64,
 }
 
 /// Per-interval counters of endpoints.
@@ -112,6 +114,7 @@ impl Recorder {
                     hist: LatencyHist::with_sigfig(2),
                     outcomes: Outcomes::default(),
                     offered: 0,
+                    shed: 0,
                 })
                 .collect(),
             ep_tally: vec![Tally::default(); n_eps],
@@ -195,12 +198,16 @@ impl Recorder {
         }
     }
 
-    /// A measured request of workload `wl` is still running at the end.
-    /// A request of workload `wl` was shed somewhere in its call tree (`servers/shed.rs`).
-    pub(super) fn shed(&mut self, wl: u32) {
-        self.workloads[wl as usize].shed += 1;
+    /// A request of workload `wl` was shed somewhere in its call tree (`servers/shed.rs`);
+    /// the series counts it in the interval it was shed in, the figures if `counted`.
+    pub(super) fn shed(&mut self, wl: u32, counted: bool) {
+        self.wl_interval[wl as usize].shed += 1;
+        if counted {
+            self.workloads[wl as usize].shed += 1;
+        }
     }
 
+    /// A measured request of workload `wl` is still running at the end.
     pub(super) fn still_in_flight(&mut self, wl: u32) {
         self.workloads[wl as usize].in_flight += 1;
     }
@@ -326,6 +333,10 @@ pub(super) fn layout(spec: &Spec) -> Series {
         // Percentiles of the successes that finished in the interval (issue 11).
         for m in ["p50_ms", "p99_ms", "in_flight"] {
             s.add_column(Scope::Workload, &wl.name, m);
+        }
+        // Executions of its requests' call trees shed in the interval (issue 14).
+        if spec.has_priorities() {
+            s.add_column(Scope::Workload, &wl.name, "shed");
         }
     }
     for ep in &spec.endpoints {
@@ -481,6 +492,7 @@ impl World<'_> {
             cols[col].values.push(v);
             col += 1;
         };
+        let shed_col = spec.has_priorities();
         for (wl, iv) in rec.wl_interval.iter_mut().enumerate() {
             push(iv.offered as f64);
             push(iv.outcomes.ok as f64);
@@ -491,6 +503,10 @@ impl World<'_> {
             push(iv.hist.quantile_ms(0.5).unwrap_or(f64::NAN));
             push(iv.hist.quantile_ms(0.99).unwrap_or(f64::NAN));
             push(self.work.in_flight(wl as u32) as f64);
+            if shed_col {
+                push(iv.shed as f64);
+            }
+            iv.shed = 0;
             iv.offered = 0;
             iv.outcomes = Outcomes::default();
             iv.hist.reset();

@@ -7,7 +7,8 @@
 //! Envoy's `consecutive_5xx`, rate limiters after Envoy's local rate limit and
 //! resilience4j's `AtomicRateLimiter`, and health checking after Kubernetes probes and Envoy's
 //! active health checker. One server-side machine sits here too: adaptive concurrency
-//! (`adaptive.rs`), after Envoy's `adaptive_concurrency` gradient controller.
+//! (`adaptive/`), after Envoy's `adaptive_concurrency` gradient controller and Netflix
+//! concurrency-limits' `AIMDLimit`.
 //!
 //! *Invariant*: nothing here reads a clock, schedules an event or draws from a random
 //! stream of its own. The caller passes `now` (integer nanoseconds) and, where a draw is

@@ -699,9 +699,7 @@ fn caches(spec: &Spec, out: &RunOutput) -> Named<CacheSummary> {
 }
 
 fn priorities(spec: &Spec, out: &RunOutput) -> Named<PrioritySummary> {
-    let any =
-        spec.workloads.iter().any(|w| w.priority.is_some()) || spec.services.iter().any(|s| s.shed.is_some());
-    if !any || out.workloads.len() != spec.workloads.len() {
+    if !spec.has_priorities() || out.workloads.len() != spec.workloads.len() {
         return Named(Vec::new());
     }
     let list = spec.workloads.iter().zip(&out.workloads).map(|(w, f)| {

@@ -407,13 +407,35 @@ pub enum RawDiscipline {
     Lifo,
 }
 
-/// An adaptive concurrency controller, externally tagged: `{"gradient": {}}`.
+/// An adaptive concurrency controller, externally tagged: `{"gradient": {}}` or
+/// `{"aimd": {}}`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case", expecting = "a controller such as {\"gradient\": {}}")]
+#[serde(rename_all = "snake_case", expecting = "a controller such as {\"gradient\": {}} or {\"aimd\": {}}")]
 #[schemars(rename = "AdaptiveConcurrency")]
 pub enum RawAdaptive {
     /// Envoy's gradient controller.
     Gradient(RawGradient),
+    /// Netflix concurrency-limits' AIMD limit.
+    Aimd(RawAimd),
+}
+
+/// Netflix concurrency-limits' `AIMDLimit.Builder`; every key optional, with Netflix's
+/// defaults.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "AimdLimit")]
+pub struct RawAimd {
+    /// The limit at start, within [min_limit, max_limit]. Default 20.
+    pub initial_limit: Option<u32>,
+    /// The lowest the limit may go, at least 1. Default 20.
+    pub min_limit: Option<u32>,
+    /// The highest the limit may go. Default 200.
+    pub max_limit: Option<u32>,
+    /// The factor the limit is multiplied by on a drop or a timeout, in [0.5, 1).
+    /// Default 0.9.
+    pub backoff_ratio: Option<f64>,
+    /// A request slower than this counts as a drop (a duration above 0). Default "5s".
+    pub timeout: Option<Dur>,
 }
 
 /// Envoy's `GradientControllerConfig`; every key optional, with Envoy's defaults.

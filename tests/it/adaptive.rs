@@ -156,7 +156,7 @@ fn bad_adaptive_input_is_located() {
             "/services/server/adaptive_concurrency/gradient/min_rtt_calc_params/buffer",
         ),
         (json!({"gradient": {"min_rtt_calc_params": {"bufer": 10}}}), "bufer"),
-        (json!({"aimd": {}}), "/services/server/adaptive_concurrency"),
+        (json!({"vegas": {}}), "/services/server/adaptive_concurrency"),
         (
             json!({"gradient": {"sample_aggregate_percentile": 0}}),
             "/services/server/adaptive_concurrency/gradient/sample_aggregate_percentile",

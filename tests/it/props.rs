@@ -832,7 +832,13 @@ fn build(w: &World) -> Value {
         }
         // Envoy's adaptive concurrency on some, a token bucket with Retry-After on others
         // (both with some shedders), from the same draws.
-        if s.concurrency % 2 == 0 {
+        // Netflix's AIMD on others, with a timeout short enough to back off.
+        if s.concurrency % 4 == 0 {
+            sv.insert(
+                "adaptive_concurrency".into(),
+                json!({"aimd": {"initial_limit": 4, "min_limit": 2, "max_limit": 50, "timeout": "30ms"}}),
+            );
+        } else if s.concurrency % 2 == 0 {
             sv.insert(
                 "adaptive_concurrency".into(),
                 json!({"gradient": {"concurrency_limit_params": {"concurrency_update_interval": "20ms"},

@@ -232,3 +232,44 @@ fn bad_priorities_and_shedding_are_located_exit_2() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
 }
+
+/// The shed counts per interval: a `shed` column per workload (only in scenarios with
+/// priorities or shedding), counting in the interval the execution was shed in. Under
+/// `utilization` a request is shed at its arrival, the instant the summary decides
+/// whether it counts, so the intervals after warm-up (10 s, a whole number of
+/// intervals) add up to the summary's `shed` exactly. The run page shows the
+/// priorities table, says what it covers, and draws shed per second by priority.
+#[test]
+fn shed_per_interval_adds_up_to_the_summary_and_the_page_shows_it() {
+    let api = json!({"concurrency": 10, "shed": {"utilization": 80}});
+    let wl =
+        [("checkout", Some("critical"), 30.0), ("browse", None, 40.0), ("recs", Some("sheddable"), 60.0)];
+    let mut v = one_service(api, 100, &wl);
+    v["duration"] = json!("40s");
+    let spec = spec(&v);
+    let out = run(&spec);
+    let s = Summary::of(&spec, &out);
+    for (name, p) in s.priorities.iter() {
+        let col = out.series.column(faultline::metrics::Scope::Workload, name, "shed").expect("shed column");
+        let after: f64 = col.values.iter().skip(10).sum();
+        let all: f64 = col.values.iter().sum();
+        eprintln!("{name}: summary shed {}, series after warm-up {after}, whole run {all}", p.shed);
+        assert_eq!(after, p.shed as f64, "{name}");
+    }
+    assert!(s.priorities.0[2].1.shed > 0);
+    let files = faultline::html::run_report_files(&spec, &out, &s);
+    let html = &files.iter().find(|(f, _)| f == "report.html").unwrap().1;
+    assert!(html.contains("Priorities, per workload: offered, ok and success count its requests that started in the measured window (after warm-up)"));
+    assert!(html.contains("<td>sheddable</td>") || html.contains(">sheddable<"), "the priority column");
+    let chart = files.iter().find(|(f, _)| f == "shed.svg").expect("the shed chart");
+    assert!(chart.1.contains("sheddable (1 workload)") && chart.1.contains("default (1 workload)"));
+    assert!(html.contains("Shed per second by priority"));
+    // Without priorities or shedding there is no column (existing series do not move).
+    let plain = spec_of_plain();
+    let out = run(&plain);
+    assert!(out.series.column(faultline::metrics::Scope::Workload, "load", "shed").is_none());
+}
+
+fn spec_of_plain() -> Spec {
+    spec(&one_service(json!({"concurrency": 2}), 10, &[("load", None, 50.0)]))
+}

@@ -1,13 +1,17 @@
-//! The topology drawing (`topology.svg`): workload clients, services and topics layered
-//! left to right by depth (Sugiyama's method: layering, bend points for edges that skip
+//! The topology drawing (`topology.svg`): workload clients, services, topics and work
+//! queues layered left to right by depth (Sugiyama's method: layering, bend points for edges that skip
 //! layers, barycentre ordering), an arrow per call edge, publish and delivery.
 //! Large topologies wrap: the layers run left to right in bands no wider than a page,
 //! the next band below, so the text keeps its size (at least 11 px) instead of the
-//! drawing shrinking to fit. `layout.rs` orders and places, `draw.rs` writes the SVG.
+//! drawing shrinking to fit. `layout.rs` orders and places, `draw.rs` writes the SVG,
+//! `legend.rs` the legend under it (naming topics and queues as what they are).
 //! *Invariant*: a pure function of the spec; every name escaped.
 
 mod draw;
 mod layout;
+mod legend;
+
+pub use legend::legend;
 
 use draw::draw;
 use layout::{Layout, Order, order_layers};

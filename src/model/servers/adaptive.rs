@@ -1,33 +1,37 @@
-//! The servers' side of adaptive concurrency (`policy::adaptive`, Envoy's gradient
-//! controller): one controller per replica, as Envoy runs one filter per instance in
-//! front of it. Only requests (executions answering an attempt) pass the filter;
+//! The servers' side of adaptive concurrency (`policy::adaptive`: Envoy's gradient
+//! controller or Netflix's AIMD limit): one controller per replica, as Envoy runs one
+//! filter per instance in front of it (and a Netflix limiter lives in each server). Only requests (executions answering an attempt) pass the filter;
 //! messages a consumer pulls do not (they never cross an HTTP filter chain).
 //!
 //! A request is outstanding from its admission until its execution ends: a response
 //! (any outcome, a queue timeout's `rejected` included) is a latency sample from its
-//! arrival; a cancellation (`cancel_on_timeout`) frees the slot without a sample. A
-//! crash restarts the filter with its replica: a fresh controller from the crash
-//! instant, which measures the minRTT again.
+//! arrival; a cancellation (`cancel_on_timeout`) frees the slot without a sample for
+//! the gradient controller (Envoy's `recordFailure`) and is a drop for AIMD (Netflix's
+//! gRPC server interceptor calls `onDropped` when the call is cancelled). An
+//! execution keeps the outstanding count at its admission (`Exec::inflight`, Netflix's
+//! `inflight`). A crash restarts the filter with its replica: a fresh controller from
+//! the crash instant (the gradient controller measures its minRTT again, AIMD starts
+//! from its initial limit).
 
 use super::{Exec, Servers};
 use crate::model::World;
 use crate::model::event::Origin;
-use crate::policy::adaptive::{Adaptive, Gradient};
+use crate::policy::adaptive::Controller;
 use crate::rng::{Rng, rng_stream};
 use crate::spec::{Nanos, ReplicaId, Spec};
 
 /// Per replica, its controller (none without `adaptive_concurrency`) and the random
 /// stream of its jitter, `adaptive/<replica>`.
 pub(super) struct Filters {
-    ctl: Vec<Option<(Gradient, Rng)>>,
+    ctl: Vec<Option<(Controller, Rng)>>,
 }
 
-fn controller(spec: &Spec, replica: usize, now: Nanos) -> Option<(Gradient, Rng)> {
+fn controller(spec: &Spec, replica: usize, now: Nanos) -> Option<(Controller, Rng)> {
     let r = &spec.replicas[replica];
     let svc = &spec.services[r.service as usize];
-    let Adaptive::Gradient(p) = svc.adaptive.as_ref()?;
+    let a = svc.adaptive.as_ref()?;
     let name = format!("adaptive/{}#{}", svc.name, r.index);
-    Some((Gradient::new(p.clone(), now), rng_stream(spec.seed, &name)))
+    Some((Controller::new(a, now), rng_stream(spec.seed, &name)))
 }
 
 impl Filters {
@@ -72,46 +76,48 @@ impl Filters {
 }
 
 impl World<'_> {
-    /// The filter's decision on a request arriving at `replica`: `false` blocks it.
-    pub(super) fn adaptive_admit(&mut self, origin: Origin, replica: ReplicaId) -> bool {
+    /// The filter's decision on a request arriving at `replica`: `None` blocks it; else
+    /// the outstanding count with it (0 when no filter sees it).
+    pub(super) fn adaptive_admit(&mut self, origin: Origin, replica: ReplicaId) -> Option<u32> {
         if !self.servers.filters.filtered(origin, replica) {
-            return true;
+            return Some(0);
         }
         let now = self.sched.now();
-        let Some((g, _)) = &mut self.servers.filters.ctl[replica as usize] else { return true };
-        if !g.admit(now) {
-            return false;
-        }
+        let Some((g, _)) = &mut self.servers.filters.ctl[replica as usize] else { return Some(0) };
+        let inflight = g.admit(now)?;
         if g.outstanding() > g.limit_at(now) {
             self.violations.push(format!("replica {replica} admitted above its adaptive concurrency limit"));
         }
-        true
+        Some(inflight)
     }
 
     /// An execution admitted by the filter ends: with a response (`sampled`) or not.
     pub(super) fn adaptive_done(&mut self, e: &Exec, sampled: bool) {
-        self.adaptive_end(e.origin, e.replica, e.arrived, sampled);
+        self.adaptive_end(e.origin, e.replica, e.arrived, e.inflight, sampled);
     }
 
     /// A request the filter admitted is answered by the service at once, without an
     /// execution (shed at arrival, or its queue full): the 503 goes back through the
     /// filter, which takes it as a sample as any response.
-    pub(super) fn adaptive_answered(&mut self, origin: Origin, replica: ReplicaId) {
+    pub(super) fn adaptive_answered(&mut self, origin: Origin, replica: ReplicaId, inflight: u32) {
         let now = self.sched.now();
-        self.adaptive_end(origin, replica, now, true);
+        self.adaptive_end(origin, replica, now, inflight, true);
     }
 
-    fn adaptive_end(&mut self, origin: Origin, replica: ReplicaId, arrived: Nanos, sampled: bool) {
+    fn adaptive_end(
+        &mut self,
+        origin: Origin,
+        replica: ReplicaId,
+        arrived: Nanos,
+        inflight: u32,
+        sampled: bool,
+    ) {
         if !self.servers.filters.filtered(origin, replica) {
             return;
         }
         let now = self.sched.now();
         let Some((g, rng)) = &mut self.servers.filters.ctl[replica as usize] else { return };
-        if sampled {
-            g.sample(now, arrived, rng);
-        } else {
-            g.failure(now);
-        }
+        g.end(now, arrived, inflight, sampled, rng);
     }
 
     /// A crash restarts the replica's filter (after its executions were failed).

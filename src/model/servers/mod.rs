@@ -51,6 +51,9 @@ pub(in crate::model) struct Exec {
     counted: bool,
     /// Its request's workload and priority (`shed.rs`).
     class: ReqClass,
+    /// The adaptive concurrency filter's outstanding count when it admitted this
+    /// request, itself included (0 if no filter saw it; `adaptive.rs`).
+    inflight: u32,
 }
 
 struct ReplicaState {
@@ -214,11 +217,11 @@ impl World<'_> {
             self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Error));
             return self.answer(origin, Outcome::Failed(Cause::Error), endpoint, counted);
         }
-        if !self.adaptive_admit(origin, replica) {
+        let Some(inflight) = self.adaptive_admit(origin, replica) else {
             // Above the adaptive concurrency limit: Envoy's local reply, 503.
             self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Unavailable));
             return self.answer(origin, Outcome::Failed(Cause::Unavailable), endpoint, counted);
-        }
+        };
         let servers = &mut self.servers;
         if servers.execs.len() >= self.spec.limits.max_executions as usize {
             self.failure = Some(RunError::Limit(format!(
@@ -233,7 +236,7 @@ impl World<'_> {
         }
         let class = self.class_of_origin(origin);
         if self.shed_on_arrival(replica, class) {
-            self.adaptive_answered(origin, replica);
+            self.adaptive_answered(origin, replica, inflight);
             self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Unavailable));
             self.record_shed(class, counted);
             return self.answer(origin, Outcome::Failed(Cause::Unavailable), endpoint, counted);
@@ -253,6 +256,7 @@ impl World<'_> {
             running: false,
             counted,
             class,
+            inflight,
         };
         if r.busy < svc.concurrency {
             let id = servers.execs.insert(exec);
@@ -269,7 +273,7 @@ impl World<'_> {
             self.link_exec(origin, id);
         } else {
             // Full queue: rejected without taking a worker.
-            self.adaptive_answered(origin, replica);
+            self.adaptive_answered(origin, replica, inflight);
             self.rec.exec_end(endpoint, counted, 0, Outcome::Failed(Cause::Rejected));
             self.answer(origin, Outcome::Failed(Cause::Rejected), endpoint, counted);
         }

@@ -80,8 +80,8 @@ impl World<'_> {
 
     /// Records a shed request of `class` (counted if its execution is).
     pub(super) fn record_shed(&mut self, class: ReqClass, counted: bool) {
-        if counted && class.wl != u32::MAX {
-            self.rec.shed(class.wl);
+        if class.wl != u32::MAX {
+            self.rec.shed(class.wl, counted);
         }
     }
 

@@ -78,12 +78,6 @@ impl Default for GradientParams {
     }
 }
 
-/// A service's adaptive concurrency filter (one controller per replica).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Adaptive {
-    Gradient(GradientParams),
-}
-
 /// One gradient controller (one Envoy instance in front of one replica).
 #[derive(Clone, Debug)]
 pub struct Gradient {
@@ -297,5 +291,5 @@ impl Gradient {
 }
 
 #[cfg(test)]
-#[path = "adaptive_tests.rs"]
+#[path = "gradient_tests.rs"]
 mod tests;
