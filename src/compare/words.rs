@@ -160,6 +160,7 @@ fn policy_field_words(spec: &Spec, policy: &str, tokens: &[String]) -> Option<St
             })
         }
         ["retry", "backoff"] => p.retry.as_ref().map(|r| backoff_words(&r.backoff)),
+        ["rate_limit"] => p.rate_limit.as_ref().map(crate::html::guards::rate_limit),
         ["bulkhead"] => p.bulkhead.as_ref().map(|b| {
             let wait = match b.max_wait_ns {
                 Some(0) => "no waiting".to_string(),
@@ -228,6 +229,19 @@ pub fn override_words(spec: &Spec, pointer: &str, value: &Value) -> String {
             }
         }
         ["services", svc, "replicas"] => format!("{svc}: {} replicas", value_words(value)),
+        ["services", svc, field @ ("shed" | "adaptive_concurrency" | "rate_limit")] => {
+            let what = field.replace('_', " ");
+            if value.is_null() {
+                return format!("{what} of {svc}: removed");
+            }
+            let s = spec.services.iter().find(|s| s.name == *svc);
+            let desc = s.and_then(|s| match *field {
+                "shed" => s.shed.as_ref().map(crate::html::guards::shed),
+                "adaptive_concurrency" => s.adaptive.as_ref().map(crate::html::guards::adaptive),
+                _ => s.rate_limit.as_ref().map(crate::html::guards::rate_limit),
+            });
+            format!("{what} of {svc}: {}", desc.unwrap_or_else(|| value_words(value)))
+        }
         ["services", svc, "endpoints", ep, "steps", i, rest @ ..] => {
             // `-` is JSON Pointer's "after the last element": a variant that appends a step.
             let step = match *i {
@@ -308,5 +322,30 @@ mod tests {
             override_words(&spec, "/services/a/endpoints/e/steps/0/latency", &v),
             "a.e, step 1 latency: 2 ms"
         );
+    }
+
+    #[test]
+    fn overload_controls_read_with_their_parameters() {
+        let spec = crate::scenario::load_str(
+            r#"{"name": "w", "duration": "1s", "services": {"a": {"concurrency": 4,
+                  "shed": {"utilization": 90}, "adaptive_concurrency": {"gradient": {}},
+                  "endpoints": {"e": {}}}},
+                "workload": [{"name": "l", "target": "a.e", "arrival": {"poisson": {"rate": 1}}}]}"#,
+            "w",
+            &Default::default(),
+        )
+        .unwrap();
+        let v: Value = serde_json::from_str(r#"{"utilization": 90}"#).unwrap();
+        assert!(
+            override_words(&spec, "/services/a/shed", &v)
+                .starts_with("shed of a: sheds sheddable requests at 90%")
+        );
+        let v: Value = serde_json::from_str(r#"{"gradient": {}}"#).unwrap();
+        let w = override_words(&spec, "/services/a/adaptive_concurrency", &v).replace('\u{a0}', " ");
+        assert!(
+            w.contains("Envoy's gradient controller: limit updated every 100 ms between 3 and 1000"),
+            "{w}"
+        );
+        assert_eq!(override_words(&spec, "/services/a/shed", &Value::Null), "shed of a: removed");
     }
 }

@@ -11,6 +11,7 @@
 mod compare;
 mod first;
 mod flow;
+pub(crate) mod guards;
 pub(crate) mod num;
 mod priorities;
 mod run;

@@ -140,6 +140,13 @@ fn simulated_items(spec: &Spec, s: &Summary, ctx: &RunContext) -> Vec<(&'static 
         .map(|f| format!("<b>{}</b>: {}", escape(&f.name), escape(&words::fault(spec, f))))
         .collect();
     out.push(("Faults", if faults.is_empty() { vec!["none".into()] } else { faults }));
+    let guards: Vec<String> = super::guards::service_lines(spec)
+        .into_iter()
+        .map(|(svc, what)| format!("<b>{}</b>: {}", escape(&svc), escape(&what)))
+        .collect();
+    if !guards.is_empty() {
+        out.push(("Overload controls", guards));
+    }
     let workloads: Vec<String> = spec
         .workloads
         .iter()
@@ -160,6 +167,9 @@ fn simulated_items(spec: &Spec, s: &Summary, ctx: &RunContext) -> Vec<(&'static 
                 None => spec.endpoints.get(w.target as usize).map(|e| e.name.clone()).unwrap_or_default(),
             };
             let mut t = format!("<b>{}</b> → {}: {}", escape(&w.name), escape(&target), escape(&arrival));
+            if let Some(p) = w.priority {
+                let _ = write!(t, ", priority {}", p.name());
+            }
             for c in &w.schedule {
                 let ramp =
                     if c.ramp_ns > 0 { format!(" (ramp {})", words::dur(c.ramp_ns)) } else { String::new() };
@@ -224,6 +234,14 @@ fn simulated_md(spec: &Spec) -> String {
         m.push_str("**Faults**\n\n");
         for f in &spec.faults {
             let _ = writeln!(m, "- {}: {}", md(&f.name), md(&words::fault(spec, f)));
+        }
+        m.push('\n');
+    }
+    let guards = super::guards::service_lines(spec);
+    if !guards.is_empty() {
+        m.push_str("**Overload controls**\n\n");
+        for (svc, what) in guards {
+            let _ = writeln!(m, "- {}: {}", md(&svc), md(&what));
         }
         m.push('\n');
     }

@@ -171,6 +171,9 @@ pub(super) fn policy(p: &Policy) -> String {
         let on: Vec<&str> =
             crate::spec::Cause::ALL.iter().filter(|c| r.retry_on.contains(**c)).map(|c| c.name()).collect();
         s += &format!(", retried on {}", on.join("/"));
+        if r.honor_retry_after {
+            s += ", waiting at least a server's Retry-After";
+        }
         if let Some(b) = &r.budget {
             s += &format!(
                 "; retry budget {} of first attempts (at least {}/s)",
@@ -179,6 +182,9 @@ pub(super) fn policy(p: &Policy) -> String {
             );
         }
         parts.push(s);
+    }
+    if let Some(r) = &p.rate_limit {
+        parts.push(format!("rate limit per caller replica: {}", super::guards::rate_limit(r)));
     }
     if let Some(b) = &p.breaker {
         let per = match p.breaker_per {
