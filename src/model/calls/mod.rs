@@ -207,6 +207,7 @@ impl World<'_> {
     }
 
     /// Sends the next try of a call (the first or a retry), and arms its hedge timer.
+    #[inline]
     fn send_try(&mut self, call_id: CallId) {
         let Some(call) = self.calls.calls.get_mut(call_id) else { return };
         call.tries = call.tries.saturating_add(1);
@@ -233,7 +234,10 @@ impl World<'_> {
         let policy = call.policy.map(|p| &self.spec.policies[p as usize]);
         match outcome {
             Outcome::Ok { .. } => {
-                self.abandon_live(call_id);
+                if call.n_live > 0 {
+                    // Hedges still out lose the race.
+                    self.abandon_live(call_id);
+                }
                 self.complete_call(call_id, outcome);
             }
             Outcome::Failed(cause) => {
