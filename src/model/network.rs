@@ -63,6 +63,7 @@ impl Network {
 
     /// The delay of one message on a path, or `None` if the message is lost (link loss,
     /// a `loss` fault, or a partition).
+    #[inline]
     pub(super) fn delay(&mut self, net: u32) -> Option<Nanos> {
         let n = &mut self.paths[net as usize];
         if n.cut > 0 {

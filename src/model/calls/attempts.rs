@@ -321,6 +321,7 @@ impl World<'_> {
 
     /// An attempt's request reaches its replica. The caller may have given up already:
     /// the request still arrives and is served, since the callee cannot know.
+    #[inline]
     pub(in crate::model) fn attempt_arrive(&mut self, att: AttId) {
         let Some(a) = self.calls.attempts.get(att) else { return };
         let (replica, endpoint, entity) = (a.replica, a.endpoint, a.entity);
@@ -330,6 +331,7 @@ impl World<'_> {
     /// Gives back what a finished (or abandoned) attempt held on the client side: its
     /// outstanding count, its breaker permission (recording `breaker_result` if given)
     /// and its bulkhead permit, admitting the next waiter.
+    #[inline]
     pub(super) fn release_attempt(&mut self, att: AttId, breaker_result: Option<(bool, Nanos)>) {
         let now = self.sched.now();
         let Some(a) = self.calls.attempts.get_mut(att) else { return };
@@ -470,6 +472,7 @@ impl World<'_> {
     }
 
     /// Sends an execution's answer back to the attempt's caller.
+    #[inline]
     pub(in crate::model) fn respond(
         &mut self,
         att: AttId,

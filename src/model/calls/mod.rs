@@ -228,6 +228,7 @@ impl World<'_> {
     }
 
     /// One attempt of a call answered (or failed locally, or timed out).
+    #[inline]
     fn attempt_result(&mut self, call_id: CallId, att: AttId, outcome: Outcome) {
         let Some(call) = self.calls.calls.get_mut(call_id) else { return };
         call.remove_live(att);
