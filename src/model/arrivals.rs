@@ -56,9 +56,13 @@ impl RateFn {
             if !dt.is_finite() || dt >= 1.8e19 {
                 return None;
             }
-            let whole = dt.floor();
+            // `dt` is finite and at least 0 here (a draw of Exp(1) or 1, times a positive
+            // gap, plus a carry in [0, 1)), so truncation is the floor, without a call to
+            // libm's `floor` on every arrival.
+            let whole_ns = dt as Nanos;
+            let whole = whole_ns as f64;
             *carry = (dt - whole).clamp(0.0, 1.0 - f64::EPSILON);
-            return Some(now_ns.saturating_add(whole as Nanos));
+            return Some(now_ns.saturating_add(whole_ns));
         }
         let t0 = (now_ns as f64 + *carry) / NS_PER_S as f64;
         let mut need = e;

@@ -20,6 +20,9 @@ struct Path {
     from: ServiceId,
     to: ServiceId,
     latency: Option<Dist>,
+    /// The delay of every message when the latency is fixed (none, or a constant: no
+    /// draw is made either way), so that the hot path samples nothing.
+    fixed: Option<Nanos>,
     loss_p: f64,
     /// Extra loss from active `loss` faults.
     fault_loss_p: f64,
@@ -46,21 +49,21 @@ impl Network {
             let loss_p = link.map(|l| l.loss_p).unwrap_or(0.0);
             let name =
                 format!("network/{}->{}", spec.services[from as usize].name, spec.services[to as usize].name);
-            paths.push(Path {
-                from,
-                to,
-                latency,
-                loss_p,
-                fault_loss_p: 0.0,
-                cut: 0,
-                rng: rng_stream(spec.seed, &name),
-            });
+            let mut rng = rng_stream(spec.seed, &name);
+            let fixed = match &latency {
+                None => Some(0),
+                // A constant's sample is the constant, rounded; it draws nothing.
+                Some(d @ Dist::Constant(_)) => Some(d.sample(&mut rng)),
+                Some(_) => None,
+            };
+            paths.push(Path { from, to, latency, fixed, loss_p, fault_loss_p: 0.0, cut: 0, rng });
             (paths.len() - 1) as u32
         })
     }
 
     /// The delay of one message on a path, or `None` if the message is lost (link loss,
     /// a `loss` fault, or a partition).
+    #[inline]
     pub(super) fn delay(&mut self, net: u32) -> Option<Nanos> {
         let n = &mut self.paths[net as usize];
         if n.cut > 0 {
@@ -69,6 +72,9 @@ impl Network {
         let loss = n.loss_p + n.fault_loss_p;
         if loss > 0.0 && n.rng.random::<f64>() < loss {
             return None;
+        }
+        if let Some(d) = n.fixed {
+            return Some(d);
         }
         Some(n.latency.as_ref().map(|d| d.sample(&mut n.rng)).unwrap_or(0))
     }

@@ -171,6 +171,7 @@ impl World<'_> {
     }
 
     /// A workload's request ended; a closed user thinks, then sends the next.
+    #[inline]
     pub(super) fn finish_root(
         &mut self,
         wl: u32,

@@ -114,7 +114,9 @@ impl World<'_> {
     pub(super) fn send_attempt(&mut self, call_id: CallId) {
         let now = self.sched.now();
         let Some(call) = self.calls.calls.get(call_id) else { return };
-        let Call { client, caller_slot, net, target: endpoint, policy, entity, parent, .. } = *call;
+        let Call {
+            client, caller_slot, net, target: endpoint, policy, entity, parent, edge, counted, ..
+        } = *call;
         let class = call.class;
         let effect = match parent {
             Parent::Saga { saga, step, comp, .. } => Some(EffectTag::new(saga, step, comp)),
@@ -151,7 +153,9 @@ impl World<'_> {
             c.n_live += 1;
         }
         let Some(p) = policy else {
-            return self.dispatch(att);
+            // No policy: nothing stands between the call and the balancer, and the
+            // attempt is fresh (not done, no timer), so it is sent with what is in hand.
+            return self.send_to_replica(att, client, caller_slot, net, edge, counted, None, false);
         };
         let pol = &self.spec.policies[p as usize];
         match self.clients.breaker_acquire(client, endpoint, caller_slot, now) {
@@ -259,12 +263,39 @@ impl World<'_> {
         }
         let (client, caller_slot, net, call_id, timed) =
             (a.client, a.caller_slot, a.net, a.call, a.timer_from.is_some());
+        let Some(call) = self.calls.calls.get(call_id) else {
+            // Not reached (an attempt not done has its call); as before, the balancer
+            // still takes its turn.
+            let health = &self.health;
+            if self.clients.pick(client, caller_slot, now, |r| health.ready(r)).is_none() {
+                self.fail_local(att, Cause::Unavailable);
+            }
+            return;
+        };
+        let (edge, counted, policy) = (call.edge, call.counted, call.policy);
+        self.send_to_replica(att, client, caller_slot, net, edge, counted, policy, timed);
+    }
+
+    /// `dispatch` once the attempt and its call are read: the balancer's pick, the
+    /// per-try timeout (unless `timed` already), and the trip over the network.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn send_to_replica(
+        &mut self,
+        att: AttId,
+        client: u32,
+        caller_slot: u32,
+        net: u32,
+        edge: crate::spec::EdgeId,
+        counted: bool,
+        policy: Option<crate::spec::PolicyId>,
+        timed: bool,
+    ) {
+        let now = self.sched.now();
         let health = &self.health;
         let Some(replica) = self.clients.pick(client, caller_slot, now, |r| health.ready(r)) else {
             return self.fail_local(att, Cause::Unavailable);
         };
-        let Some(call) = self.calls.calls.get(call_id) else { return };
-        let (edge, counted, policy) = (call.edge, call.counted, call.policy);
         self.rec.edge_attempt(edge, counted);
         let a = self.calls.attempts.get_mut(att).expect("attempt checked above");
         a.replica = replica;
@@ -290,6 +321,7 @@ impl World<'_> {
 
     /// An attempt's request reaches its replica. The caller may have given up already:
     /// the request still arrives and is served, since the callee cannot know.
+    #[inline]
     pub(in crate::model) fn attempt_arrive(&mut self, att: AttId) {
         let Some(a) = self.calls.attempts.get(att) else { return };
         let (replica, endpoint, entity) = (a.replica, a.endpoint, a.entity);
@@ -299,6 +331,7 @@ impl World<'_> {
     /// Gives back what a finished (or abandoned) attempt held on the client side: its
     /// outstanding count, its breaker permission (recording `breaker_result` if given)
     /// and its bulkhead permit, admitting the next waiter.
+    #[inline]
     pub(super) fn release_attempt(&mut self, att: AttId, breaker_result: Option<(bool, Nanos)>) {
         let now = self.sched.now();
         let Some(a) = self.calls.attempts.get_mut(att) else { return };
@@ -307,6 +340,9 @@ impl World<'_> {
         let had_permit = std::mem::replace(&mut a.permit, false);
         let had_breaker = std::mem::replace(&mut a.breaker, false);
         let was_outstanding = std::mem::replace(&mut a.outstanding, false);
+        if !(had_permit || had_breaker || was_outstanding) {
+            return;
+        }
         self.clients.release(
             client,
             endpoint,
@@ -386,8 +422,15 @@ impl World<'_> {
             self.calls.attempts.remove(att);
             return;
         }
-        let (call, replica, client, slot, sent_at, state) =
-            (a.call, a.replica, a.client, a.caller_slot, a.timer_from.unwrap_or(a.sent_at), a.state);
+        let (call, replica, client, slot, sent_at, state, endpoint) = (
+            a.call,
+            a.replica,
+            a.client,
+            a.caller_slot,
+            a.timer_from.unwrap_or(a.sent_at),
+            a.state,
+            a.endpoint,
+        );
         let failure = matches!(
             outcome,
             Outcome::Failed(Cause::Timeout | Cause::Error | Cause::Unavailable | Cause::Rejected)
@@ -398,18 +441,16 @@ impl World<'_> {
         } else {
             self.release_attempt(att, None);
         }
-        let endpoint = self.calls.attempts.get(att).map(|a| a.endpoint);
+        // `release_attempt` never removes the attempt: it is still there to remove.
         self.calls.attempts.remove(att);
-        if outcome.is_ok()
-            && let Some(c) = self.calls.calls.get_mut(call)
-        {
-            c.served_by = replica;
-        }
         if let Some(c) = self.calls.calls.get_mut(call) {
+            if outcome.is_ok() {
+                c.served_by = replica;
+            }
             // A server's 429 carries its service's Retry-After; a local refusal none.
-            c.retry_after = match (state, outcome, endpoint) {
-                (AttState::Sent, Outcome::Failed(Cause::RateLimited), Some(e)) => {
-                    let svc = self.spec.endpoints[e as usize].service;
+            c.retry_after = match (state, outcome) {
+                (AttState::Sent, Outcome::Failed(Cause::RateLimited)) => {
+                    let svc = self.spec.endpoints[endpoint as usize].service;
                     self.spec.services[svc as usize].retry_after_ns.unwrap_or(0)
                 }
                 _ => 0,
@@ -431,6 +472,7 @@ impl World<'_> {
     }
 
     /// Sends an execution's answer back to the attempt's caller.
+    #[inline]
     pub(in crate::model) fn respond(
         &mut self,
         att: AttId,

@@ -207,6 +207,7 @@ impl World<'_> {
     }
 
     /// Sends the next try of a call (the first or a retry), and arms its hedge timer.
+    #[inline]
     fn send_try(&mut self, call_id: CallId) {
         let Some(call) = self.calls.calls.get_mut(call_id) else { return };
         call.tries = call.tries.saturating_add(1);
@@ -227,13 +228,17 @@ impl World<'_> {
     }
 
     /// One attempt of a call answered (or failed locally, or timed out).
+    #[inline]
     fn attempt_result(&mut self, call_id: CallId, att: AttId, outcome: Outcome) {
         let Some(call) = self.calls.calls.get_mut(call_id) else { return };
         call.remove_live(att);
         let policy = call.policy.map(|p| &self.spec.policies[p as usize]);
         match outcome {
             Outcome::Ok { .. } => {
-                self.abandon_live(call_id);
+                if call.n_live > 0 {
+                    // Hedges still out lose the race.
+                    self.abandon_live(call_id);
+                }
                 self.complete_call(call_id, outcome);
             }
             Outcome::Failed(cause) => {

@@ -32,11 +32,26 @@ struct ClientBlock {
     first_replica: ReplicaId,
     n_replicas: u32,
     lb: LoadBalancer,
-    shared: bool,
+    /// One slot serves every caller replica (shared, or a single caller replica): no
+    /// slot index to compute on the hot path.
+    one_slot: bool,
+    /// Its balancer counts outstanding attempts per target replica.
+    tracks_outstanding: bool,
+    /// Its policy has an outlier detector.
+    has_outlier: bool,
     rng: Rng,
     slots: Vec<ClientSlot>,
     /// The breaker instance of each target endpoint this block calls (a short list).
     breakers: Vec<(EndpointId, u32)>,
+}
+
+impl ClientBlock {
+    /// The slot of caller replica `caller_slot` (0 when one slot serves them all: no
+    /// division on the hot path).
+    #[inline(always)]
+    fn slot_ix(&self, caller_slot: u32) -> usize {
+        if self.one_slot { 0 } else { caller_slot as usize % self.slots.len() }
+    }
 }
 
 struct ClientSlot {
@@ -123,7 +138,9 @@ impl Clients {
                 first_replica: tsvc.first_replica,
                 n_replicas: n_target,
                 lb,
-                shared,
+                one_slot: shared || n_slots == 1,
+                tracks_outstanding: needs_outstanding && n_target > 0,
+                has_outlier: p.is_some_and(|p| p.outlier.is_some()),
                 rng: rng_stream(spec.seed, &name),
                 slots,
                 breakers: Vec::new(),
@@ -171,7 +188,7 @@ impl Clients {
     #[inline]
     fn slot(&mut self, client: u32, caller_slot: u32) -> &mut ClientSlot {
         let block = &mut self.blocks[client as usize];
-        let ix = if block.shared { 0 } else { caller_slot as usize % block.slots.len() };
+        let ix = block.slot_ix(caller_slot);
         &mut block.slots[ix]
     }
 
@@ -246,15 +263,17 @@ impl Clients {
         outstanding_on: Option<ReplicaId>,
         breaker: Option<Option<(bool, Nanos)>>,
     ) {
-        let first = self.blocks[client as usize].first_replica;
-        let slot = self.slot(client, caller_slot);
+        let block = &mut self.blocks[client as usize];
         if let Some(replica) = outstanding_on
-            && !slot.outstanding.is_empty()
+            && block.tracks_outstanding
         {
-            let o = &mut slot.outstanding[(replica - first) as usize];
+            let first = block.first_replica;
+            let ix = block.slot_ix(caller_slot);
+            let o = &mut block.slots[ix].outstanding[(replica - first) as usize];
             *o = o.saturating_sub(1);
         }
         if let Some(result) = breaker
+            && !block.breakers.is_empty()
             && let Some(id) = self.breaker_of(client, target)
         {
             self.breakers.result(id, caller_slot, now, result);
@@ -270,7 +289,11 @@ impl Clients {
         now: Nanos,
         error: bool,
     ) {
-        let first = self.blocks[client as usize].first_replica;
+        let block = &self.blocks[client as usize];
+        if !block.has_outlier {
+            return;
+        }
+        let first = block.first_replica;
         if let Some(o) = &mut self.slot(client, caller_slot).outlier {
             o.on_result(replica - first, now, error);
         }
@@ -287,12 +310,20 @@ impl Clients {
     ) -> Option<ReplicaId> {
         let block = &mut self.blocks[client as usize];
         let (n, first) = (block.n_replicas, block.first_replica);
-        let slot_ix = if block.shared { 0 } else { caller_slot as usize % block.slots.len() };
+        let slot_ix = block.slot_ix(caller_slot);
         let slot = &mut block.slots[slot_ix];
         let eligible = |r: u32, slot: &mut ClientSlot| -> bool {
             ready(first + r) && !slot.outlier.as_mut().is_some_and(|o| o.is_ejected(r, now))
         };
         let local = match block.lb {
+            LoadBalancer::RoundRobin if n == 1 => {
+                // One replica: the same turn as below, without the division.
+                slot.rr = slot.rr.wrapping_add(1);
+                if !eligible(0, slot) {
+                    return None;
+                }
+                0
+            }
             LoadBalancer::RoundRobin => {
                 let mut found = None;
                 for _ in 0..n {
