@@ -1,6 +1,7 @@
 //! One integration-test binary (link time stays low); each module is a family of checks.
 
 mod adaptive;
+mod autoscale;
 mod bad_input;
 mod blast;
 mod caches;
