@@ -74,8 +74,11 @@ struct Scaler {
     /// grace deadline.
     started: Vec<Nanos>,
     deadline: Vec<Nanos>,
-    /// `Starting` + `Serving` (the scale's replicas).
+    /// `Starting` + `Serving` + `pending` (the scale's replicas).
     scale: u32,
+    /// Replicas asked for while every free slot was taken by draining ones (pods
+    /// created, not yet scheduled): each starts as a drain frees a slot.
+    pending: u32,
     serving: u32,
     /// The metric's memory at the last sync: busy-worker area, requests, and
     /// replica-nanoseconds in service.
@@ -118,6 +121,7 @@ impl Autoscaler {
                 started: vec![0; n],
                 deadline: vec![0; n],
                 scale: a.initial,
+                pending: 0,
                 serving: a.initial,
                 busy_at: 0.0,
                 cap_at: 0.0,
@@ -190,6 +194,13 @@ impl Autoscaler {
                     ));
                 }
                 let serving = sc.slot.iter().filter(|s| **s == Slot::Serving).count() as u32;
+                let starting = sc.slot.iter().filter(|s| **s == Slot::Starting).count() as u32;
+                if sc.scale != serving + starting + sc.pending {
+                    violations.push(format!(
+                        "service {}: a scale of {} against {serving} serving, {starting} starting, {} pending",
+                        sc.svc, sc.scale, sc.pending
+                    ));
+                }
                 if serving != sc.serving {
                     violations.push(format!(
                         "service {}: {} slots serving, {} counted",
@@ -263,6 +274,7 @@ impl World<'_> {
                 Slot::Off | Slot::Draining => {}
             }
         }
+        pods.unready += sc.pending;
         // Per pod, averaged over the period: what the replicas in service did, divided
         // by the replica-time in service (a replica that entered service during the
         // period counts for the time it served, as metrics-server's per-pod window).
@@ -320,33 +332,35 @@ impl World<'_> {
         self.sched.after(a.sync_ns, Ev::HpaSync { scaler: s as u32 });
     }
 
-    /// Starts `n` slots, the lowest-numbered ones that are off.
+    /// Starts `n` replicas on the lowest-numbered off slots; those that find none (the
+    /// others still draining) wait as `pending` for a drain to end.
     fn scale_up(&mut self, s: usize, n: u32) {
+        let sc = &mut self.autoscale.scalers[s];
+        sc.scale += n;
+        sc.pending += n;
+        self.start_pending(s);
+    }
+
+    /// Starts pending replicas on the lowest-numbered off slots.
+    fn start_pending(&mut self, s: usize) {
         let now = self.sched.now();
         let startup = self.spec.services[self.autoscale.scalers[s].svc as usize]
             .autoscale
             .as_ref()
             .map_or(0, |a| a.startup_ns);
         let sc = &mut self.autoscale.scalers[s];
-        let mut started = 0;
         for k in 0..sc.slot.len() {
-            if started == n {
+            if sc.pending == 0 {
                 break;
             }
             if sc.slot[k] == Slot::Off {
                 sc.slot[k] = Slot::Starting;
                 sc.tag[k] = sc.tag[k].wrapping_add(1);
                 sc.started[k] = now.max(1);
-                sc.scale += 1;
-                started += 1;
+                sc.pending -= 1;
                 let (replica, tag) = (sc.first + k as u32, sc.tag[k]);
                 self.sched.after(startup, Ev::ScaleReady { replica, tag });
             }
-        }
-        let sc = &mut self.autoscale.scalers[s];
-        if started < n {
-            // Every slot is taken (some still draining): the rest start as they free up.
-            self.violations.push(format!("service {}: no free slot to scale up", sc.svc));
         }
         self.recount(s);
     }
@@ -383,6 +397,12 @@ impl World<'_> {
     /// newest first.
     fn scale_down(&mut self, s: usize, n: u32) {
         let now = self.sched.now();
+        // Pending ones (not even scheduled) go first.
+        let sc = &mut self.autoscale.scalers[s];
+        let cancel = sc.pending.min(n);
+        sc.pending -= cancel;
+        sc.scale -= cancel;
+        let n = n - cancel;
         let sc = &self.autoscale.scalers[s];
         let mut order: Vec<(bool, std::cmp::Reverse<Nanos>, std::cmp::Reverse<usize>)> = sc
             .slot
@@ -443,5 +463,9 @@ impl World<'_> {
         self.autoscale.scalers[s].slot[k] = Slot::Off;
         self.kill(replica);
         self.recount(s);
+        // A slot is free for a replica waiting for one.
+        if self.autoscale.scalers[s].pending > 0 {
+            self.start_pending(s);
+        }
     }
 }
