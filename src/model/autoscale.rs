@@ -88,6 +88,8 @@ struct Scaler {
     /// Pods in existence (all but `Off`) and `Serving` + `Draining` over time.
     pods_area: Area,
     capacity_area: Area,
+    /// `Serving` slots over time (the metric's replica-time in service).
+    serving_area: Area,
     fig: AutoscaleFigures,
 }
 
@@ -128,6 +130,7 @@ impl Autoscaler {
                 arrivals_at: 0,
                 pods_area: Area { level: a.initial, ..Area::default() },
                 capacity_area: Area { level: a.initial, ..Area::default() },
+                serving_area: Area { level: a.initial, ..Area::default() },
                 fig: AutoscaleFigures {
                     min_seen: a.initial,
                     max_seen: a.initial,
@@ -252,6 +255,7 @@ impl World<'_> {
         let cap = sc.slot.iter().filter(|x| matches!(x, Slot::Serving | Slot::Draining)).count() as u32;
         sc.pods_area.set(now, pods, w);
         sc.capacity_area.set(now, cap, w);
+        sc.serving_area.set(now, sc.serving, w);
     }
 
     /// One reconciliation of scaler `s`.
@@ -278,7 +282,7 @@ impl World<'_> {
         // Per pod, averaged over the period: what the replicas in service did, divided
         // by the replica-time in service (a replica that entered service during the
         // period counts for the time it served, as metrics-server's per-pod window).
-        let cap = sc.capacity_area.at(now);
+        let cap = sc.serving_area.at(now);
         let replica_s = (cap - sc.cap_at) / 1e9;
         let busy = self.rec.service_busy_area(sc.svc, now);
         let arrivals: u64 = svc.endpoints.iter().map(|&e| self.rec.endpoint_arrivals(e)).sum();

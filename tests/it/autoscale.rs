@@ -235,3 +235,27 @@ fn bad_autoscale_input_is_refused_with_its_path() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("min_replicas 5 is above max_replicas 4"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_scale_up_while_the_slots_drain_waits_for_them_then_starts() {
+    // 4 replicas of one worker, 4 s a request, 1/s each: queues grow. At 10 s the load
+    // drops: the sync at 15 s scales to 1 and 3 replicas drain their queues of about 8
+    // requests (half a minute; the 30 s grace ends at 45 s). At 20 s the load comes
+    // back: the sync at 25 s asks for 4 again, but every other slot is draining, so
+    // the 3 new replicas wait (Pending) and start as the drains end, by 45 s.
+    let autoscale = json!({"metric": "rps_per_replica", "target": 1, "min_replicas": 1, "max_replicas": 4,
+        "sync_period": "5s", "behavior": {"scale_down": {"stabilization_window": "0s"}}});
+    let schedule = json!([{"at": "10s", "rate": 0.5}, {"at": "20s", "rate": 4}]);
+    let mut v = hpa_system(autoscale, "4s", 1, 4.0, schedule, "60s");
+    v["services"]["api"]["replicas"] = json!(4);
+    v["interval"] = json!("5s");
+    let out = run(&spec(&v));
+    assert_eq!(at(&out, "api", "desired_replicas", 20, 5), 1.0, "scaled down at 15 s");
+    assert_eq!(at(&out, "api", "desired_replicas", 30, 5), 4.0, "scaled up at 25 s");
+    for t in [30, 35] {
+        assert_eq!(at(&out, "api", "replicas", t, 5), 1.0, "at {t} s the new replicas wait for the drains");
+    }
+    assert_eq!(at(&out, "api", "replicas", 50, 5), 4.0, "started as the drains ended");
+    let a = out.services[0].autoscale.clone().unwrap();
+    assert_eq!((a.scale_downs, a.scale_ups, a.final_replicas), (1, 1, 4));
+}
