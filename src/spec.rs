@@ -225,6 +225,8 @@ pub struct Service {
     pub health_check: Option<HealthCheck>,
     /// Envoy's adaptive concurrency filter, one controller per replica.
     pub adaptive: Option<crate::policy::adaptive::Adaptive>,
+    /// Kubernetes' HPA; `replicas` is then its `max_replicas` slots.
+    pub autoscale: Option<crate::policy::hpa::Autoscale>,
     /// Envoy's local rate limit, one bucket per replica (a token bucket only).
     pub rate_limit: Option<RateLimit>,
     /// The Retry-After a rate-limited answer of this service carries.

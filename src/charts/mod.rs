@@ -12,6 +12,7 @@
 //! integer pixel coordinates, so the same input gives the same bytes.
 
 mod adaptive;
+mod autoscale;
 mod axis;
 mod bulkhead;
 mod cache;

@@ -331,6 +331,9 @@ pub(super) fn services_chart(
     let has_adaptive = !adaptive.is_empty();
     let has_real_bulkheads = !bulkheads.is_empty();
     bulkheads.splice(0..0, adaptive);
+    let autoscale = super::autoscale::autoscale_panels(spec, series, dur_s, windows);
+    let has_autoscale = !autoscale.is_empty();
+    bulkheads.splice(0..0, autoscale);
     let has_bulkheads = !bulkheads.is_empty();
     if let Some(last) = panels.len().checked_sub(2) {
         for p in &mut panels[last..] {
@@ -350,6 +353,9 @@ pub(super) fn services_chart(
     if has_adaptive {
         title.push_str("; adaptive concurrency limits");
     }
+    if has_autoscale {
+        title.push_str("; autoscaled replicas");
+    }
     // The first row carries the window labels and the last the axis title: give them
     // room by making every row as tall as the tallest needs.
     let row_h = 190;
@@ -357,26 +363,41 @@ pub(super) fn services_chart(
         file: names.file("services", ""),
         svg: render(&title, &[], &panels, 2, row_h),
         title,
-        caption: if has_adaptive {
-            "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
+        caption: autoscale_caption(
+            has_autoscale,
+            if has_adaptive {
+                "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
              replica at the end of each interval. Adaptive concurrency (Envoy's gradient controller): the limit \
              summed over the service's replicas at the end of each interval, against its workers (grey), and \
              the requests inside its replicas (busy + queued); requests beyond the limit were answered \
              unavailable (503). Any bulkheads follow, per call."
                 .into()
-        } else if has_bulkheads {
-            "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
+            } else if has_bulkheads {
+                "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
              replica (all replicas' queues divided by their number) at the end of each interval; the tables' \
              queue max is the longest queue of any one replica at any instant. Bulkheads: the caller's permits \
              in use (grey: the limit, summed over the caller's replicas) and its attempts waiting for one, at \
              the end of each interval; a wait counts against the per-try timeout when the policy's \
              timeout_covers_wait is true (the bulkheads table says which)."
                 .into()
-        } else {
-            "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
+            } else {
+                "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
              replica (all replicas' queues divided by their number) at the end of each interval; the tables' \
              queue max is the longest queue of any one replica at any instant."
-                .into()
-        },
+                    .into()
+            },
+        ),
     }
+}
+
+/// The services chart's caption, with the autoscaling panels' sentence when it has them.
+fn autoscale_caption(has_autoscale: bool, caption: String) -> String {
+    if !has_autoscale {
+        return caption;
+    }
+    format!(
+        "{caption} Autoscaling (Kubernetes' HPA): the replicas in service and the scale the autoscaler asked \
+         for (starting replicas included) at the end of each interval, between its minimum and maximum, and \
+         the utilisation of the workers in service against its target."
+    )
 }

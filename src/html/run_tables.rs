@@ -333,7 +333,50 @@ pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
     if let Some(t) = queue_table(s) {
         tables.push(t);
     }
+    tables.extend(autoscale_table(s));
     tables
+}
+
+/// The autoscaled services: what their HPA did and when.
+fn autoscale_table(s: &Summary) -> Option<Table> {
+    let secs = |v: Option<f64>| v.map_or_else(|| "–".to_string(), num::secs);
+    let rows: Vec<Vec<String>> = s
+        .services
+        .iter()
+        .filter_map(|(name, v)| v.autoscale.as_ref().map(|a| (name, a)))
+        .map(|(name, a)| {
+            vec![
+                name.to_string(),
+                format!("{}–{}", a.min_seen, a.max_seen),
+                int(a.final_replicas as u64),
+                int(a.scale_ups as u64),
+                secs(a.first_scale_up_s),
+                secs(a.first_ready_s),
+                int(a.scale_downs as u64),
+                secs(a.first_scale_down_s),
+                num::fixed(a.replica_seconds, 0),
+            ]
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Table {
+        caption: "Autoscaling (Kubernetes' HPA) over the whole run: the replicas it set (fewest–most, at the end), \
+                  its scale-ups and scale-downs, when it first scaled up and when that replica entered service \
+                  (seconds from the start), and the replica-seconds after warm-up (starting and draining \
+                  replicas included)",
+        header: vec![
+            "service",
+            "replicas",
+            "at the end",
+            "scale-ups",
+            "first up",
+            "first ready",
+            "scale-downs",
+            "first down",
+            "replica-s",
+        ],
+        rows,
+        text_cols: vec![1],
+    })
 }
 
 /// The bulkheads per call edge and the breaker instances, each with what it covers.

@@ -132,6 +132,20 @@ pub(super) enum Ev {
     QueueRelayTick {
         queue: u32,
     },
+    /// An autoscaler's reconciliation (`autoscale.rs`).
+    HpaSync {
+        scaler: u32,
+    },
+    /// A scaled-up replica's startup is over; `tag` is its slot's at the scale-up.
+    ScaleReady {
+        replica: ReplicaId,
+        tag: u32,
+    },
+    /// A draining replica is looked at: off once it holds nothing.
+    DrainCheck {
+        replica: ReplicaId,
+        tag: u32,
+    },
 }
 
 /// Who made a call, and gets its outcome.

@@ -155,6 +155,10 @@ impl World<'_> {
     /// A crashed (or liveness-killed) replica comes back, if it is still in the
     /// downtime `epoch` the restart was scheduled for.
     pub(super) fn restart(&mut self, replica: ReplicaId, epoch: u32) {
+        // A slot its autoscaler turned off (or is starting, or draining) stays down.
+        if !self.autoscale.may_restart(replica) {
+            return;
+        }
         if self.servers.restart(replica, epoch) {
             self.health.on_restart(replica);
             self.caches.on_restart(replica, self.sched.now());

@@ -17,6 +17,8 @@ struct ReplicaHealth {
     ready: bool,
     /// A liveness restart is scheduled; probes take no further action until it happens.
     liveness_restarting: bool,
+    /// Out of service: an autoscaled slot that is off, starting or draining.
+    out: bool,
     state: Option<HealthState>,
 }
 
@@ -34,6 +36,7 @@ impl Health {
                 ReplicaHealth {
                     ready: true,
                     liveness_restarting: false,
+                    out: false,
                     state: hc.map(|h| HealthState::new(h.unhealthy_after, h.healthy_after)),
                 }
             })
@@ -44,7 +47,35 @@ impl Health {
     /// Whether balancers may pick the replica.
     #[inline]
     pub(super) fn ready(&self, replica: ReplicaId) -> bool {
-        self.replicas[replica as usize].ready
+        let r = &self.replicas[replica as usize];
+        r.ready && !r.out
+    }
+
+    /// Takes an autoscaled slot out of service, or puts it back.
+    pub(super) fn set_out(&mut self, replica: ReplicaId, out: bool) {
+        self.replicas[replica as usize].out = out;
+    }
+
+    /// A scaled-up replica enters service: unready until its readiness probe passed
+    /// `healthy_after` times (Kubernetes starts a new pod unready), ready at once
+    /// without one.
+    pub(super) fn provision(&mut self, spec: &Spec, replica: ReplicaId) {
+        let hc = spec.services[spec.replicas[replica as usize].service as usize].health_check.as_ref();
+        let r = &mut self.replicas[replica as usize];
+        r.out = false;
+        r.liveness_restarting = false;
+        r.ready = true;
+        if let Some(h) = hc {
+            let mut state = HealthState::new(h.unhealthy_after, h.healthy_after);
+            if h.probe == Probe::Readiness {
+                // Start from unhealthy: `unhealthy_after` failures turn it.
+                for _ in 0..h.unhealthy_after.max(1) {
+                    state.on_probe(false);
+                }
+                r.ready = false;
+            }
+            r.state = Some(state);
+        }
     }
 
     pub(super) fn on_restart(&mut self, replica: ReplicaId) {

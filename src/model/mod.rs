@@ -21,6 +21,7 @@
 //! once.
 
 mod arrivals;
+mod autoscale;
 mod caches;
 mod calls;
 mod clients;
@@ -40,9 +41,9 @@ mod world;
 
 pub use clients::edge_bulkhead_policy;
 pub use output::{
-    BreakerFigures, BulkheadFigures, CacheFigures, EdgeFigures, EndpointFigures, GroupFigures, PhaseFigures,
-    PhaseWorkloadFigures, QueueFigures, RunError, RunOutput, SagaFigures, ServiceFigures, TopicFigures,
-    WorkloadFigures,
+    AutoscaleFigures, BreakerFigures, BulkheadFigures, CacheFigures, EdgeFigures, EndpointFigures,
+    GroupFigures, PhaseFigures, PhaseWorkloadFigures, QueueFigures, RunError, RunOutput, SagaFigures,
+    ServiceFigures, TopicFigures, WorkloadFigures,
 };
 pub use phases::{PhaseSpan, fault_window, phase_cut};
 use world::World;

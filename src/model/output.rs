@@ -235,6 +235,28 @@ pub struct QueueFigures {
 pub struct ServiceFigures {
     pub utilization: f64,
     pub queue_max: u64,
+    /// Its autoscaler's figures, if it has one.
+    pub autoscale: Option<AutoscaleFigures>,
+}
+
+/// An autoscaled service's figures over the whole run (times from its start);
+/// `replica_seconds` from the end of warm-up.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AutoscaleFigures {
+    /// The fewest and most replicas the autoscaler set (its initial count included).
+    pub min_seen: u32,
+    pub max_seen: u32,
+    /// Syncs that raised or lowered the scale.
+    pub scale_ups: u32,
+    pub scale_downs: u32,
+    pub first_scale_up_s: Option<f64>,
+    pub first_scale_down_s: Option<f64>,
+    /// When the first scaled-up replica entered service.
+    pub first_ready_s: Option<f64>,
+    /// Replicas in existence (starting, serving or draining) integrated over time.
+    pub replica_seconds: f64,
+    /// The scale at the end.
+    pub final_replicas: u32,
 }
 
 /// One `cache` step's figures: reads and populates that started after warm-up.

@@ -83,6 +83,9 @@ pub(super) struct Recorder {
     svc_busy: Vec<Area>,
     /// Executions waiting for a worker, per service.
     svc_queued: Vec<u64>,
+    /// Requests (and messages) that reached each endpoint since the start, warm-up
+    /// included (an autoscaler's `rps_per_replica`).
+    ep_arrivals: Vec<u64>,
     series: Series,
     next_boundary: Nanos,
     interval_start: Nanos,
@@ -122,6 +125,7 @@ impl Recorder {
             edge_bulk: super::clients::edges_with_bulkhead(spec),
             ep_busy: vec![Area::default(); n_eps],
             svc_busy: vec![Area::default(); n_svcs],
+            ep_arrivals: vec![0; n_eps],
             svc_queued: vec![0; n_svcs],
             series: layout(spec),
             next_boundary: spec.interval_ns.min(spec.duration_ns),
@@ -216,6 +220,7 @@ impl Recorder {
 
     #[inline]
     pub(super) fn ep_request(&mut self, ep: u32, counted: bool) {
+        self.ep_arrivals[ep as usize] += 1;
         if counted {
             self.endpoints[ep as usize].requests += 1;
         }
@@ -264,6 +269,16 @@ impl Recorder {
 
     /// A worker of service `svc` is taken (`delta` 1) or given back (-1) by endpoint `ep`.
     #[inline]
+    /// Requests that reached endpoint `ep` since the start.
+    pub(super) fn endpoint_arrivals(&self, ep: u32) -> u64 {
+        self.ep_arrivals[ep as usize]
+    }
+
+    /// Service `svc`'s busy workers integrated over time (worker-nanoseconds) up to `now`.
+    pub(super) fn service_busy_area(&self, svc: u32, now: Nanos) -> f64 {
+        self.svc_busy[svc as usize].at(now)
+    }
+
     pub(super) fn workers(&mut self, now: Nanos, ep: u32, svc: u32, delta: i32) {
         self.svc_busy[svc as usize].step(now, delta);
         self.ep_busy[ep as usize].step(now, delta);
@@ -363,6 +378,12 @@ pub(super) fn layout(spec: &Spec) -> Series {
         // The sum of its replicas' adaptive concurrency limits at the interval's end.
         if sv.adaptive.is_some() {
             s.add_column(Scope::Service, &sv.name, "concurrency_limit");
+        }
+        // An autoscaled service's replicas in the balancers and its scale (the replicas
+        // the autoscaler asked for, starting ones included), at the interval's end.
+        if sv.autoscale.is_some() {
+            s.add_column(Scope::Service, &sv.name, "replicas");
+            s.add_column(Scope::Service, &sv.name, "desired_replicas");
         }
     }
     for sg in &spec.sagas {
@@ -549,6 +570,10 @@ impl World<'_> {
             if let Some(limit) = self.servers.adaptive_limit(spec, i as u32, b) {
                 push(limit);
             }
+            if let Some((serving, scale)) = self.autoscale.levels(i as u32) {
+                push(serving);
+                push(scale);
+            }
         }
         self.sagas.flush_interval(&mut push);
         self.topics.flush_interval(&mut push);
@@ -574,13 +599,20 @@ impl World<'_> {
             self.rec.endpoints[i].utilization = if cap > 0.0 { area / cap } else { 0.0 };
         }
         let mut services = Vec::new();
+        let mut scaled = self.autoscale.figures(end, &mut self.violations).into_iter().peekable();
         for (i, busy) in self.rec.svc_busy.iter().enumerate() {
             let s = &spec.services[i];
-            let cap = s.replicas as f64 * s.concurrency as f64 * window_ns;
+            let mut cap = s.replicas as f64 * s.concurrency as f64 * window_ns;
             let area = busy.at(end) - warm.1[i];
+            // An autoscaled service's utilisation is against the replicas it had.
+            let autoscale = scaled.next_if(|x| x.0 as usize == i).map(|(_, fig, replica_ns)| {
+                cap = replica_ns * s.concurrency as f64;
+                fig
+            });
             services.push(ServiceFigures {
                 utilization: if cap > 0.0 { area / cap } else { 0.0 },
                 queue_max: self.rec.service_queue_max[i],
+                autoscale,
             });
         }
         for (i, e) in self.rec.edges.iter_mut().enumerate() {

@@ -56,6 +56,9 @@ struct Consumer {
     replica: ReplicaId,
     alive: bool,
     epoch: u32,
+    /// Leaving the group (its replica is scaled down): keeps what it has in hand,
+    /// gets no partition in a rebalance.
+    leaving: bool,
 }
 
 struct TopicState {
@@ -112,6 +115,11 @@ impl Topics {
     }
 
     /// `topic/group`, for messages.
+    /// A group's lag (published, not yet handled).
+    pub(super) fn group_lag(&self, g: u32) -> u64 {
+        self.group.get(g as usize).map_or(0, |gs| gs.lag)
+    }
+
     pub(super) fn group_name(&self, spec: &Spec, g: u32) -> String {
         let gs = &self.group[g as usize];
         let t = &spec.topics[gs.topic as usize];
@@ -186,6 +194,7 @@ fn build(spec: &Spec) -> (Vec<TopicState>, Vec<GroupState>) {
                         replica: svc.first_replica + i % svc.replicas,
                         alive: true,
                         epoch: 0,
+                        leaving: false,
                     })
                     .collect(),
                 lag: 0,
@@ -473,8 +482,13 @@ impl World<'_> {
     pub(super) fn rebalance(&mut self, g: u32) {
         let gs = &mut self.topics.group[g as usize];
         let mut left = 0;
-        let live: Vec<u32> =
-            gs.consumers.iter().enumerate().filter(|(_, c)| c.alive).map(|(i, _)| i as u32).collect();
+        let live: Vec<u32> = gs
+            .consumers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.alive && !c.leaving)
+            .map(|(i, _)| i as u32)
+            .collect();
         for p in 0..gs.parts.len() {
             let want = if live.is_empty() { None } else { Some(live[p % live.len()]) };
             let part = &mut gs.parts[p];
@@ -554,6 +568,7 @@ impl World<'_> {
             for (i, c) in gs.consumers.iter_mut().enumerate() {
                 if c.replica == replica && !c.alive {
                     c.alive = true;
+                    c.leaving = false;
                     c.epoch = c.epoch.wrapping_add(1);
                     any = true;
                     ticks.push((i as u32, c.epoch));
@@ -563,6 +578,23 @@ impl World<'_> {
                 for (c, epoch) in ticks {
                     self.sched.after(iv, Ev::CommitTick { group: g, consumer: c, epoch });
                 }
+            }
+            if any {
+                self.sched.after(0, Ev::Rebalance { group: g });
+            }
+        }
+    }
+
+    /// The consumers on a replica being scaled down leave their groups (Kafka's
+    /// `LeaveGroup` on close): a rebalance at once moves their partitions, each after
+    /// the message in hand is done and committed.
+    pub(super) fn consumers_leave(&mut self, replica: ReplicaId) {
+        for g in 0..self.topics.group.len() as u32 {
+            let gs = &mut self.topics.group[g as usize];
+            let mut any = false;
+            for c in gs.consumers.iter_mut().filter(|c| c.replica == replica && c.alive) {
+                c.leaving = true;
+                any = true;
             }
             if any {
                 self.sched.after(0, Ev::Rebalance { group: g });

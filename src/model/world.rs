@@ -6,6 +6,7 @@
 //! its events, written as `impl World` methods in the room's file: a handler may call
 //! another room's methods, but only the room's own file touches its fields.
 
+use super::autoscale::Autoscaler;
 use super::caches::Caches;
 use super::calls::Calls;
 use super::clients::Clients;
@@ -37,6 +38,7 @@ pub(super) struct World<'s> {
     pub(super) queues: Queues,
     pub(super) sagas: Sagas,
     pub(super) caches: Caches,
+    pub(super) autoscale: Autoscaler,
     pub(super) rec: Recorder,
     /// Why the run stopped early (a limit), if it did.
     pub(super) failure: Option<RunError>,
@@ -99,6 +101,7 @@ impl<'s> World<'s> {
             queues: Queues::new(spec),
             sagas,
             caches: Caches::new(spec),
+            autoscale: Autoscaler::new(spec),
             rec: Recorder::new(spec),
             failure: None,
             violations: Vec::new(),
@@ -111,6 +114,7 @@ impl<'s> World<'s> {
     fn start(&mut self) {
         self.start_workloads();
         self.schedule_faults();
+        self.start_autoscale();
         self.start_groups();
         self.schedule_probes();
     }
@@ -172,6 +176,9 @@ impl<'s> World<'s> {
             }
             Ev::VisibilityExpire { queue, slot, receipt } => self.visibility_expire(queue, slot, receipt),
             Ev::QueueRelayTick { queue } => self.queue_relay_tick(queue),
+            Ev::HpaSync { scaler } => self.hpa_sync(scaler),
+            Ev::ScaleReady { replica, tag } => self.scale_ready(replica, tag),
+            Ev::DrainCheck { replica, tag } => self.drain_check(replica, tag),
         }
     }
 
@@ -260,8 +267,12 @@ impl<'s> World<'s> {
             Ev::HedgeFire { call, .. } => format!("a hedge {}", call_target(call)),
             Ev::CallDeadline { call } => format!("a deadline {}", call_target(call)),
             Ev::FaultStart { fault } | Ev::FaultEnd { fault } => format!("fault {fault} starting or ending"),
-            Ev::Restart { replica, .. } | Ev::Probe { replica } => format!(
-                "a restart or probe of a replica of service `{}`",
+            Ev::HpaSync { .. } => "an autoscaler's sync".into(),
+            Ev::Restart { replica, .. }
+            | Ev::Probe { replica }
+            | Ev::ScaleReady { replica, .. }
+            | Ev::DrainCheck { replica, .. } => format!(
+                "a restart, probe or scaling of a replica of service `{}`",
                 spec.services[spec.replicas[replica as usize].service as usize].name
             ),
             Ev::RelayTick { topic } => {
@@ -333,6 +344,7 @@ mod tests {
                 rate_limit: None,
                 retry_after_ns: None,
                 adaptive: None,
+                autoscale: None,
             }],
             endpoints: vec![Endpoint {
                 name: "server.serve".into(),

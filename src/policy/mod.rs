@@ -21,5 +21,6 @@ pub mod breaker;
 pub mod budget;
 pub mod bulkhead;
 pub mod health;
+pub mod hpa;
 pub mod outlier;
 pub mod ratelimit;

@@ -331,6 +331,28 @@ pub struct ServiceSummary {
     #[serde(serialize_with = "ser_r6")]
     pub utilization: f64,
     pub queue_max: u64,
+    /// Its HorizontalPodAutoscaler's figures (an autoscaled service only; `replicas`
+    /// is then its `max_replicas`, `utilization` against the replicas it had).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<AutoscaleSummary>,
+}
+
+/// An autoscaled service's figures (docs/scenario-format.md, Autoscaling).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AutoscaleSummary {
+    pub min_seen: u32,
+    pub max_seen: u32,
+    pub final_replicas: u32,
+    pub scale_ups: u32,
+    pub scale_downs: u32,
+    #[serde(serialize_with = "ser_opt_r6")]
+    pub first_scale_up_s: Option<f64>,
+    #[serde(serialize_with = "ser_opt_r6")]
+    pub first_ready_s: Option<f64>,
+    #[serde(serialize_with = "ser_opt_r6")]
+    pub first_scale_down_s: Option<f64>,
+    #[serde(serialize_with = "ser_r3")]
+    pub replica_seconds: f64,
 }
 
 /// Per saga: the contract's keys first (`started` … `latency_ms`), then
@@ -570,6 +592,17 @@ impl Summary {
                     replicas: s.replicas,
                     utilization: f.utilization,
                     queue_max: f.queue_max,
+                    autoscale: f.autoscale.as_ref().map(|a| AutoscaleSummary {
+                        min_seen: a.min_seen,
+                        max_seen: a.max_seen,
+                        final_replicas: a.final_replicas,
+                        scale_ups: a.scale_ups,
+                        scale_downs: a.scale_downs,
+                        first_scale_up_s: a.first_scale_up_s,
+                        first_ready_s: a.first_ready_s,
+                        first_scale_down_s: a.first_scale_down_s,
+                        replica_seconds: a.replica_seconds,
+                    }),
                 };
                 (s.name.clone(), v)
             })

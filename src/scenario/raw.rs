@@ -343,6 +343,112 @@ pub struct RawService {
     /// Load shedding at each replica: `{"queue_delay": "50ms"}` or
     /// `{"utilization": 90}`. Default: none.
     pub shed: Option<RawShed>,
+    /// Kubernetes' HorizontalPodAutoscaler v2 on this service: `replicas` is the count at
+    /// the start, kept within `[min_replicas, max_replicas]`. Default: none.
+    pub autoscale: Option<RawAutoscale>,
+}
+
+/// A HorizontalPodAutoscaler v2 (docs/scenario-format.md, Autoscaling).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Autoscale")]
+pub struct RawAutoscale {
+    /// What is measured: `utilization` (busy workers, percent), `rps_per_replica`
+    /// (requests per second per ready replica) or `lag` (a topic's or queue's backlog,
+    /// as KEDA's scalers).
+    pub metric: RawScaleMetric,
+    /// The metric's target per replica (greater than 0).
+    pub target: f64,
+    /// At least 1. Default 1.
+    pub min_replicas: Option<u32>,
+    /// At least `min_replicas`.
+    pub max_replicas: u32,
+    /// The controller's period (`--horizontal-pod-autoscaler-sync-period`). Default "15s".
+    pub sync_period: Option<Dur>,
+    /// No scaling while |metric ÷ target − 1| is at most this. Default 0.1.
+    pub tolerance: Option<f64>,
+    /// `behavior`: the scale-up and scale-down rules. Default: Kubernetes'.
+    pub behavior: Option<RawBehavior>,
+    /// From a scale-up to the new replica's readiness (image pull, start). Default "0s".
+    pub startup: Option<Dur>,
+    /// A new replica's service times are `factor` times longer at first, back to
+    /// normal linearly over `over`. Default: none.
+    pub cold_start: Option<RawColdStart>,
+    /// The `lag` metric: the topic whose consumer groups on this service count.
+    pub topic: Option<String>,
+    /// The `lag` metric: the work queue this service consumes.
+    pub queue: Option<String>,
+}
+
+/// The autoscaler's metric.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "ScaleMetric")]
+pub enum RawScaleMetric {
+    Utilization,
+    RpsPerReplica,
+    Lag,
+}
+
+/// `behavior` (HorizontalPodAutoscalerBehavior).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ScaleBehavior")]
+pub struct RawBehavior {
+    pub scale_up: Option<RawScalingRules>,
+    pub scale_down: Option<RawScalingRules>,
+}
+
+/// `HPAScalingRules`; a key left out keeps Kubernetes' default for its direction.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ScalingRules")]
+pub struct RawScalingRules {
+    /// Default "0s" up, "300s" down (at most "3600s").
+    pub stabilization_window: Option<Dur>,
+    /// Default: up, 100 % and 4 pods per 15 s; down, 100 % per 15 s.
+    pub policies: Option<Vec<RawScalingPolicy>>,
+    /// `Max` (default), `Min` or `Disabled`.
+    pub select_policy: Option<RawSelectPolicy>,
+}
+
+/// `HPAScalingPolicy`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ScalingPolicy")]
+pub struct RawScalingPolicy {
+    #[serde(rename = "type")]
+    pub kind: RawScalingPolicyType,
+    /// Pods, or percent of the replicas at the start of the period (at least 1).
+    pub value: u32,
+    /// Greater than 0, at most "1800s".
+    pub period: Dur,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "ScalingPolicyType")]
+pub enum RawScalingPolicyType {
+    Pods,
+    Percent,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "SelectPolicy")]
+pub enum RawSelectPolicy {
+    Max,
+    Min,
+    Disabled,
+}
+
+/// A new replica's slowness (JIT, cold caches).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ColdStart")]
+pub struct RawColdStart {
+    /// At least 1.
+    pub factor: f64,
+    /// Greater than 0.
+    pub over: Dur,
 }
 
 /// Load shedding (docs/scenario-format.md, Load shedding).

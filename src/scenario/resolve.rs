@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 mod adaptive;
+mod autoscale;
 mod cache;
 
 use super::duration::{format_ns, parse_duration};
@@ -537,7 +538,7 @@ impl<'a> R<'a> {
         for (sname, s) in raw.services.iter() {
             let p = sp.k(sname);
             self.name("service", sname, &p, true);
-            let replicas = s.replicas.unwrap_or(1);
+            let replicas = autoscale::slots(s);
             let first_replica = ReplicaId::try_from(next_replica).unwrap_or(ReplicaId::MAX);
             next_replica += u64::from(replicas.min(MAX_REPLICAS_PER_SERVICE));
             let id = self.services.len() as ServiceId;
@@ -1189,7 +1190,9 @@ impl<'a> R<'a> {
                     format!("too many replicas: {n} (at most {MAX_REPLICAS_PER_SERVICE})"),
                 );
             }
-            let n = n.min(MAX_REPLICAS_PER_SERVICE);
+            let autoscale =
+                s.autoscale.as_ref().map(|a| self.autoscale(raw, sname, n.max(1), a, &p.k("autoscale")));
+            let n = autoscale::slots(s).min(MAX_REPLICAS_PER_SERVICE);
             let concurrency = self.at_least(s.concurrency.unwrap_or(1), 1, &p.k("concurrency"));
             if concurrency > MAX_CONCURRENCY {
                 self.err(
@@ -1249,6 +1252,7 @@ impl<'a> R<'a> {
                     .as_ref()
                     .and_then(|r| self.retry_after(r, &p.k("rate_limit"), true)),
                 adaptive,
+                autoscale,
             });
         }
         if raw.services.is_empty() {

@@ -2,6 +2,7 @@
 
 mod adaptive;
 mod aimd;
+mod autoscale;
 mod bad_input;
 mod blast;
 mod caches;

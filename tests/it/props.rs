@@ -6,7 +6,7 @@
 //! the same time, on a handful of services: every policy mechanism, every fault kind,
 //! topics with consumer groups (also on handlers that share their service with direct
 //! traffic), work queues built from the same subscribers, cache steps in front of the last
-//! service, priorities and shedders, adaptive concurrency and rate limits, sagas, open and closed workloads, and sometimes small `limits`. A run must
+//! service, priorities and shedders, adaptive concurrency and rate limits, autoscalers, sagas, open and closed workloads, and sometimes small `limits`. A run must
 //! end either with its figures (and then no invariant is broken and every conservation
 //! sum adds up) or with a `RunError::Limit` that names the limit; never with a panic, a
 //! crash or a hang. It runs in forked children (proptest's `fork`), so a stack overflow
@@ -850,6 +850,18 @@ fn build(w: &World) -> Value {
                 "rate_limit".into(),
                 json!({"token_bucket": {"max_tokens": 5, "tokens_per_fill": 2, "fill_interval": "10ms"},
                        "retry_after": "50ms"}),
+            );
+        }
+        // Kubernetes' HPA on some (fast clocks: the runs last seconds), from the same draws.
+        if (s.replicas + s.concurrency) % 3 == 1 {
+            let metric = if s.concurrency % 2 == 0 { "utilization" } else { "rps_per_replica" };
+            sv.insert(
+                "autoscale".into(),
+                json!({"metric": metric, "target": 5 + 10 * (s.concurrency % 7), "min_replicas": 1,
+                       "max_replicas": s.replicas + 2, "sync_period": "50ms", "startup": "20ms",
+                       "cold_start": {"factor": 2, "over": "100ms"},
+                       "behavior": {"scale_down": {"stabilization_window": "100ms",
+                                                   "policies": [{"type": "Pods", "value": 1, "period": "50ms"}]}}}),
             );
         }
         if let Some((cap, lifo, timeout)) = &s.queue {

@@ -299,6 +299,14 @@ impl Clients {
         }
     }
 
+    /// An autoscaled service's balancers draw among its first `n` replica slots (the
+    /// span up to its last serving replica; at least 1).
+    pub(super) fn set_span(&mut self, first: ReplicaId, n: u32) {
+        for b in self.blocks.iter_mut().filter(|b| b.first_replica == first) {
+            b.n_replicas = n.max(1);
+        }
+    }
+
     /// The balancer's choice among the target service's replicas that are `ready` and
     /// not ejected by this caller's outlier detector; `None` if there is none.
     pub(super) fn pick(

@@ -144,6 +144,12 @@ impl Queues {
         Queues { queue, held: 0 }
     }
 
+    /// The messages in the queue, visible or received and not yet deleted (KEDA's
+    /// queue length: SQS's visible + in flight, RabbitMQ's ready + unacked).
+    pub(super) fn backlog(&self, q: u32) -> u64 {
+        self.queue.get(q as usize).map_or(0, |q| (q.slots.len() - q.free.len()) as u64)
+    }
+
     /// The queue's name, for messages.
     pub(super) fn name(spec: &Spec, q: u32) -> String {
         format!("queue `{}`", spec.queues[q as usize].name)

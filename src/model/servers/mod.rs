@@ -167,6 +167,17 @@ impl Servers {
         self.execs.get(exec).map(|e| e.entity)
     }
 
+    /// The replica's downtime epoch (the current one if it is down).
+    pub(super) fn down_epoch(&self, replica: ReplicaId) -> u32 {
+        self.replicas[replica as usize].epoch
+    }
+
+    /// Whether the replica holds no execution (no busy worker, nothing queued).
+    pub(super) fn idle(&self, replica: ReplicaId) -> bool {
+        let r = &self.replicas[replica as usize];
+        r.busy == 0 && r.queue.len() == r.stale as usize
+    }
+
     /// A replica comes back up, if it is still in downtime `epoch`.
     pub(super) fn restart(&mut self, replica: ReplicaId, epoch: u32) -> bool {
         let r = &mut self.replicas[replica as usize];
@@ -316,6 +327,9 @@ impl World<'_> {
         let mut d = self.spec.endpoints[endpoint as usize].latency.sample(&mut ep.latency_rng);
         if self.faults.any_on_executions() {
             d = self.faults.faulted_duration(self.spec, d, endpoint, replica, true);
+        }
+        if let Some(f) = self.autoscale.cold_factor(replica, now, self.spec) {
+            d = (d as f64 * f).round().min(1.8e19) as Nanos;
         }
         self.sched.after(d, Ev::ExecWake { exec: id });
     }

@@ -157,6 +157,9 @@ impl World<'_> {
                 if self.faults.any_on_executions() {
                     d = self.faults.faulted_duration(self.spec, d, endpoint, replica, false);
                 }
+                if let Some(f) = self.autoscale.cold_factor(replica, self.sched.now(), self.spec) {
+                    d = (d as f64 * f).round().min(1.8e19) as crate::spec::Nanos;
+                }
                 self.sched.after(d, Ev::ExecWake { exec: id });
             }
             MStep::Call(site) => {

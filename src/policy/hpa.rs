@@ -1,0 +1,351 @@
+//! Kubernetes' HorizontalPodAutoscaler v2, as kube-controller-manager computes it
+//! (`pkg/controller/podautoscaler`): the replica calculator (`replica_calculator.go`)
+//! and the controller's normalisation with `behavior` (`horizontal.go`), with the
+//! defaults of `pkg/apis/autoscaling/v2/defaults.go`.
+//!
+//! **Replica calculator.** For a per-pod average (a `Resource` utilisation or a `Pods`
+//! metric, `calcPlainMetricReplicas`): `ratio = usage / target`, the usage averaged over
+//! the *ready* pods. With no unready pod on a scale-up and no missing pod: `current` if
+//! `|ratio − 1| ≤ tolerance`, else `⌈ratio × ready⌉`. Otherwise the usage is recomputed
+//! with missing pods at the target (on a scale-down) or at 0 (on a scale-up), and
+//! unready pods at 0 on a scale-up; `current` if the new ratio is within the tolerance
+//! or changes direction, else `⌈new ratio × pods counted⌉`, unless that count would move
+//! against the direction (then `current`). For an external metric with an
+//! `AverageValue` target (`GetExternalPerPodMetricReplicas`, what KEDA's scalers
+//! register): `ratio = total / (target × current)`; `⌈total / target⌉` outside the
+//! tolerance, else `current`.
+//!
+//! **Normalisation** (`normalizeDesiredReplicasWithBehaviors`): first the stabilisation
+//! (`stabilizeRecommendationWithBehaviors`): over the recommendations of the last
+//! scale-up window the smallest, of the last scale-down window the largest; the
+//! recommendation is `current` raised to the first and lowered to the second; then the
+//! raw recommendation is recorded. Then the rate (`convertDesiredReplicasWithBehaviorRate`):
+//! each policy proposes from the replica count at the start of its period (`current`
+//! less what was added plus what was removed within the last `period`): `Pods` adds or
+//! removes `value`, `Percent` multiplies by `1 ± value/100` (rounded up on a scale-up,
+//! truncated on a scale-down); `select_policy` `Max` takes the largest change, `Min` the
+//! smallest, `Disabled` none; the result is clamped to `[min, max]` and never past
+//! `current` in the other direction. A rescale is recorded as a scale event
+//! (`storeScaleEvent`).
+//!
+//! Defaults (`GenerateHPAScaleUpRules`, `GenerateHPAScaleDownRules`): scale-up no
+//! stabilisation, the larger of +100 % and +4 pods per 15 s; scale-down a 300 s window
+//! (the controller's `--horizontal-pod-autoscaler-downscale-stabilization`), −100 % per
+//! 15 s; tolerance 0.1 (`--horizontal-pod-autoscaler-tolerance`).
+//!
+//! *Invariant*: the replica count it returns is within `[min, max]`; no clock, the
+//! caller passes `now`.
+
+use crate::spec::{NS_PER_S, Nanos};
+
+/// What the autoscaler measures (the resolved `autoscale.metric`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScaleMetric {
+    /// Busy workers ÷ (concurrency × ready replicas) over the sync period, in percent.
+    Utilization,
+    /// Requests reaching the service per second per ready replica over the sync period.
+    RpsPerReplica,
+    /// KEDA's Kafka scaler: the lag of these consumer groups (global group ids), the
+    /// total capped at `partitions × target` (`allowIdleConsumers: false`).
+    TopicLag { groups: Vec<u32>, partitions: u32 },
+    /// KEDA's SQS / RabbitMQ scalers: the messages in this work queue (visible and in
+    /// flight).
+    QueueLag { queue: u32 },
+}
+
+/// A service's autoscaler, resolved (`spec::Service::autoscale`). The service's
+/// `replicas` are then `params.max` slots, `initial` of them running at the start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Autoscale {
+    pub metric: ScaleMetric,
+    pub target: f64,
+    pub initial: u32,
+    pub sync_ns: Nanos,
+    pub params: HpaParams,
+    pub startup_ns: Nanos,
+    /// `(factor, over)`: a new replica's service times × a factor falling linearly from
+    /// `factor` to 1 over `over` from its readiness.
+    pub cold: Option<(f64, Nanos)>,
+}
+
+/// A scaling policy's kind: a number of pods or a percentage of the pods at the start
+/// of the period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyKind {
+    Pods,
+    Percent,
+}
+
+/// One `HPAScalingPolicy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScalingPolicy {
+    pub kind: PolicyKind,
+    pub value: u32,
+    pub period_ns: Nanos,
+}
+
+/// `selectPolicy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Select {
+    Max,
+    Min,
+    Disabled,
+}
+
+/// One direction's `HPAScalingRules`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rules {
+    pub window_ns: Nanos,
+    pub policies: Vec<ScalingPolicy>,
+    pub select: Select,
+}
+
+impl Rules {
+    /// Kubernetes' default scale-up: no stabilisation, max(+100 %, +4 pods) per 15 s.
+    pub fn default_up() -> Rules {
+        Rules {
+            window_ns: 0,
+            policies: vec![
+                ScalingPolicy { kind: PolicyKind::Percent, value: 100, period_ns: 15 * NS_PER_S },
+                ScalingPolicy { kind: PolicyKind::Pods, value: 4, period_ns: 15 * NS_PER_S },
+            ],
+            select: Select::Max,
+        }
+    }
+
+    /// Kubernetes' default scale-down: a 300 s window, −100 % per 15 s.
+    pub fn default_down() -> Rules {
+        Rules {
+            window_ns: 300 * NS_PER_S,
+            policies: vec![ScalingPolicy { kind: PolicyKind::Percent, value: 100, period_ns: 15 * NS_PER_S }],
+            select: Select::Max,
+        }
+    }
+}
+
+/// The controller's parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HpaParams {
+    pub min: u32,
+    pub max: u32,
+    pub tolerance: f64,
+    pub up: Rules,
+    pub down: Rules,
+}
+
+/// The pods the replica calculator sees (`groupPods`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pods {
+    /// Ready, with a metric.
+    pub ready: u32,
+    /// Started but not ready yet (starting up, or failing readiness).
+    pub unready: u32,
+    /// Counted in the scale but without a metric (crashed, not yet restarted).
+    pub missing: u32,
+}
+
+/// `calcPlainMetricReplicas`: the replicas a per-pod average `usage` (averaged over
+/// the ready pods) asks for against `target`; `None` without a ready pod (no metrics:
+/// the controller does not scale).
+pub fn per_pod_replicas(current: u32, pods: Pods, usage: f64, target: f64, tolerance: f64) -> Option<u32> {
+    if pods.ready == 0 || target.is_nan() || target <= 0.0 || !usage.is_finite() {
+        return None;
+    }
+    let ratio = usage / target;
+    let up_with_unready = pods.unready > 0 && ratio > 1.0;
+    if !up_with_unready && pods.missing == 0 {
+        if (1.0 - ratio).abs() <= tolerance {
+            return Some(current);
+        }
+        return Some(ceil_u32(ratio * pods.ready as f64));
+    }
+    // Recompute with the missing pods at the target (scale-down) or 0 (scale-up), and
+    // the unready ones at 0 on a scale-up.
+    let mut sum = usage * pods.ready as f64;
+    let mut n = pods.ready;
+    if pods.missing > 0 {
+        if ratio < 1.0 {
+            sum += target * pods.missing as f64;
+        }
+        n += pods.missing;
+    }
+    if up_with_unready {
+        n += pods.unready;
+    }
+    let new_ratio = sum / n as f64 / target;
+    if (1.0 - new_ratio).abs() <= tolerance
+        || (ratio < 1.0 && new_ratio > 1.0)
+        || (ratio > 1.0 && new_ratio < 1.0)
+    {
+        return Some(current);
+    }
+    let new = ceil_u32(new_ratio * n as f64);
+    if (new_ratio < 1.0 && new > current) || (new_ratio > 1.0 && new < current) {
+        return Some(current);
+    }
+    Some(new)
+}
+
+/// `GetExternalPerPodMetricReplicas`: an external `total` (KEDA's lag) with an
+/// `AverageValue` target per replica.
+pub fn external_replicas(current: u32, total: f64, target: f64, tolerance: f64) -> u32 {
+    if target.is_nan() || target <= 0.0 || !total.is_finite() {
+        return current;
+    }
+    let ratio = total / (target * current as f64);
+    if (1.0 - ratio).abs() > tolerance { ceil_u32(total / target) } else { current }
+}
+
+fn ceil_u32(x: f64) -> u32 {
+    let c = x.ceil();
+    if c <= 0.0 {
+        0
+    } else if c >= u32::MAX as f64 {
+        u32::MAX
+    } else {
+        c as u32
+    }
+}
+
+/// The controller's memory for one target: recommendations and scale events.
+#[derive(Clone, Debug)]
+pub struct Hpa {
+    params: HpaParams,
+    /// `(time, raw recommendation)`, the controller's `recommendations`.
+    recs: Vec<(Nanos, u32)>,
+    /// `(time, replicas added)` and `(time, replicas removed)`.
+    up_events: Vec<(Nanos, u32)>,
+    down_events: Vec<(Nanos, u32)>,
+}
+
+impl Hpa {
+    pub fn new(params: HpaParams) -> Hpa {
+        Hpa { params, recs: Vec::new(), up_events: Vec::new(), down_events: Vec::new() }
+    }
+
+    pub fn params(&self) -> &HpaParams {
+        &self.params
+    }
+
+    /// Records `replicas` as the recommendation at `now`, as a controller that has been
+    /// watching a steady target would have (the model seeds the scale at time 0).
+    pub fn remember(&mut self, now: Nanos, replicas: u32) {
+        self.recs.push((now, replicas));
+    }
+
+    /// One reconciliation at `now`: `current` the scale's replicas, `metric_desired`
+    /// the replica calculator's answer (`None`: no metric, keep `current`). Returns the
+    /// new scale, within `[min, max]`, and records it as a scale event if it changed.
+    pub fn reconcile(&mut self, now: Nanos, current: u32, metric_desired: Option<u32>) -> u32 {
+        let p = &self.params;
+        let desired = if current > p.max {
+            p.max
+        } else if current < p.min {
+            p.min
+        } else {
+            let Some(raw) = metric_desired else { return current };
+            let stabilized = self.stabilize(now, current, raw);
+            self.rate_limit(now, current, stabilized)
+        };
+        if desired > current {
+            self.up_events.push((now, desired - current));
+        } else if desired < current {
+            self.down_events.push((now, current - desired));
+        }
+        self.forget(now);
+        desired
+    }
+
+    /// `stabilizeRecommendationWithBehaviors`.
+    fn stabilize(&mut self, now: Nanos, current: u32, raw: u32) -> u32 {
+        let (up_w, down_w) = (self.params.up.window_ns, self.params.down.window_ns);
+        let mut up = raw;
+        let mut down = raw;
+        for &(t, r) in &self.recs {
+            // `timestamp.After(now − window)`: strictly inside the window.
+            if t + up_w > now {
+                up = up.min(r);
+            }
+            if t + down_w > now {
+                down = down.max(r);
+            }
+        }
+        let mut rec = current;
+        if rec < up {
+            rec = up;
+        }
+        if rec > down {
+            rec = down;
+        }
+        self.recs.push((now, raw));
+        rec
+    }
+
+    /// `convertDesiredReplicasWithBehaviorRate`, then the `[min, max]` clamp.
+    fn rate_limit(&self, now: Nanos, current: u32, desired: u32) -> u32 {
+        let p = &self.params;
+        if desired > current {
+            let limit = self.limit(now, current, &p.up, true).max(current as i64);
+            let allowed = (p.max as i64).min(limit);
+            (desired as i64).min(allowed).max(p.min as i64) as u32
+        } else if desired < current {
+            let limit = self.limit(now, current, &p.down, false).min(current as i64);
+            let allowed = (p.min as i64).max(limit);
+            (desired as i64).max(allowed).min(p.max as i64) as u32
+        } else {
+            desired.clamp(p.min, p.max)
+        }
+    }
+
+    /// `calculateScaleUpLimitWithScalingRules` / `calculateScaleDownLimitWithBehaviors`.
+    fn limit(&self, now: Nanos, current: u32, rules: &Rules, up: bool) -> i64 {
+        if rules.select == Select::Disabled || rules.policies.is_empty() {
+            return current as i64;
+        }
+        // Up: Max takes the largest proposal; down: Max takes the largest change, the
+        // smallest proposal. Min the other way round.
+        let take_larger = (rules.select == Select::Max) == up;
+        let mut result: Option<i64> = None;
+        for pol in &rules.policies {
+            let added = changes(&self.up_events, now, pol.period_ns);
+            let removed = changes(&self.down_events, now, pol.period_ns);
+            let start = current as i64 - added + removed;
+            let proposed = match (pol.kind, up) {
+                (PolicyKind::Pods, true) => start + pol.value as i64,
+                (PolicyKind::Pods, false) => start - pol.value as i64,
+                (PolicyKind::Percent, true) => {
+                    (start as f64 * (1.0 + pol.value as f64 / 100.0)).ceil() as i64
+                }
+                (PolicyKind::Percent, false) => (start as f64 * (1.0 - pol.value as f64 / 100.0)) as i64,
+            };
+            result = Some(match result {
+                None => proposed,
+                Some(r) if take_larger => r.max(proposed),
+                Some(r) => r.min(proposed),
+            });
+        }
+        result.unwrap_or(current as i64)
+    }
+
+    /// Drops recommendations and events older than every window and period (memory
+    /// stays flat in simulated time).
+    fn forget(&mut self, now: Nanos) {
+        let p = &self.params;
+        let longest = |r: &Rules| r.policies.iter().map(|x| x.period_ns).max().unwrap_or(0);
+        let keep_recs = p.up.window_ns.max(p.down.window_ns);
+        let keep_events = longest(&p.up).max(longest(&p.down));
+        self.recs.retain(|&(t, _)| t + keep_recs > now);
+        self.up_events.retain(|&(t, _)| t + keep_events > now);
+        self.down_events.retain(|&(t, _)| t + keep_events > now);
+    }
+}
+
+/// Replicas changed within the last `period` (`getReplicasChangePerPeriod`: events
+/// strictly after `now − period`).
+fn changes(events: &[(Nanos, u32)], now: Nanos, period: Nanos) -> i64 {
+    events.iter().filter(|&&(t, _)| t + period > now).map(|&(_, n)| n as i64).sum()
+}
+
+#[cfg(test)]
+#[path = "hpa_tests.rs"]
+mod tests;
