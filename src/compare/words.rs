@@ -229,7 +229,7 @@ pub fn override_words(spec: &Spec, pointer: &str, value: &Value) -> String {
             }
         }
         ["services", svc, "replicas"] => format!("{svc}: {} replicas", value_words(value)),
-        ["services", svc, field @ ("shed" | "adaptive_concurrency" | "rate_limit")] => {
+        ["services", svc, field @ ("shed" | "adaptive_concurrency" | "rate_limit" | "autoscale")] => {
             let what = field.replace('_', " ");
             if value.is_null() {
                 return format!("{what} of {svc}: removed");
@@ -238,6 +238,7 @@ pub fn override_words(spec: &Spec, pointer: &str, value: &Value) -> String {
             let desc = s.and_then(|s| match *field {
                 "shed" => s.shed.as_ref().map(crate::html::guards::shed),
                 "adaptive_concurrency" => s.adaptive.as_ref().map(crate::html::guards::adaptive),
+                "autoscale" => s.autoscale.as_ref().map(|a| crate::html::guards::autoscale(a, spec)),
                 _ => s.rate_limit.as_ref().map(crate::html::guards::rate_limit),
             });
             format!("{what} of {svc}: {}", desc.unwrap_or_else(|| value_words(value)))

@@ -6,6 +6,7 @@
 
 use super::words::dur;
 use crate::policy::adaptive::Adaptive;
+use crate::policy::hpa::{Autoscale, PolicyKind, Rules, ScaleMetric, Select};
 use crate::spec::{RateLimit, Service, Shed, Spec};
 
 /// A rate limiter with its parameters.
@@ -67,9 +68,87 @@ pub(crate) fn adaptive(a: &Adaptive) -> String {
     }
 }
 
+/// One direction's behavior: `at most +100% or +4 pods (the larger) per 15 s, window 0 s`.
+fn rules(r: &Rules, sign: char) -> String {
+    if r.select == Select::Disabled || r.policies.is_empty() {
+        return "disabled".into();
+    }
+    let each: Vec<String> = r
+        .policies
+        .iter()
+        .map(|p| match p.kind {
+            PolicyKind::Pods => format!("{sign}{} pods per {}", p.value, dur(p.period_ns)),
+            PolicyKind::Percent => format!("{sign}{}% per {}", p.value, dur(p.period_ns)),
+        })
+        .collect();
+    let pick = match (r.select, each.len()) {
+        (_, 1) => "",
+        (Select::Min, _) => " (the smaller)",
+        _ => " (the larger)",
+    };
+    let window = match r.window_ns {
+        0 => "no stabilisation window".to_string(),
+        w => format!("stabilisation window {}", dur(w)),
+    };
+    format!("{}{pick}, {window}", each.join(" or "))
+}
+
+/// An autoscaler with the parameters it ran with, defaults included.
+pub(crate) fn autoscale(a: &Autoscale, spec: &Spec) -> String {
+    let metric = match &a.metric {
+        ScaleMetric::Utilization => format!("worker utilisation, target {}%", super::num::fixed(a.target, 0)),
+        ScaleMetric::RpsPerReplica => {
+            format!("requests per second per replica, target {}", super::num::fixed(a.target, 1))
+        }
+        ScaleMetric::TopicLag { groups, .. } => {
+            let names: Vec<String> = groups
+                .iter()
+                .filter_map(|g| {
+                    spec.topics.iter().flat_map(|t| t.groups.iter().map(move |x| (t, x))).nth(*g as usize)
+                })
+                .map(|(t, x)| format!("{}/{}", t.name, x.name))
+                .collect();
+            format!(
+                "the lag of {} (KEDA), target {} per replica",
+                names.join(", "),
+                super::num::fixed(a.target, 0)
+            )
+        }
+        ScaleMetric::QueueLag { queue } => format!(
+            "the messages in queue {} (KEDA), target {} per replica",
+            spec.queues.get(*queue as usize).map_or("?", |q| q.name.as_str()),
+            super::num::fixed(a.target, 0)
+        ),
+    };
+    let p = &a.params;
+    let mut t = format!(
+        "autoscaled by Kubernetes' HPA on {metric}: {} to {} replicas from {}, sync every {}, tolerance {}; \
+         scale-up {}; scale-down {}; a new replica serves after {}",
+        p.min,
+        p.max,
+        a.initial,
+        dur(a.sync_ns),
+        super::num::fixed(p.tolerance, 2),
+        rules(&p.up, '+'),
+        rules(&p.down, '−'),
+        dur(a.startup_ns)
+    );
+    if let Some((factor, over)) = a.cold {
+        t += &format!(
+            ", {}× slower at first, back to normal over {}",
+            super::num::fixed(factor, 1),
+            dur(over)
+        );
+    }
+    t
+}
+
 /// The overload controls of one service, one clause each; empty when it has none.
-pub(crate) fn service_guards(s: &Service) -> Vec<String> {
+pub(crate) fn service_guards(s: &Service, spec: &Spec) -> Vec<String> {
     let mut parts = Vec::new();
+    if let Some(a) = &s.autoscale {
+        parts.push(autoscale(a, spec));
+    }
     if let Some(r) = &s.rate_limit {
         let mut t = format!("rate limit per replica: {}", rate_limit(r));
         if let Some(ra) = s.retry_after_ns {
@@ -91,9 +170,10 @@ pub(super) fn service_lines(spec: &Spec) -> Vec<(String, String)> {
     spec.services
         .iter()
         .filter_map(|s| {
-            let g = service_guards(s);
+            let g = service_guards(s, spec);
+            let replicas = s.autoscale.as_ref().map_or(s.replicas, |a| a.initial);
             (!g.is_empty())
-                .then(|| (format!("{} ({} × {} workers)", s.name, s.replicas, s.concurrency), g.join("; ")))
+                .then(|| (format!("{} ({} × {} workers)", s.name, replicas, s.concurrency), g.join("; ")))
         })
         .collect()
 }
@@ -121,5 +201,7 @@ mod tests {
         assert!(
             shed(&Shed::Utilization { percent: 90.0 }).starts_with("sheds sheddable requests at 90% busy")
         );
+        let up = rules(&Rules::default_up(), '+').replace('\u{a0}', " ");
+        assert_eq!(up, "+100% per 15 s or +4 pods per 15 s (the larger), no stabilisation window");
     }
 }

@@ -354,18 +354,33 @@ fn findings_point_at_the_line_and_column_of_their_json_path() {
 #[test]
 fn committed_examples() {
     let expected: &[(&str, &[&str])] = &[
+        ("cache-restart", &["single-replica"]),
         ("cascade", &["no-circuit-breaker"]),
         ("checkout-brownout", &["no-circuit-breaker", "timeout-inversion"]),
         ("checkout-saga", &["no-circuit-breaker", "retry-without-budget"]),
         ("checkout", &["no-circuit-breaker", "timeout-inversion"]),
         ("crashed-replica", &["single-replica"]),
+        ("critical-checkout", &[]),
+        ("email-queue", &[]),
+        ("flash-sale", &[]),
         ("mmc", &["single-replica"]),
         ("order-events", &[]),
         ("order-saga", &["retry-without-budget"]),
         ("outbox", &[]),
+        ("patterns-guide", &["no-circuit-breaker", "retry-without-budget", "timeout-inversion"]),
+        ("retry-storm-adaptive", &[]),
         ("retry-storm", &["single-replica", "retry-without-budget"]),
         ("tail-at-scale", &["chatty-endpoint"]),
     ];
+    // Every example scenario is listed: a new one states what lint says of it.
+    let mut listed: Vec<&str> = expected.iter().map(|e| e.0).collect();
+    listed.sort();
+    let mut present: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".json").map(str::to_string))
+        .collect();
+    present.sort();
+    assert_eq!(listed, present, "scenarios/*.json and the list differ");
     for (name, rules) in expected {
         let file = format!("{}/scenarios/{name}.json", env!("CARGO_MANIFEST_DIR"));
         let (v, code) = lint_json(&file, &[]);
