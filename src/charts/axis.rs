@@ -85,15 +85,22 @@ impl Axis {
         Axis::linear_step(max, min_hi, 0.0, desc)
     }
 
-    /// A linear axis for counts: ticks at whole numbers.
+    /// A linear axis for counts: ticks at whole numbers (a step of 2.5 becomes 2).
     pub(super) fn count(max: f64, desc: &str) -> Axis {
-        Axis::linear_step(max, 5.0, 1.0, desc)
+        let m = if max.is_finite() { max.max(5.0) } else { 5.0 };
+        let step = nice_step(m / 5.0);
+        let whole = if step > 1.0 && step.fract() != 0.0 { step.floor() } else { step.max(1.0) };
+        Axis::with_step(m, whole, desc)
     }
 
     pub(super) fn linear_step(max: f64, min_hi: f64, min_step: f64, desc: &str) -> Axis {
         let max = if max.is_finite() { max.max(min_hi) } else { min_hi };
         let max = if max > 0.0 { max } else { 1.0 };
-        let step = nice_step(max / 5.0).max(min_step);
+        Axis::with_step(max, nice_step(max / 5.0).max(min_step), desc)
+    }
+
+    /// A linear axis from 0 past `max` (positive) with ticks every `step`.
+    fn with_step(max: f64, step: f64, desc: &str) -> Axis {
         let top = (max / step - 1e-9).ceil().max(1.0) * step;
         let ticks = ticks_between(0.0, top, step);
         let kind = AxisKind::Linear { decimals: decimals_of(step) };

@@ -92,6 +92,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn count_axes_tick_at_whole_numbers() {
+        for (max, ticks) in
+            [(12.0, vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0]), (3.0, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0])]
+        {
+            assert_eq!(Axis::count(max, "replicas").ticks, ticks, "{max}");
+        }
+        for max in [7.0, 11.0, 23.0, 120.0, 1234.0] {
+            let a = Axis::count(max, "n");
+            assert!(
+                a.ticks.iter().all(|t| t.fract() == 0.0) && *a.ticks.last().unwrap() >= max,
+                "{max}: {:?}",
+                a.ticks
+            );
+        }
+    }
+
+    #[test]
     fn ticks_and_labels() {
         let a = Axis::time(180.0);
         assert_eq!(a.ticks.len(), 10);

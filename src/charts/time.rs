@@ -297,10 +297,19 @@ pub(super) fn services_chart(
     for (i, s) in spec.services.iter().enumerate() {
         // The series holds the queues of all replicas together; the tables' `queue max`
         // is one replica's. Divided by the replicas, the chart is per replica too.
-        let per = f64::from(s.replicas.max(1));
+        // An autoscaled service's replicas change: each interval is divided by the
+        // replicas serving at its end (its `replicas` column).
+        let per: Vec<f64> = match &s.autoscale {
+            Some(_) => column_values(series, Scope::Service, &s.name, "replicas")
+                .into_iter()
+                .map(|r| r.max(1.0))
+                .collect(),
+            None => vec![f64::from(s.replicas.max(1)); series.ends.len()],
+        };
         let q: Vec<f64> = column_values(series, Scope::Service, &s.name, "queue_len")
             .into_iter()
-            .map(|v| v / per)
+            .zip(per.iter().chain(std::iter::repeat(&1.0)))
+            .map(|(v, p)| v / p)
             .collect();
         let u: Vec<f64> = column_values(series, Scope::Service, &s.name, "utilization")
             .into_iter()
@@ -309,7 +318,12 @@ pub(super) fn services_chart(
         let last = i + 1 == n;
         let q_desc = if s.replicas > 1 { "queued per replica" } else { "queued" };
         let mut qp = Panel::new(Axis::time(dur_s), Axis::count(total_max(&q), q_desc), windows.to_vec());
-        qp.heading = Some(if s.replicas > 1 {
+        qp.heading = Some(if s.autoscale.is_some() {
+            format!(
+                "{}: queue per replica (all queues ÷ the replicas serving at each interval's end)",
+                s.name
+            )
+        } else if s.replicas > 1 {
             format!("{}: queue per replica (all {} queues ÷ {})", s.name, s.replicas, s.replicas)
         } else {
             format!("{}: queue length (requests)", s.name)
@@ -317,7 +331,10 @@ pub(super) fn services_chart(
         qp.layers.push(Layer::Line { pts: xs.iter().copied().zip(q).collect(), color: PURPLE, width: 2 });
         let mut up =
             Panel::new(Axis::time(dur_s), Axis::linear(total_max(&u), 100.0, "busy (%)"), windows.to_vec());
-        up.heading = Some(format!("{}: worker utilisation (%)", s.name));
+        up.heading = Some(match &s.autoscale {
+            Some(_) => format!("{}: busy workers (% of all {} slots' workers)", s.name, s.replicas),
+            None => format!("{}: worker utilisation (%)", s.name),
+        });
         up.layers.push(Layer::Line { pts: xs.iter().copied().zip(u).collect(), color: GREEN, width: 2 });
         for p in [&mut qp, &mut up] {
             p.window_labels = i == 0;

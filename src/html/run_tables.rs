@@ -224,13 +224,19 @@ pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
         .services
         .iter()
         .map(|(name, v)| {
-            vec![name.to_string(), int(v.replicas as u64), util(v.utilization), int(v.queue_max)]
+            let replicas = match &v.autoscale {
+                Some(a) if a.min_seen == a.max_seen => format!("{} (autoscaled)", a.min_seen),
+                Some(a) => format!("{}–{} (autoscaled)", a.min_seen, a.max_seen),
+                None => int(v.replicas as u64),
+            };
+            vec![name.to_string(), replicas, util(v.utilization), int(v.queue_max)]
         })
         .collect();
     if !rows.is_empty() {
         tables.push(Table {
-            caption: "Services: utilisation over the measured window; queue max: the longest queue of any one \
-                      replica at any instant",
+            caption: "Services: utilisation over the measured window (of the replicas an autoscaled service had); \
+                      replicas: for an autoscaled one, the fewest–most its autoscaler set; queue max: the longest queue of any \
+                      one replica at any instant",
             header: vec!["service", "replicas", "utilisation", "queue max (one replica)"],
             rows,
             text_cols: vec![],
