@@ -113,7 +113,8 @@ impl World<'_> {
     /// `timeout_covers_wait`, else the per-try timeout starts at `dispatch`).
     pub(super) fn send_attempt(&mut self, call_id: CallId) {
         let now = self.sched.now();
-        let Some(call) = self.calls.calls.get(call_id) else { return };
+        let calls = &mut self.calls;
+        let Some(call) = calls.calls.get_mut(call_id) else { return };
         let Call {
             client, caller_slot, net, target: endpoint, policy, entity, parent, edge, counted, ..
         } = *call;
@@ -122,7 +123,7 @@ impl World<'_> {
             Parent::Saga { saga, step, comp, .. } => Some(EffectTag::new(saga, step, comp)),
             _ => None,
         };
-        let att = self.calls.attempts.insert(Attempt {
+        let att = calls.attempts.insert(Attempt {
             call: call_id,
             endpoint,
             replica: 0,
@@ -143,14 +144,13 @@ impl World<'_> {
             effect,
             late: None,
         });
+        // The call is still in hand (its arena is not the attempts'): no second lookup.
+        if (call.n_live as usize) < MAX_LIVE {
+            call.live[call.n_live as usize] = att;
+            call.n_live += 1;
+        }
         if let Some(tag) = effect {
             self.saga_track_attempt(tag, att);
-        }
-        if let Some(c) = self.calls.calls.get_mut(call_id)
-            && (c.n_live as usize) < MAX_LIVE
-        {
-            c.live[c.n_live as usize] = att;
-            c.n_live += 1;
         }
         let Some(p) = policy else {
             // No policy: nothing stands between the call and the balancer, and the

@@ -182,7 +182,8 @@ impl World<'_> {
             optional,
             counted,
             started: now,
-            tries: 0,
+            // The first try is sent below: by `send_try`, or directly without a policy.
+            tries: policy.is_none() as u32,
             hedges: 0,
             prev_wait: 0,
             retry_after: 0,
@@ -202,8 +203,12 @@ impl World<'_> {
             if pol.retry.as_ref().is_some_and(|r| r.budget.is_some()) {
                 self.clients.budget_first_attempt(client, caller_slot, now);
             }
+            self.send_try(call);
+        } else {
+            // `send_try` without a policy: no hedge to arm, and the call was made with
+            // its first try counted and not backing off.
+            self.send_attempt(call);
         }
-        self.send_try(call);
     }
 
     /// Sends the next try of a call (the first or a retry), and arms its hedge timer.
