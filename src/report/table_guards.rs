@@ -56,15 +56,21 @@ pub(super) fn guard_blocks(s: &Summary, t: &mut String) {
             .priorities
             .all()
             .map(|(name, p)| {
-                let shed = if p.offered > 0 {
-                    format!("{} ({:.2}%)", p.shed, 100.0 * p.shed as f64 / p.offered as f64)
-                } else {
-                    p.shed.to_string()
-                };
-                vec![name.to_string(), p.priority.to_string(), p.offered.to_string(), p.ok.to_string(), shed]
+                // Shed counts refusals anywhere in the request's call tree, so it is not
+                // a share of offered (a request fanning out to 4 calls can be shed 4 times).
+                vec![
+                    name.to_string(),
+                    p.priority.to_string(),
+                    p.offered.to_string(),
+                    p.ok.to_string(),
+                    p.shed.to_string(),
+                ]
             })
             .collect();
         t.push('\n');
-        t.push_str(&text_table(&["workload", "priority", "offered", "ok", "shed (of offered)"], &rows));
+        t.push_str(&text_table(
+            &["workload", "priority", "offered", "ok", "shed (refusals in its call trees)"],
+            &rows,
+        ));
     }
 }

@@ -35,7 +35,7 @@ fn run_prints_a_table_with_the_seed_and_writes_the_contract_files() {
 /// instance (the guide's one `per: caller` breaker opens and refuses), each bulkhead
 /// against its limit, and a table only where the scenario has one.
 #[test]
-fn the_table_shows_breakers_and_bulkheads_with_the_summary_figures() {
+fn the_table_shows_breakers_bulkheads_and_priorities_with_the_summary_figures() {
     let o = bin().args(["run", "scenarios/patterns-guide.json", "--json"]).output().unwrap();
     let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let o = bin().args(["run", "scenarios/patterns-guide.json"]).output().unwrap();
@@ -56,6 +56,18 @@ fn the_table_shows_breakers_and_bulkheads_with_the_summary_figures() {
     let r = row("bulkhead (call)", "order->payment.charge");
     assert_eq!(r[1..4], [k["max_in_use"].to_string(), "of".into(), "10".into()]);
     assert_eq!(r[4], k["waited"].to_string());
+    // Priorities: offered, ok and shed as the summary has them (shed counts refusals in
+    // the call trees, not a share of offered).
+    let args = ["run", "scenarios/critical-checkout.json", "--variant", "utilization-90"];
+    let o = bin().args(args).arg("--json").output().unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let table = stdout(&bin().args(args).output().unwrap());
+    let p = &s["priorities"]["recommendations"];
+    let line = table.lines().skip_while(|l| !l.starts_with("workload  ") || !l.contains("priority")).nth(3);
+    let r: Vec<&str> = line.unwrap_or_default().split_whitespace().collect();
+    assert_eq!(r[..2], ["recommendations", "sheddable"], "{table}");
+    assert_eq!(r[2..5], [p["offered"].to_string(), p["ok"].to_string(), p["shed"].to_string()]);
+    assert!(p["shed"].as_u64().unwrap() > 0);
     let plain = stdout(&bin().args(["run", "scenarios/mmc.json"]).output().unwrap());
     assert!(!plain.contains("breaker") && !plain.contains("bulkhead"), "{plain}");
 }
