@@ -79,6 +79,12 @@ pub fn prepare(dir: &Path, plan: &Plan, protect: &[&Path]) -> Result<PathBuf, Ou
             return Err(OutError::Refused(format!("{shown} exists and is not a folder; choose a folder")));
         }
         Ok(_) => {
+            // Listed before the plan is looked for: a shard starting at the same moment
+            // may write the plan between the two looks, and must not make this folder
+            // look foreign (the plan is then compared like any other).
+            let foreign = std::fs::read_dir(&dir)
+                .map_err(io(&dir))?
+                .any(|e| !e.is_ok_and(|e| in_progress(&e) || e.file_name() == PLAN));
             let plan_path = dir.join(PLAN);
             if plan_path.exists() {
                 let found = read_plan(&dir)?;
@@ -88,7 +94,7 @@ pub fn prepare(dir: &Path, plan: &Plan, protect: &[&Path]) -> Result<PathBuf, Ou
                          --param or --seeds); choose a new folder, or remove this one to start over"
                     )));
                 }
-            } else if std::fs::read_dir(&dir).map_err(io(&dir))?.any(|e| !e.is_ok_and(|e| in_progress(&e))) {
+            } else if foreign {
                 return Err(OutError::Refused(format!(
                     "{shown} is not empty and holds no {PLAN} (it is not a sweep folder): choose a new or empty \
                      folder"
