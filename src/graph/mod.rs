@@ -157,15 +157,13 @@ impl Graph {
         }
         for (i, s) in spec.services.iter().enumerate() {
             let (k, shape) = kind(s.kind);
+            let replicas = match &s.autoscale {
+                Some(a) => format!("{}–{} replicas (autoscaled)", a.params.min, a.params.max),
+                None => format!("{} replica{}", s.replicas, plural(s.replicas)),
+            };
             let mut lines = vec![
                 s.name.clone(),
-                format!(
-                    "{k} · {} replica{} × {} worker{}",
-                    s.replicas,
-                    plural(s.replicas),
-                    s.concurrency,
-                    plural(s.concurrency)
-                ),
+                format!("{k} · {replicas} × {} worker{}", s.concurrency, plural(s.concurrency)),
             ];
             for &e in &s.endpoints {
                 let name = ep_short(e);

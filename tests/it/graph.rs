@@ -187,3 +187,16 @@ fn every_example_in_both_formats() {
     let o = bin().args(["graph", "/nonexistent.json", "--format", "dot"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// An autoscaled service is drawn with its autoscaler's bounds, not its slot count
+/// (`max_replicas`), in the graph and in the run page's topology.
+#[test]
+fn an_autoscaled_service_reads_as_its_bounds() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/flash-sale.json");
+    let m = graph(&file, "mermaid");
+    assert!(m.contains("service · 3–12 replicas (autoscaled) × 4 workers"), "{m}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let spec = faultline::scenario::load_str(&text, "flash-sale", &Default::default()).unwrap();
+    let svg = faultline::html::topology_svg(&spec);
+    assert!(svg.contains("3–12 × 4 workers · service, autoscaled"), "{svg}");
+}

@@ -279,7 +279,17 @@ fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
         nodes.push(Node {
             lines: vec![
                 s.name.clone(),
-                format!("{} × {} workers · {}", s.replicas, s.concurrency, kind_name(s.kind)),
+                match &s.autoscale {
+                    // The slots are `max_replicas`; the autoscaler moves between its bounds.
+                    Some(a) => format!(
+                        "{}–{} × {} workers · {}, autoscaled",
+                        a.params.min,
+                        a.params.max,
+                        s.concurrency,
+                        kind_name(s.kind)
+                    ),
+                    None => format!("{} × {} workers · {}", s.replicas, s.concurrency, kind_name(s.kind)),
+                },
             ],
             kind: NodeKind::Service,
             layer: depth[i],
