@@ -166,7 +166,9 @@ pub fn saga_no_compensation(g: &Graph, out: &mut Vec<Finding>) {
 pub fn single_replica(g: &Graph, out: &mut Vec<Finding>) {
     let spec = g.spec;
     for (s, svc) in spec.services.iter().enumerate() {
-        if svc.replicas != 1 {
+        // An autoscaled service has `max_replicas` slots; it can shrink to `min_replicas`.
+        let fewest = svc.autoscale.as_ref().map_or(svc.replicas, |a| a.params.min);
+        if fewest != 1 {
             continue;
         }
         let needed_by: Vec<&str> = g
@@ -182,12 +184,22 @@ pub fn single_replica(g: &Graph, out: &mut Vec<Finding>) {
         let quoted: Vec<String> = needed_by.iter().map(|w| format!("`{w}`")).collect();
         out.push(Finding {
             rule: super::rules::rule("single-replica").expect("rule"),
-            path: format!("{}/replicas", service_path(spec, s as u32)),
-            message: format!(
-                "`{}` runs one replica, and the requests of {} need it",
-                svc.name,
-                quoted.join(", ")
-            ),
+            path: match svc.autoscale {
+                Some(_) => format!("{}/autoscale/min_replicas", service_path(spec, s as u32)),
+                None => format!("{}/replicas", service_path(spec, s as u32)),
+            },
+            message: match svc.autoscale {
+                Some(_) => format!(
+                    "`{}` can scale down to one replica (min_replicas 1), and the requests of {} need it",
+                    svc.name,
+                    quoted.join(", ")
+                ),
+                None => format!(
+                    "`{}` runs one replica, and the requests of {} need it",
+                    svc.name,
+                    quoted.join(", ")
+                ),
+            },
             notes: vec![format!(
                 "no optional branch leads around `{}`: when its replica is down, these requests fail",
                 svc.name

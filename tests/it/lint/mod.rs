@@ -408,3 +408,20 @@ fn help_examples_run() {
     }
     assert_eq!(n, 3, "{help}");
 }
+
+/// An autoscaled service counts by its `min_replicas`: the flash sale's shop (3 to 12)
+/// is not flagged; with `min_replicas` 1 it is, at that key.
+#[test]
+fn single_replica_reads_an_autoscaler_by_its_minimum() {
+    let file = format!("{}/scenarios/flash-sale.json", env!("CARGO_MANIFEST_DIR"));
+    let (v, _) = lint_json(&file, &[]);
+    assert!(!rules_of(&v).contains(&"single-replica".to_string()), "{v:#}");
+    let mut s: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    s["services"]["shop"]["autoscale"]["min_replicas"] = json!(1);
+    let p = temp_scenario("lint-autoscale-min1.json", &serde_json::to_string_pretty(&s).unwrap());
+    let (v, _) = lint_json(p.to_str().unwrap(), &[]);
+    let f =
+        v["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "single-replica").expect("flagged");
+    assert_eq!(f["path"], "/services/shop/autoscale/min_replicas", "{f:#}");
+    assert!(f["message"].as_str().unwrap().contains("can scale down to one replica"), "{f:#}");
+}
