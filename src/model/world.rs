@@ -300,7 +300,8 @@ impl<'s> World<'s> {
         self.topics.check_backlog(&mut self.violations);
         self.clients.check_bulkheads(&mut self.violations);
         self.clients.check_rate_limits(&mut self.violations);
-        self.queues.check(&mut self.violations);
+        let servers = &self.servers;
+        self.queues.check(|r| servers.is_down(r), &mut self.violations);
         let roots = self.calls.live_roots() + self.sagas.running();
         if roots != self.work.roots_in_flight() {
             self.violations.push(format!(
