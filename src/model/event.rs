@@ -26,6 +26,10 @@ pub(super) enum Ev {
     AttemptArrive {
         att: AttId,
     },
+    /// A direct call's request (no policy, no attempt record) reaches the callee replica.
+    CallArrive {
+        call: CallId,
+    },
     /// An execution finished its own latency or a `work` step.
     ExecWake {
         exec: ExecId,
@@ -34,6 +38,11 @@ pub(super) enum Ev {
     /// no replica).
     Response {
         att: AttId,
+        outcome: Outcome,
+    },
+    /// A direct call's answer reaches its caller (or its local refusal: no replica).
+    CallResponse {
+        call: CallId,
         outcome: Outcome,
     },
     /// An attempt's per-try timeout.
@@ -165,6 +174,8 @@ pub(super) enum Parent {
 pub(super) enum Origin {
     /// A call's attempt (a synchronous request).
     Attempt(AttId),
+    /// A direct call, which carries its one attempt itself (no policy; `calls/direct.rs`).
+    Call(CallId),
     /// A consumer handling a message of a group's partition; `epoch` is the partition's,
     /// so that the answer of a consumer that has since lost the partition is ignored.
     Consumer { group: u32, part: u32, epoch: u32 },

@@ -148,8 +148,10 @@ impl<'s> World<'s> {
             Ev::Arrival { wl } => self.on_arrival(wl),
             Ev::UserSend { wl, user } => self.start_root(wl, user),
             Ev::AttemptArrive { att } => self.attempt_arrive(att),
+            Ev::CallArrive { call } => self.on_call_arrive(call),
             Ev::ExecWake { exec } => self.exec_wake(exec),
             Ev::Response { att, outcome } => self.on_response(att, outcome),
+            Ev::CallResponse { call, outcome } => self.on_call_response(call, outcome),
             Ev::AttemptTimeout { att } => self.on_timeout(att),
             Ev::BulkheadExpire { att } => self.on_bulkhead_expire(att),
             Ev::Admit { att } => self.dispatch(att),
@@ -254,10 +256,12 @@ impl<'s> World<'s> {
                 format!("a user of workload `{}` sending its next request", spec.workloads[wl as usize].name)
             }
             Ev::AttemptArrive { att } => format!("a request {} arriving", att_target(att)),
+            Ev::CallArrive { call } => format!("a request {} arriving", call_target(call)),
             Ev::ExecWake { exec } => ep_name(self.servers.exec_endpoint(exec))
                 .map(|n| format!("an execution of {n} going on"))
                 .unwrap_or_else(|| "an execution going on".into()),
             Ev::Response { att, .. } => format!("an answer {}", att_target(att)),
+            Ev::CallResponse { call, .. } => format!("an answer {}", call_target(call)),
             Ev::AttemptTimeout { att } => format!("a timeout {}", att_target(att)),
             Ev::BulkheadExpire { att } | Ev::Admit { att } => format!("a bulkhead wait {}", att_target(att)),
             Ev::RateLimitPass { att } => format!("a rate-limit wait {}", att_target(att)),

@@ -14,6 +14,7 @@
 //! `release_attempt`, which gives each back once.
 
 mod attempts;
+mod direct;
 
 use super::World;
 use super::event::{AttId, CallId, Ev, Parent};
@@ -58,6 +59,8 @@ pub(super) struct Call {
     entity: u32,
     /// The replica whose answer the call took (a cache step's hit is drawn from it).
     served_by: ReplicaId,
+    /// A direct call's replica while its request is out (`direct.rs`); else `MAX`.
+    replica: ReplicaId,
     /// Its request's workload and priority, inherited from its parent.
     class: ReqClass,
 }
@@ -192,6 +195,7 @@ impl World<'_> {
             backing_off: false,
             entity,
             served_by: ReplicaId::MAX,
+            replica: ReplicaId::MAX,
             class,
         });
         self.rec.edge_call(edge, counted);
@@ -204,10 +208,14 @@ impl World<'_> {
                 self.clients.budget_first_attempt(client, caller_slot, now);
             }
             self.send_try(call);
-        } else {
+        } else if matches!(parent, Parent::Saga { .. }) {
             // `send_try` without a policy: no hedge to arm, and the call was made with
-            // its first try counted and not backing off.
+            // its first try counted and not backing off. A saga's attempt carries its
+            // effect tag, so it keeps its record.
             self.send_attempt(call);
+        } else {
+            // No policy: the call carries its one attempt itself (`direct.rs`).
+            self.send_direct(call);
         }
     }
 

@@ -41,7 +41,7 @@ impl Filters {
 
     /// Whether an execution from `origin` on `replica` went through a filter.
     fn filtered(&self, origin: Origin, replica: ReplicaId) -> bool {
-        matches!(origin, Origin::Attempt(_)) && self.ctl[replica as usize].is_some()
+        matches!(origin, Origin::Attempt(_) | Origin::Call(_)) && self.ctl[replica as usize].is_some()
     }
 
     /// The sum of service `svc`'s replicas' limits at `now`, if it has the filter.

@@ -415,7 +415,7 @@ impl World<'_> {
                 }
                 self.queue_answer(queue, consumer, slot, outcome);
             }
-            Origin::Attempt(_) => {
+            Origin::Attempt(_) | Origin::Call(_) => {
                 self.answer(e.origin, outcome, e.endpoint, e.counted);
                 if e.running {
                     self.free_worker(e.replica, e.endpoint);
@@ -432,6 +432,9 @@ impl World<'_> {
         self.rec.exec_end(e.endpoint, e.counted, now - e.arrived, Outcome::Failed(Cause::Timeout));
         match e.origin {
             Origin::Attempt(att) => self.calls.forget(att),
+            // Not reached: only a policy's `cancel_on_timeout` cancels, and a direct call
+            // has no policy.
+            Origin::Call(_) => {}
             Origin::Consumer { group, part, epoch } => self.sched.after(
                 0,
                 Ev::ConsumerAnswer { group, part, epoch, outcome: Outcome::Failed(Cause::Timeout) },
@@ -462,6 +465,7 @@ impl World<'_> {
     fn answer(&mut self, origin: Origin, outcome: Outcome, endpoint: EndpointId, counted: bool) {
         match origin {
             Origin::Attempt(att) => self.respond(att, outcome, endpoint, counted),
+            Origin::Call(call) => self.respond_direct(call, outcome),
             Origin::Consumer { group, part, epoch } => {
                 self.sched.after(0, Ev::ConsumerAnswer { group, part, epoch, outcome })
             }

@@ -61,6 +61,7 @@ impl World<'_> {
     pub(super) fn class_of_origin(&self, origin: Origin) -> ReqClass {
         match origin {
             Origin::Attempt(att) => self.calls.attempt_class(att),
+            Origin::Call(call) => self.direct_class(call),
             Origin::Consumer { .. } | Origin::Queue { .. } => ReqClass::NONE,
         }
     }
