@@ -164,7 +164,14 @@ fn walk(
                 // A near miss of a key that is absent (`replica` for `replicas`) is read
                 // as that key from here on, so that what depends on it is checked as
                 // the author meant it; anything else is dropped.
-                let fix = props.and_then(|p| closest(&k, p)).filter(|f| !m.contains_key(*f)).cloned();
+                // Only a near miss whose schema takes this value's type: `links: [...]`
+                // at the top is not the object `lint`, and read as it would only add a
+                // second, misleading problem.
+                let value_type = m.get(&k).map_or("null", json_type);
+                let near = props.and_then(|p| closest(&k, p)).filter(|f| {
+                    props.and_then(|p| p.get(*f)).is_some_and(|sub| member_admits(root, sub, value_type))
+                });
+                let fix = near.filter(|f| !m.contains_key(*f)).cloned();
                 if let Some(f) = fix {
                     let i = m.keys().position(|x| *x == k);
                     if let (Some(v), Some(i)) = (m.shift_remove(&k), i) {
@@ -178,7 +185,7 @@ fn walk(
                 path.push(k.clone());
                 out.push(RawProblem {
                     path: pointer::join(path),
-                    message: unknown_key_message(&k, props),
+                    message: unknown_key_message(&k, props, near.is_some(), root),
                     at_key: true,
                     cli: false,
                 });
@@ -238,12 +245,47 @@ fn closest<'p>(key: &str, props: &'p Map<String, Value>) -> Option<&'p String> {
         .map(|(_, c)| c)
 }
 
-fn unknown_key_message(key: &str, props: Option<&Map<String, Value>>) -> String {
+/// Whether a member's schema (an `Option`'s `anyOf` with null included) admits a value
+/// of JSON type `t`.
+fn member_admits(root: &Value, schema: &Value, t: &str) -> bool {
+    let s = deref(root, schema);
+    match s.get("anyOf").or_else(|| s.get("oneOf")).and_then(Value::as_array) {
+        Some(branches) => branches.iter().any(|b| member_admits(root, b, t)),
+        None => admits_type(s, t),
+    }
+}
+
+/// The member of `props` whose object takes `key` itself (`links` belongs in `network`).
+fn owner_of<'p>(root: &Value, key: &str, props: &'p Map<String, Value>) -> Option<&'p String> {
+    fn has(root: &Value, s: &Value, key: &str, depth: u32) -> bool {
+        let s = deref(root, s);
+        if s.get("properties").and_then(Value::as_object).is_some_and(|p| p.contains_key(key)) {
+            return true;
+        }
+        depth < 4
+            && s.get("anyOf")
+                .or_else(|| s.get("oneOf"))
+                .and_then(Value::as_array)
+                .is_some_and(|bs| bs.iter().any(|b| has(root, b, key, depth + 1)))
+    }
+    props.iter().find(|(_, sub)| has(root, sub, key, 0)).map(|(name, _)| name)
+}
+
+fn unknown_key_message(
+    key: &str,
+    props: Option<&Map<String, Value>>,
+    suggest_near: bool,
+    root: &Value,
+) -> String {
     let allowed: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
     if allowed.is_empty() {
         return format!("unknown key `{key}`: this object takes no keys");
     }
-    let hint = suggest(key, allowed.iter().copied());
+    let hint = match props.and_then(|p| owner_of(root, key, p)) {
+        Some(owner) => format!(" (it belongs inside `{owner}`)"),
+        None if suggest_near => suggest(key, allowed.iter().copied()),
+        None => String::new(),
+    };
     format!("unknown key `{key}`{hint}; expected one of: {}", allowed.join(", "))
 }
 
@@ -338,6 +380,23 @@ mod tests {
 
     fn t(p: &str) -> Vec<String> {
         pointer::parse(p).unwrap()
+    }
+
+    #[test]
+    fn a_key_of_a_member_is_pointed_there_and_a_near_miss_of_another_type_is_not_taken() {
+        let mut v = json!({
+            "duration": "1s",
+            "services": {"a": {"endpoints": {"x": {"latency": {"constant": "1ms"}}}}},
+            "links": [{"from": "a", "to": "a"}],
+            "workload": [{"name": "w", "target": "a.x", "arrival": {"poisson": {"rate": 1}}}]
+        });
+        let mut out = Vec::new();
+        take_unknown_keys(&mut v, &mut out);
+        assert_eq!(out.len(), 1, "{:?}", out.iter().map(|p| &p.message).collect::<Vec<_>>());
+        assert_eq!(out[0].path, "/links");
+        assert!(out[0].message.contains("(it belongs inside `network`)"), "{}", out[0].message);
+        assert!(!out[0].message.contains("did you mean"), "{}", out[0].message);
+        assert!(v.get("lint").is_none(), "the array was read as `lint`");
     }
 
     #[test]
