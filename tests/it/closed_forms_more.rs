@@ -3,7 +3,8 @@
 //! stations: loss and finite queues (Erlang B and its insensitivity, M/M/c/K, Engset),
 //! non-exponential service (M/G/1 with the lognormal, gamma and truncated Pareto as
 //! src/dist.rs parameterises them), closed workloads (exact mean-value analysis, the
-//! machine-repairman chain), LIFO, D/M/1, and impatience (a queue timeout as M/M/c+D).
+//! machine-repairman chain), LIFO, D/M/1, impatience (a queue timeout as M/M/c+D), and a
+//! topic's partitions (M/M/1 under random keys, Erlang-3/M/1 under round robin).
 //! `priorities` has Cobham's formula and the utilization shedder's chain; `clients` the
 //! client side (timeouts and retries with jitter, hedging, a random balancer, a
 //! bulkhead's wait as M/M/c+D, a consecutive-failures breaker by renewal, rate limiters'
@@ -321,4 +322,38 @@ fn erlang_c(c: u32, a: f64) -> f64 {
     let b = erlang_b(c, a);
     let rho = a / c as f64;
     b / (1.0 - rho * (1.0 - b))
+}
+
+#[test]
+fn a_topics_partitions_are_m_m_1_under_random_keys_and_erlang_k_m_1_under_round_robin() {
+    // Poisson λ = 2.4/ms through a producer that publishes at once (ample workers, no
+    // latency, so the publishes are Poisson too) to 3 partitions, each consumed by its
+    // own consumer holding one of the handler's 3 workers (Exp(1 ms)). `random` keys
+    // thin the stream: each partition is an M/M/1 at ρ = 0.8, 5 ms from publish to
+    // handled. `round_robin` gives each partition every third message: Erlang-3
+    // interarrivals, a GI/M/1 whose arrivals find the consumer busy with probability σ,
+    // the root in (0, 1) of σ = A*(μ(1 − σ)), A*(s) = (λ/(λ + s))³: W = 1/(μ(1 − σ)).
+    let (lambda, mu) = (2.4f64, 1.0f64);
+    let mut sigma = 0.5;
+    for _ in 0..500 {
+        sigma = (lambda / (lambda + mu * (1.0 - sigma))).powi(3);
+    }
+    for (key, expected) in
+        [("random", 1.0 / (mu - lambda / 3.0)), ("round_robin", 1.0 / (mu * (1.0 - sigma)))]
+    {
+        let base = json!({
+            "name": "partitions", "duration": "45s", "warmup": "5s",
+            "services": {
+                "producer": {"concurrency": 1000, "endpoints": {"serve": {
+                    "latency": {"constant": "0ms"}, "steps": [{"publish": "events"}]}}},
+                "handler": {"concurrency": 3, "endpoints": {"handle": {"latency": exp_ms(1.0 / mu)}}}
+            },
+            "topics": {"events": {"partitions": 3, "key": key,
+                "subscribers": [{"group": "g", "endpoint": "handler.handle", "consumers": 3}]}},
+            "workload": [{"name": "load", "target": "producer.serve", "arrival": poisson(lambda * 1e3)}]
+        });
+        let reps = replicate(&base, 12);
+        let w = per_rep(&reps, |o| o.topics[0].groups[0].latency.mean_ms().unwrap());
+        agrees(&format!("3 partitions, {key} keys, publish to handled (ms)"), &w, expected);
+    }
 }
