@@ -8,6 +8,7 @@ mod blast;
 mod caches;
 mod cli;
 mod closed_forms;
+mod closed_forms_more;
 mod common;
 mod compare_verdicts;
 mod determinism;
