@@ -1,58 +1,59 @@
 //! The topology drawing (`topology.svg`): workload clients, services, topics and work
-//! queues layered left to right by depth (Sugiyama's method: layering, bend points for edges that skip
-//! layers, barycentre ordering), an arrow per call edge, publish and delivery.
-//! Large topologies wrap: the layers run left to right in bands no wider than a page,
-//! the next band below, so the text keeps its size (at least 11 px) instead of the
-//! drawing shrinking to fit. `layout.rs` orders and places, `draw.rs` writes the SVG,
+//! queues in ranks top to bottom by depth, as Graphviz's dot draws a graph (Sugiyama's
+//! method): cycles broken, longest-path ranks, each arrow's label a member of the rank
+//! after its upper end, a bend point on each rank an arrow passes, barycentre sweeps
+//! with transposition against crossings, then coordinates pulling each member towards
+//! its neighbours. A rank wider than a page column is dealt into sub-rows, so the
+//! drawing is never wider than [`layout::MAX_W`] and its text keeps its size (at least
+//! 11 px) instead of the drawing shrinking to fit. Arrows run in the gaps between ranks
+//! and beside the boxes and labels of the ranks they pass, never through them.
+//! `rank.rs` ranks, `order.rs` orders, `place.rs` sets each member's `x`, `layout.rs`
+//! the rest of the geometry, `draw.rs` writes the SVG,
 //! `legend.rs` the legend under it (naming topics and queues as what they are).
-//! *Invariant*: a pure function of the spec; every name escaped.
+//! *Invariant*: a pure function of the spec (same spec, same bytes); every name escaped.
 
 mod draw;
 mod layout;
 mod legend;
+mod order;
+mod place;
+mod rank;
+#[cfg(test)]
+mod tests;
 
 pub use legend::legend;
 
 use draw::draw;
-use layout::{Layout, Order, order_layers};
 
 use super::words::policy_short;
 use crate::spec::{Arrival, ServiceKind, Spec, Step};
 use std::fmt::Write as _;
 
-/// A box of the drawing: a workload's client or a service, or a bend point of an edge
-/// that skips layers (a "dummy" in Sugiyama's method, so that long edges run between
-/// boxes rather than through them).
+/// A box of the drawing: a workload's client, a service, a topic or a work queue.
 #[derive(Clone, Debug)]
 struct Node {
     lines: Vec<String>,
     kind: NodeKind,
-    layer: usize,
-    /// Position within its layer (after ordering) and pixel geometry.
-    y: f64,
-    h: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum NodeKind {
     Client,
     Service,
-    /// A topic: a pill rather than a box.
+    /// A topic or a work queue: a pill rather than a box.
     Topic,
-    Dummy,
 }
 
 #[derive(Clone, Debug)]
 struct Arrow {
-    /// Nodes from the source to the target, dummies between.
-    path: Vec<usize>,
+    from: usize,
+    to: usize,
+    /// One or two lines (`\n` between).
     label: String,
     optional: bool,
     /// A message (a publish, or a delivery to a consumer group) rather than a call:
     /// dashed, in the topics' colour.
     message: bool,
-    /// Goes to the same or an earlier layer (a cycle): drawn as an arc under the boxes.
-    back: bool,
 }
 
 const T_FONT: f64 = 13.0;
@@ -189,25 +190,24 @@ fn publishers(spec: &Spec) -> Vec<Vec<(usize, String)>> {
         .collect()
 }
 
-/// The topology as an SVG: workload clients on the far left, services and topics
-/// layered left to right by depth (the longest chain of calls, publishes and deliveries
-/// that reaches them), one arrow per call edge labelled with the target endpoint and its
+/// The topology as an SVG: workload clients at the top, services, topics and queues
+/// ranked below by depth (the longest chain of calls, publishes and deliveries that
+/// reaches them), one arrow per call edge labelled with the target endpoint and its
 /// policy (and the saga, for a saga orchestrator's calls), a dashed arrow from each
 /// publishing service to its topic (`publish` or `outbox`) and from each topic to the
 /// handler of each consumer group (the group's name); work queues likewise (`enqueue` or
 /// `outbox` in, consumers per replica and prefetch out). A saga workload's client points
-/// at the saga's orchestrator.
+/// at the saga's orchestrator. An arrow that closes a cycle runs upwards; a service's
+/// calls to itself are loops on its right.
 pub fn topology_svg(spec: &Spec) -> String {
-    let (mut nodes, arrows) = graph(spec);
-    let Order { layers, pos, links } = order_layers(&nodes, &arrows);
-    let layout = Layout::of(&mut nodes, &arrows, &layers, &pos, &links);
-    draw(spec, &nodes, &arrows, &layout)
+    let (nodes, arrows) = graph(spec);
+    let geo = layout::layout(&nodes, &arrows);
+    draw(&spec.name, &nodes, &arrows, &geo)
 }
 
-/// The boxes and arrows: a client per workload (layer 0), then services and topics
-/// layered by depth (1 + the longest chain of calls, publishes and deliveries from a
-/// client), and an arrow per call edge, saga start, publish and delivery, with a bend
-/// point (a dummy node) in each layer it skips.
+/// The boxes and arrows: a client per workload, a box per service, a pill per topic and
+/// work queue, and an arrow per call edge, saga start, publish, enqueue and delivery
+/// (the layers and the drawing's geometry are `rank.rs`'s and `layout.rs`'s).
 fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
     let n_wl = spec.workloads.len();
     let n_svc = spec.services.len();
@@ -215,49 +215,11 @@ fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
     let svc_node = |s: usize| n_wl + s;
     let topic_node = |t: usize| n_wl + n_svc + t;
     // Work queues come after the topics, drawn as topics are (issue 13).
-    let n_queue = spec.queues.len();
     let queue_node = |q: usize| n_wl + n_svc + n_topic + q;
     let senders = enqueuers(spec);
     let target_svc =
         |ep: u32| spec.endpoints.get(ep as usize).map(|e| e.service as usize).filter(|s| *s < n_svc);
     let pubs = publishers(spec);
-    // Links of the layering, over services (`0..n_svc`) then topics (`n_svc..`): calls,
-    // then publishes, then deliveries.
-    let mut dep_links: Vec<(usize, usize)> = spec
-        .edges
-        .iter()
-        .filter_map(|e| Some((e.caller.map(|c| c as usize).filter(|c| *c < n_svc)?, target_svc(e.target)?)))
-        .collect();
-    for (t, list) in pubs.iter().enumerate() {
-        dep_links.extend(list.iter().filter(|(s, _)| *s < n_svc).map(|(s, _)| (*s, n_svc + t)));
-    }
-    for (t, topic) in spec.topics.iter().enumerate() {
-        dep_links.extend(topic.groups.iter().filter_map(|g| Some((n_svc + t, target_svc(g.endpoint)?))));
-    }
-    for (q, list) in senders.iter().enumerate() {
-        dep_links.extend(list.iter().filter(|(s, _)| *s < n_svc).map(|(s, _)| (*s, n_svc + n_topic + q)));
-    }
-    for (q, queue) in spec.queues.iter().enumerate() {
-        dep_links.extend(
-            queue.consumers.iter().filter_map(|c| Some((n_svc + n_topic + q, target_svc(c.endpoint)?))),
-        );
-    }
-    // Depth of each service and topic: 1 + the longest chain from a client, by
-    // relaxation bounded by their number (a cycle stops growing there).
-    let n_dep = n_svc + n_topic + n_queue;
-    let mut depth = vec![1usize; n_dep];
-    for _ in 0..n_dep {
-        let mut changed = false;
-        for &(c, t) in &dep_links {
-            if c != t && depth[t] < depth[c] + 1 && depth[c] < n_dep {
-                depth[t] = depth[c] + 1;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
 
     let mut nodes: Vec<Node> = Vec::new();
     for w in &spec.workloads {
@@ -270,12 +232,9 @@ fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
         nodes.push(Node {
             lines: vec![format!("client: {}", w.name), format!("{arrival}{sched}")],
             kind: NodeKind::Client,
-            layer: 0,
-            y: 0.0,
-            h: 0.0,
         });
     }
-    for (i, s) in spec.services.iter().enumerate() {
+    for s in &spec.services {
         nodes.push(Node {
             lines: vec![
                 s.name.clone(),
@@ -292,12 +251,9 @@ fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
                 },
             ],
             kind: NodeKind::Service,
-            layer: depth[i],
-            y: 0.0,
-            h: 0.0,
         });
     }
-    for (t, topic) in spec.topics.iter().enumerate() {
+    for topic in &spec.topics {
         let p = topic.partitions;
         nodes.push(Node {
             lines: vec![
@@ -305,42 +261,21 @@ fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
                 format!("topic · {p} partition{}", if p == 1 { "" } else { "s" }),
             ],
             kind: NodeKind::Topic,
-            layer: depth[n_svc + t],
-            y: 0.0,
-            h: 0.0,
         });
     }
-    for (q, queue) in spec.queues.iter().enumerate() {
+    for queue in &spec.queues {
         let vt = match queue.visibility_timeout_ns {
             Some(v) => format!("visibility {}", crate::scenario::duration::format_ns(v)),
             None => "acks".to_string(),
         };
-        nodes.push(Node {
-            lines: vec![queue.name.clone(), format!("queue · {vt}")],
-            kind: NodeKind::Topic,
-            layer: depth[n_svc + n_topic + q],
-            y: 0.0,
-            h: 0.0,
-        });
+        nodes.push(Node { lines: vec![queue.name.clone(), format!("queue · {vt}")], kind: NodeKind::Topic });
     }
 
     let labels = edge_labels(spec);
     let saga_tags = saga_edge_tags(spec);
     let mut arrows: Vec<Arrow> = Vec::new();
-    // Adds an arrow from node `from` to node `to`, with bend points across the layers
-    // it skips.
-    let mut connect = |nodes: &mut Vec<Node>, from: usize, to: usize, label: String, optional, message| {
-        let (lf, lt) = (nodes[from].layer, nodes[to].layer);
-        let mut path = vec![from];
-        let back = lt <= lf;
-        if !back {
-            for l in lf + 1..lt {
-                nodes.push(Node { lines: Vec::new(), kind: NodeKind::Dummy, layer: l, y: 0.0, h: 0.0 });
-                path.push(nodes.len() - 1);
-            }
-        }
-        path.push(to);
-        arrows.push(Arrow { path, label, optional, message, back });
+    let mut connect = |from: usize, to: usize, label: String, optional, message| {
+        arrows.push(Arrow { from, to, label, optional, message });
     };
     // A saga workload's client points at the orchestrator, whatever its edge names.
     let saga_start = |w: usize| {
@@ -361,7 +296,7 @@ fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
                         && !saga_drawn[w]
                     {
                         saga_drawn[w] = true;
-                        connect(&mut nodes, w, to, label, false, false);
+                        connect(w, to, label, false, false);
                     }
                     continue;
                 }
@@ -387,35 +322,35 @@ fn graph(spec: &Spec) -> (Vec<Node>, Vec<Arrow>) {
             (false, None) => policies.join("; "),
         };
         let _ = write!(label, "\n{second}");
-        connect(&mut nodes, from, to, label, optional, false);
+        connect(from, to, label, optional, false);
     }
     for (w, drawn) in saga_drawn.iter().enumerate() {
         if !drawn && let Some((to, label)) = saga_start(w) {
-            connect(&mut nodes, w, to, label, false, false);
+            connect(w, to, label, false, false);
         }
     }
     for (t, list) in pubs.iter().enumerate() {
         for (svc, label) in list.iter().filter(|(s, _)| *s < n_svc) {
-            connect(&mut nodes, svc_node(*svc), topic_node(t), label.clone(), false, true);
+            connect(svc_node(*svc), topic_node(t), label.clone(), false, true);
         }
     }
     for (t, topic) in spec.topics.iter().enumerate() {
         for g in &topic.groups {
             if let Some(h) = target_svc(g.endpoint) {
-                connect(&mut nodes, topic_node(t), svc_node(h), g.name.clone(), false, true);
+                connect(topic_node(t), svc_node(h), g.name.clone(), false, true);
             }
         }
     }
     for (q, list) in senders.iter().enumerate() {
         for (svc, label) in list.iter().filter(|(s, _)| *s < n_svc) {
-            connect(&mut nodes, svc_node(*svc), queue_node(q), label.clone(), false, true);
+            connect(svc_node(*svc), queue_node(q), label.clone(), false, true);
         }
     }
     for (q, queue) in spec.queues.iter().enumerate() {
         for c in &queue.consumers {
             if let Some(h) = target_svc(c.endpoint) {
                 let label = format!("{} consumers/replica\nprefetch {}", c.per_replica, c.prefetch);
-                connect(&mut nodes, queue_node(q), svc_node(h), label, false, true);
+                connect(queue_node(q), svc_node(h), label, false, true);
             }
         }
     }
