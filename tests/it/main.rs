@@ -11,6 +11,7 @@ mod closed_forms;
 mod common;
 mod compare_verdicts;
 mod determinism;
+mod edges;
 mod golden;
 mod graph;
 mod lint;

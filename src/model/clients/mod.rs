@@ -121,9 +121,16 @@ impl Clients {
             let needs_outstanding = matches!(lb, LoadBalancer::LeastOutstanding | LoadBalancer::P2c);
             let tsvc = &spec.services[target as usize];
             let n_target = tsvc.replicas;
+            // Each caller replica's turn starts at a random replica, as gRPC's
+            // round_robin picker does ("we don't want to apply excess load to the first
+            // server in the list"): callers that all started at replica 0 would move in
+            // lockstep and land on the same replica at once.
+            let mut start = (n_target > 1
+                && matches!(lb, LoadBalancer::RoundRobin | LoadBalancer::LeastOutstanding))
+            .then(|| rng_stream(spec.seed, &format!("{name}/start")));
             let slots = (0..n_slots)
                 .map(|_| ClientSlot {
-                    rr: 0,
+                    rr: start.as_mut().map_or(0, |r| r.random_range(0..n_target)),
                     outstanding: if needs_outstanding { vec![0; n_target as usize] } else { Vec::new() },
                     budget: p
                         .and_then(|p| p.retry.as_ref())
