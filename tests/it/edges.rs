@@ -44,3 +44,52 @@ fn caller_replicas_do_not_round_robin_in_lockstep() {
         assert!(p50 < 12.0 && p99 < 100.0, "{lb}: p50 {p50} ms, p99 {p99} ms, queue max {queue}");
     }
 }
+
+/// A p2c balancer and an outlier detector keep, per caller replica, a count and a state
+/// per target replica: 3000 callers × 3000 targets are 9 million entries (250 MiB). The
+/// estimate made before the run counted 4 bytes × replicas × min(replicas, 4096) (94 MiB)
+/// and let it run past a 150 MiB limit; it now counts each client table.
+#[test]
+fn client_tables_count_against_the_memory_limit() {
+    let v = json!({
+        "name": "mesh",
+        "duration": "1s",
+        "limits": {"max_memory_mib": 150},
+        "services": {
+            "front": {"replicas": 3000, "endpoints": {"e": {"steps": [{"call": "back.e", "policy": "p"}]}}},
+            "back": {"replicas": 3000, "endpoints": {"e": {}}}
+        },
+        "policies": {"p": {"load_balancer": "p2c", "outlier_detection": {}}},
+        "workload": [{"name": "w", "target": "front.e", "arrival": {"poisson": {"rate": 10}}}]
+    });
+    let s = spec(&v);
+    match faultline::model::run(&s) {
+        Err(e) => {
+            let m = e.to_string();
+            assert!(m.contains("/limits/max_memory_mib") && m.contains("client tables"), "{m}");
+        }
+        Ok(_) => panic!("3000 × 3000 client tables ran under a 150 MiB limit"),
+    }
+}
+
+/// A breaker with a time window keeps one bucket per second (up to 3600) in each of its
+/// state machines, one per caller replica: 2000 callers with a one-hour window hold 173
+/// MiB before the first call. That ran under a 100 MiB limit; it is now counted.
+#[test]
+fn breaker_time_windows_count_against_the_memory_limit() {
+    let v = json!({
+        "name": "breakers",
+        "duration": "1s",
+        "limits": {"max_memory_mib": 100},
+        "services": {
+            "front": {"replicas": 2000, "endpoints": {"e": {"steps": [{"call": "back.e", "policy": "p"}]}}},
+            "back": {"endpoints": {"e": {}}}
+        },
+        "policies": {"p": {"circuit_breaker": {"window": {"time": "1h"}, "per": "endpoint"}}},
+        "workload": [{"name": "w", "target": "front.e", "arrival": {"poisson": {"rate": 10}}}]
+    });
+    match faultline::model::run(&spec(&v)) {
+        Err(e) => assert!(e.to_string().contains("/limits/max_memory_mib"), "{e}"),
+        Ok(_) => panic!("2000 one-hour breaker windows ran under a 100 MiB limit"),
+    }
+}

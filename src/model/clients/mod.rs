@@ -12,6 +12,7 @@
 
 mod breakers;
 mod bulkheads;
+mod footprint;
 mod ratelimits;
 
 use super::event::AttId;
@@ -24,6 +25,7 @@ use crate::spec::{EndpointId, LoadBalancer, Nanos, PolicyId, ReplicaId, ServiceI
 pub use breakers::BreakerFigures;
 pub use bulkheads::edge_bulkhead_policy;
 pub(super) use bulkheads::edges_with_bulkhead;
+pub(super) use footprint::client_table_bytes;
 use rand::RngExt;
 use std::collections::BTreeMap;
 
