@@ -93,3 +93,50 @@ fn breaker_time_windows_count_against_the_memory_limit() {
         Ok(_) => panic!("2000 one-hour breaker windows ran under a 100 MiB limit"),
     }
 }
+
+/// The autoscaler kept its recommendations and scale events in lists it scanned at every
+/// sync, as Kubernetes does with its 15 s period; with a 1 ms `sync_period` (valid) and a
+/// one-hour scale-down window, the list held up to 600,000 entries and a ten-minute run
+/// took minutes (quadratic in simulated time). The same figures now come from a sliding
+/// minimum and maximum and running totals: the run takes about a second.
+#[test]
+fn a_fast_autoscaler_sync_runs_in_linear_time() {
+    let v = json!({
+        "name": "hpa-fast",
+        "duration": "600s",
+        "services": {"s": {"replicas": 2, "concurrency": 4,
+            "endpoints": {"e": {"latency": {"exponential": {"mean": "10ms"}}}},
+            "autoscale": {"metric": "utilization", "target": 60, "min_replicas": 1, "max_replicas": 20,
+                "sync_period": "1ms", "behavior": {"scale_down": {"stabilization_window": "3600s"}}}}},
+        "workload": [{"name": "w", "target": "s.e", "arrival": {"poisson": {"rate": 300}},
+            "schedule": [{"at": "200s", "rate": 1000}, {"at": "400s", "rate": 100}]}]
+    });
+    let o = run_within(&v, std::time::Duration::from_secs(60));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Scaled up for the burst, and never down afterwards: the hour-long window holds
+    // the burst's recommendation past the end of the run.
+    let a = &s["services"]["s"]["autoscale"];
+    assert!(a["max_seen"].as_u64().unwrap() > 2 && a["scale_downs"].as_u64() == Some(0), "{a}");
+}
+
+/// `faultline run FILE --json` on `v`, killed (and failed) after `limit`.
+fn run_within(v: &Value, limit: std::time::Duration) -> std::process::Output {
+    use std::process::Stdio;
+    let path = temp_scenario("edges", &v.to_string());
+    let mut child = bin()
+        .args(["run", path.to_str().unwrap(), "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("faultline run did not end within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
