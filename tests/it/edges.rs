@@ -140,3 +140,22 @@ fn run_within(v: &Value, limit: std::time::Duration) -> std::process::Output {
     }
     child.wait_with_output().unwrap()
 }
+
+/// An `interval` of 0 (or one that does not parse) was refused, then read as 1 ns and
+/// refused again: "interval 1ns cuts the 5s run into 5000000000 buckets", a value the
+/// user never wrote. One problem, one message.
+#[test]
+fn a_refused_interval_is_reported_once() {
+    for interval in ["0s", "soon"] {
+        let v = json!({
+            "name": "i", "duration": "5s", "interval": interval,
+            "services": {"s": {"endpoints": {"e": {}}}},
+            "workload": [{"name": "w", "target": "s.e", "arrival": {"poisson": {"rate": 1}}}]
+        });
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        let e =
+            faultline::scenario::load_str(&text, "i.json", &Default::default()).err().unwrap().to_string();
+        assert_eq!(e.matches("/interval").count(), 1, "{interval}: {e}");
+        assert!(!e.contains("buckets"), "{interval}: {e}");
+    }
+}
