@@ -159,3 +159,36 @@ fn a_refused_interval_is_reported_once() {
         assert!(!e.contains("buckets"), "{interval}: {e}");
     }
 }
+
+/// 90 of 100 replicas crashed and out of the balancer (a zone down): `random` took the
+/// next eligible replica after a draw that fell on a crashed one, and `p2c` the first
+/// eligible replica when both draws did, so one replica got ~90% (random) or ~81% (p2c)
+/// of the calls: 4× its capacity, p50 10 s, while ten replicas at 50% would answer in
+/// ~10 ms. They now draw again among the eligible replicas, as Envoy picks among its
+/// healthy hosts.
+#[test]
+fn random_and_p2c_spread_over_the_replicas_left() {
+    for lb in ["random", "p2c"] {
+        let faults: Vec<Value> =
+            (0..90).map(|i| json!({"crash": {"target": format!("back#{i}"), "start": "0s"}})).collect();
+        let v = json!({
+            "name": "zone-down",
+            "duration": "20s",
+            "warmup": "5s",
+            "services": {
+                "front": {"concurrency": 1000, "endpoints": {"e": {"steps": [{"call": "back.e", "policy": "p"}]}}},
+                "back": {"replicas": 100, "concurrency": 1, "health_check": {"interval": "1s"},
+                         "endpoints": {"e": {"latency": {"exponential": {"mean": "10ms"}}}}}
+            },
+            "policies": {"p": {"load_balancer": lb}},
+            "workload": [{"name": "w", "target": "front.e", "arrival": {"poisson": {"rate": 500}}}],
+            "faults": faults
+        });
+        let out = run(&spec(&v));
+        let back = &out.endpoints[1];
+        let p50 = back.latency.quantile_ms(0.5).unwrap();
+        let p99 = back.latency.quantile_ms(0.99).unwrap();
+        assert!(back.requests > 6000, "{lb}: {} requests", back.requests);
+        assert!(p50 < 20.0 && p99 < 200.0, "{lb}: p50 {p50} ms, p99 {p99} ms, queue max {}", back.queue_max);
+    }
+}

@@ -353,13 +353,17 @@ impl Clients {
                 }
                 found?
             }
+            // Random and p2c draw among the replicas the caller may use, as Envoy draws
+            // from its healthy hosts and gRPC from its ready subchannels: a draw that
+            // lands on another is made again among the eligible ones (taking the next
+            // eligible one instead gave it the share of every replica down before it).
             LoadBalancer::Random => {
                 let r = block.rng.random_range(0..n);
                 if eligible(r, slot) {
                     r
                 } else {
-                    // Fall back to the next eligible one after the draw.
-                    (1..n).map(|k| (r + k) % n).find(|&x| eligible(x, slot))?
+                    let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
+                    *ok.get(block.rng.random_range(0..ok.len().max(1)))?
                 }
             }
             LoadBalancer::LeastOutstanding => {
@@ -378,25 +382,21 @@ impl Clients {
                 best?
             }
             LoadBalancer::P2c => {
-                let a = block.rng.random_range(0..n);
-                let b = if n > 1 {
-                    let b = block.rng.random_range(0..n - 1);
-                    if b >= a { b + 1 } else { b }
-                } else {
-                    a
+                let two = |rng: &mut Rng, n: u32| {
+                    let a = rng.random_range(0..n);
+                    let b = if n > 1 { rng.random_range(0..n - 1) } else { a };
+                    (a, if n > 1 && b >= a { b + 1 } else { b })
                 };
-                match (eligible(a, slot), eligible(b, slot)) {
-                    (true, true) => {
-                        if slot.outstanding[b as usize] < slot.outstanding[a as usize] {
-                            b
-                        } else {
-                            a
-                        }
+                let (mut a, mut b) = two(&mut block.rng, n);
+                if !(eligible(a, slot) && eligible(b, slot)) {
+                    let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
+                    if ok.is_empty() {
+                        return None;
                     }
-                    (true, false) => a,
-                    (false, true) => b,
-                    (false, false) => (0..n).find(|&x| eligible(x, slot))?,
+                    let (i, j) = two(&mut block.rng, ok.len() as u32);
+                    (a, b) = (ok[i as usize], ok[j as usize]);
                 }
+                if slot.outstanding[b as usize] < slot.outstanding[a as usize] { b } else { a }
             }
         };
         if !slot.outstanding.is_empty() {
