@@ -160,15 +160,18 @@ fn a_refused_interval_is_reported_once() {
     }
 }
 
-/// 90 of 100 replicas crashed and out of the balancer (a zone down): `random` took the
-/// next eligible replica after a draw that fell on a crashed one, and `p2c` the first
-/// eligible replica when both draws did, so one replica got ~90% (random) or ~81% (p2c)
-/// of the calls: 4× its capacity, p50 10 s, while ten replicas at 50% would answer in
-/// ~10 ms. They now draw again among the eligible replicas, as Envoy picks among its
-/// healthy hosts.
+/// 90 of 100 replicas crashed and out of the balancer (a zone down), 50 caller
+/// replicas: `random` took the next eligible replica after a draw that fell on a crashed
+/// one, and `p2c` the first eligible replica when both draws did, so one replica got ~90%
+/// (random) or ~81% (p2c) of the calls: p50 10 s where ten replicas at 50% answer in
+/// ~10 ms. `round_robin` and `least_outstanding` went on from a crashed replica to the
+/// next eligible one, so nine callers in ten entered the ten replicas left at the same
+/// one and moved round them in lockstep (p50 153 and 319 ms). They now draw again, or go
+/// on from a random eligible replica, as Envoy picks among its healthy hosts and gRPC
+/// rebuilds its picker from a random ready subchannel.
 #[test]
-fn random_and_p2c_spread_over_the_replicas_left() {
-    for lb in ["random", "p2c"] {
+fn every_balancer_spreads_over_the_replicas_left() {
+    for lb in ["random", "p2c", "round_robin", "least_outstanding"] {
         let faults: Vec<Value> =
             (0..90).map(|i| json!({"crash": {"target": format!("back#{i}"), "start": "0s"}})).collect();
         let v = json!({
@@ -176,7 +179,8 @@ fn random_and_p2c_spread_over_the_replicas_left() {
             "duration": "20s",
             "warmup": "5s",
             "services": {
-                "front": {"concurrency": 1000, "endpoints": {"e": {"steps": [{"call": "back.e", "policy": "p"}]}}},
+                "front": {"replicas": 50, "concurrency": 1000,
+                          "endpoints": {"e": {"steps": [{"call": "back.e", "policy": "p"}]}}},
                 "back": {"replicas": 100, "concurrency": 1, "health_check": {"interval": "1s"},
                          "endpoints": {"e": {"latency": {"exponential": {"mean": "10ms"}}}}}
             },

@@ -342,16 +342,18 @@ impl Clients {
                 0
             }
             LoadBalancer::RoundRobin => {
-                let mut found = None;
-                for _ in 0..n {
-                    let r = slot.rr % n;
-                    slot.rr = slot.rr.wrapping_add(1);
-                    if eligible(r, slot) {
-                        found = Some(r);
-                        break;
-                    }
+                let mut r = slot.rr % n;
+                if !eligible(r, slot) {
+                    // The turn reached a replica the caller may not use: it goes on from
+                    // a random one it may use, as gRPC's picker, rebuilt when a replica
+                    // leaves, starts at a random index of the ready ones. Going on to the
+                    // next one gave it the turns of every replica down before it, in
+                    // every caller replica at once.
+                    let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
+                    r = *ok.get(block.rng.random_range(0..ok.len().max(1)))?;
                 }
-                found?
+                slot.rr = r.wrapping_add(1);
+                r
             }
             // Random and p2c draw among the replicas the caller may use, as Envoy draws
             // from its healthy hosts and gRPC from its ready subchannels: a draw that
@@ -367,9 +369,14 @@ impl Clients {
                 }
             }
             LoadBalancer::LeastOutstanding => {
-                // Fewest outstanding; ties go round robin so that no replica is favoured.
-                let start = slot.rr % n;
+                // Fewest outstanding; ties go round robin so that no replica is favoured
+                // (from a random eligible replica when the turn is on another, as above).
+                let mut start = slot.rr % n;
                 slot.rr = slot.rr.wrapping_add(1);
+                if !eligible(start, slot) {
+                    let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
+                    start = *ok.get(block.rng.random_range(0..ok.len().max(1)))?;
+                }
                 let mut best: Option<u32> = None;
                 for k in 0..n {
                     let r = (start + k) % n;
