@@ -193,6 +193,9 @@ fn every_balancer_spreads_over_the_replicas_left() {
         let p50 = back.latency.quantile_ms(0.5).unwrap();
         let p99 = back.latency.quantile_ms(0.99).unwrap();
         assert!(back.requests > 6000, "{lb}: {} requests", back.requests);
-        assert!(p50 < 20.0 && p99 < 200.0, "{lb}: p50 {p50} ms, p99 {p99} ms, queue max {}", back.queue_max);
+        // Fixed: p50 13 ms (random, p2c, least_outstanding) and 20 ms (round_robin: 50
+        // callers fed in turn share 10 replicas, so about five enter each one together
+        // every turn); broken: 153 ms to 10 s.
+        assert!(p50 < 40.0 && p99 < 400.0, "{lb}: p50 {p50} ms, p99 {p99} ms, queue max {}", back.queue_max);
     }
 }
