@@ -448,24 +448,25 @@ pub(super) fn preflight(spec: &Spec) -> Result<(), RunError> {
         + spec.queues.len() as u64;
     let phases = phase_cut(spec).len() as u64;
     let hist_bytes = n_fine * fine + spec.workloads.len() as u64 * (1 + phases) * coarse;
-    // Each client slot keeps an outstanding count per target replica.
-    let replicas = spec.replicas.len() as u64;
+    // Each client slot keeps an outstanding count and an outlier state per target replica.
+    let client_bytes = super::clients::client_table_bytes(spec);
     let series_bytes = cells * 8 + intervals * 8;
-    let total = hist_bytes + series_bytes + replicas * replicas.min(4096) * 4;
+    let total = hist_bytes.saturating_add(series_bytes).saturating_add(client_bytes);
     let mib = total.div_ceil(1 << 20);
     let max_mib = spec.limits.max_memory_mib;
     if mib > max_mib {
         return Err(RunError::Limit(format!(
             "the run would need about {mib} MiB for its figures before it starts ({n_fine} latency \
              histograms of {} KiB each for {} workloads, {} endpoints, {} call edges, {} sagas and \
-             {groups} consumer groups; {} MiB of time series), over /limits/max_memory_mib = {max_mib}; \
-             simulate fewer of them in one scenario, or raise the limit",
+             {groups} consumer groups; {} MiB of time series; {} MiB of client tables per target replica), \
+             over /limits/max_memory_mib = {max_mib}; simulate fewer of them in one scenario, or raise the limit",
             fine / 1024,
             spec.workloads.len(),
             spec.endpoints.len(),
             spec.edges.len(),
             spec.sagas.len(),
-            series_bytes >> 20
+            series_bytes >> 20,
+            client_bytes >> 20
         )));
     }
     Ok(())

@@ -128,6 +128,14 @@ enum Window {
     Time { width_ns: Nanos, buckets: Vec<Tally>, head: u64, total: Tally },
 }
 
+/// A time window of `len`: its buckets' width and their number (one per second, wider
+/// past `MAX_BUCKETS` seconds).
+fn time_buckets(len: Nanos) -> (Nanos, u64) {
+    let len = len.max(1);
+    let width_ns = if len < NS_PER_S { len } else { NS_PER_S.max(len.div_ceil(MAX_BUCKETS)) };
+    (width_ns, len.div_ceil(width_ns).clamp(1, MAX_BUCKETS))
+}
+
 impl Window {
     fn new(w: BreakerWindow) -> Window {
         match w {
@@ -135,12 +143,10 @@ impl Window {
                 Window::Count { size: n.max(1), ring: Vec::new(), next: 0, total: Tally::default() }
             }
             BreakerWindow::Time(len) => {
-                let len = len.max(1);
-                let width_ns = if len < NS_PER_S { len } else { NS_PER_S.max(len.div_ceil(MAX_BUCKETS)) };
-                let n = len.div_ceil(width_ns).clamp(1, MAX_BUCKETS) as usize;
+                let (width_ns, n) = time_buckets(len);
                 Window::Time {
                     width_ns,
-                    buckets: vec![Tally::default(); n],
+                    buckets: vec![Tally::default(); n as usize],
                     head: 0,
                     total: Tally::default(),
                 }
@@ -268,6 +274,17 @@ pub struct CircuitBreaker {
 }
 
 impl CircuitBreaker {
+    /// Bytes its sliding window allocates when it is made: a time window's buckets (a
+    /// count window grows with the calls recorded, one byte each).
+    pub fn window_bytes(spec: &Breaker) -> u64 {
+        match *spec {
+            Breaker::Window { window: BreakerWindow::Time(len), .. } => {
+                time_buckets(len).1 * std::mem::size_of::<Tally>() as u64
+            }
+            _ => 0,
+        }
+    }
+
     pub fn new(spec: &Breaker) -> Self {
         let (style, open_for_ns) = match *spec {
             Breaker::Window {

@@ -175,3 +175,117 @@ fn min_and_max_clamp_everything() {
     // No metric: keep the scale.
     assert_eq!(Hpa::new(params(2, 5)).reconcile(15 * S, 3, None), 3);
 }
+
+/// Kubernetes' own bookkeeping, as this module kept it before: slices scanned at every
+/// sync. The queues and running totals must give the same scale at every sync.
+struct Scanning {
+    p: HpaParams,
+    recs: Vec<(Nanos, u32)>,
+    up: Vec<(Nanos, u32)>,
+    down: Vec<(Nanos, u32)>,
+}
+
+impl Scanning {
+    fn changes(events: &[(Nanos, u32)], now: Nanos, period: Nanos) -> i64 {
+        events.iter().filter(|&&(t, _)| t + period > now).map(|&(_, n)| n as i64).sum()
+    }
+
+    fn limit(&self, now: Nanos, current: u32, rules: &Rules, up: bool) -> i64 {
+        if rules.select == Select::Disabled || rules.policies.is_empty() {
+            return current as i64;
+        }
+        let take_larger = (rules.select == Select::Max) == up;
+        let mut result: Option<i64> = None;
+        for pol in &rules.policies {
+            let start = current as i64 - Self::changes(&self.up, now, pol.period_ns)
+                + Self::changes(&self.down, now, pol.period_ns);
+            let proposed = match (pol.kind, up) {
+                (PolicyKind::Pods, true) => start + pol.value as i64,
+                (PolicyKind::Pods, false) => start - pol.value as i64,
+                (PolicyKind::Percent, true) => {
+                    (start as f64 * (1.0 + pol.value as f64 / 100.0)).ceil() as i64
+                }
+                (PolicyKind::Percent, false) => (start as f64 * (1.0 - pol.value as f64 / 100.0)) as i64,
+            };
+            result = Some(match result {
+                None => proposed,
+                Some(r) if take_larger => r.max(proposed),
+                Some(r) => r.min(proposed),
+            });
+        }
+        result.unwrap_or(current as i64)
+    }
+
+    fn reconcile(&mut self, now: Nanos, current: u32, raw: u32) -> u32 {
+        let p = self.p.clone();
+        let desired = if current > p.max {
+            p.max
+        } else if current < p.min {
+            p.min
+        } else {
+            let (mut up, mut down) = (raw, raw);
+            for &(t, r) in &self.recs {
+                if t + p.up.window_ns > now {
+                    up = up.min(r);
+                }
+                if t + p.down.window_ns > now {
+                    down = down.max(r);
+                }
+            }
+            let rec = current.max(up).min(down);
+            self.recs.push((now, raw));
+            if rec > current {
+                let allowed = (p.max as i64).min(self.limit(now, current, &p.up, true).max(current as i64));
+                (rec as i64).min(allowed).max(p.min as i64) as u32
+            } else if rec < current {
+                let allowed =
+                    (p.min as i64).max(self.limit(now, current, &p.down, false).min(current as i64));
+                (rec as i64).max(allowed).min(p.max as i64) as u32
+            } else {
+                rec.clamp(p.min, p.max)
+            }
+        };
+        if desired > current {
+            self.up.push((now, desired - current));
+        } else if desired < current {
+            self.down.push((now, current - desired));
+        }
+        desired
+    }
+}
+
+#[test]
+fn sliding_queues_give_the_scanned_answer_at_every_sync() {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    for case in 0..200 {
+        let pol = |rng: &mut rand_chacha::ChaCha8Rng| ScalingPolicy {
+            kind: if rng.random_bool(0.5) { PolicyKind::Pods } else { PolicyKind::Percent },
+            value: rng.random_range(1..200),
+            period_ns: rng.random_range(1..60) * S,
+        };
+        let rules = |rng: &mut rand_chacha::ChaCha8Rng, select| Rules {
+            window_ns: rng.random_range(0..40) * S,
+            policies: (0..rng.random_range(0..3)).map(|_| pol(rng)).collect(),
+            select,
+        };
+        let selects = [Select::Max, Select::Min, Select::Disabled];
+        let (su, sd) = (selects[rng.random_range(0..3)], selects[rng.random_range(0..3)]);
+        let max = rng.random_range(2..50);
+        let (up, down) = (rules(&mut rng, su), rules(&mut rng, sd));
+        let p = HpaParams { min: 1, max, tolerance: 0.1, up, down };
+        let mut fast = Hpa::new(p.clone());
+        let mut slow = Scanning { p: p.clone(), recs: Vec::new(), up: Vec::new(), down: Vec::new() };
+        let mut current = rng.random_range(p.min..=p.max);
+        fast.remember(0, current);
+        slow.recs.push((0, current));
+        let mut now = 0;
+        for sync in 0..300 {
+            now += rng.random_range(0..3) * S;
+            let raw = rng.random_range(0..60);
+            let (a, b) = (fast.reconcile(now, current, Some(raw)), slow.reconcile(now, current, raw));
+            assert_eq!(a, b, "case {case}, sync {sync} at {now}: {p:?}");
+            current = a;
+        }
+    }
+}

@@ -46,6 +46,10 @@ pub struct OutlierDetector {
 }
 
 impl OutlierDetector {
+    /// Bytes of state kept per replica of the target service (for the memory estimate
+    /// a run makes before it starts).
+    pub const BYTES_PER_REPLICA: u64 = std::mem::size_of::<ReplicaState>() as u64;
+
     pub fn new(spec: &Outlier, replicas: u32) -> Self {
         OutlierDetector {
             consecutive_errors: spec.consecutive_errors.max(1),

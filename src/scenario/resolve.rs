@@ -394,11 +394,13 @@ impl<'a> R<'a> {
                 ),
             );
         }
+        let problems = self.problems.len();
         let interval_ns = match &raw.interval {
             Some(d) => self.dur_pos(d, &root.k("interval")),
             None => NS_PER_S,
         };
-        if duration_ns / interval_ns.max(1) > MAX_BUCKETS {
+        // An interval already refused (0 reads as 1 ns) is not also too fine.
+        if self.problems.len() == problems && duration_ns / interval_ns.max(1) > MAX_BUCKETS {
             self.err(
                 &root.k("interval"),
                 format!(

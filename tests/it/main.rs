@@ -12,6 +12,7 @@ mod closed_forms_more;
 mod common;
 mod compare_verdicts;
 mod determinism;
+mod edges;
 mod golden;
 mod graph;
 mod lint;

@@ -139,7 +139,11 @@ fn phases_count_what_started_in_them_and_add_up() {
         ok += f.ok;
         failed += f.failed;
         in_flight += f.in_flight;
-        if p.name != "crash" {
+        if p.name == "after slow" {
+            // A request it sent in the last 2 ms may still run on svc#1 when it crashes
+            // at 70 s (0.4 expected, by where the balancer's turn stands).
+            assert!(f.failed <= 3, "{}: {} failed; only those running at the crash may", p.name, f.failed);
+        } else if p.name != "crash" {
             assert_eq!(f.success, Some(100.0), "{}: nothing fails outside the crash", p.name);
         }
     }

@@ -12,6 +12,7 @@
 
 mod breakers;
 mod bulkheads;
+mod footprint;
 mod ratelimits;
 
 use super::event::AttId;
@@ -24,6 +25,7 @@ use crate::spec::{EndpointId, LoadBalancer, Nanos, PolicyId, ReplicaId, ServiceI
 pub use breakers::BreakerFigures;
 pub use bulkheads::edge_bulkhead_policy;
 pub(super) use bulkheads::edges_with_bulkhead;
+pub(super) use footprint::client_table_bytes;
 use rand::RngExt;
 use std::collections::BTreeMap;
 
@@ -121,9 +123,16 @@ impl Clients {
             let needs_outstanding = matches!(lb, LoadBalancer::LeastOutstanding | LoadBalancer::P2c);
             let tsvc = &spec.services[target as usize];
             let n_target = tsvc.replicas;
+            // Each caller replica's turn starts at a random replica, as gRPC's
+            // round_robin picker does ("we don't want to apply excess load to the first
+            // server in the list"): callers that all started at replica 0 would move in
+            // lockstep and land on the same replica at once.
+            let mut start = (n_target > 1
+                && matches!(lb, LoadBalancer::RoundRobin | LoadBalancer::LeastOutstanding))
+            .then(|| rng_stream(spec.seed, &format!("{name}/start")));
             let slots = (0..n_slots)
                 .map(|_| ClientSlot {
-                    rr: 0,
+                    rr: start.as_mut().map_or(0, |r| r.random_range(0..n_target)),
                     outstanding: if needs_outstanding { vec![0; n_target as usize] } else { Vec::new() },
                     budget: p
                         .and_then(|p| p.retry.as_ref())
@@ -333,30 +342,41 @@ impl Clients {
                 0
             }
             LoadBalancer::RoundRobin => {
-                let mut found = None;
-                for _ in 0..n {
-                    let r = slot.rr % n;
-                    slot.rr = slot.rr.wrapping_add(1);
-                    if eligible(r, slot) {
-                        found = Some(r);
-                        break;
-                    }
+                let mut r = slot.rr % n;
+                if !eligible(r, slot) {
+                    // The turn reached a replica the caller may not use: it goes on from
+                    // a random one it may use, as gRPC's picker, rebuilt when a replica
+                    // leaves, starts at a random index of the ready ones. Going on to the
+                    // next one gave it the turns of every replica down before it, in
+                    // every caller replica at once.
+                    let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
+                    r = *ok.get(block.rng.random_range(0..ok.len().max(1)))?;
                 }
-                found?
+                slot.rr = r.wrapping_add(1);
+                r
             }
+            // Random and p2c draw among the replicas the caller may use, as Envoy draws
+            // from its healthy hosts and gRPC from its ready subchannels: a draw that
+            // lands on another is made again among the eligible ones (taking the next
+            // eligible one instead gave it the share of every replica down before it).
             LoadBalancer::Random => {
                 let r = block.rng.random_range(0..n);
                 if eligible(r, slot) {
                     r
                 } else {
-                    // Fall back to the next eligible one after the draw.
-                    (1..n).map(|k| (r + k) % n).find(|&x| eligible(x, slot))?
+                    let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
+                    *ok.get(block.rng.random_range(0..ok.len().max(1)))?
                 }
             }
             LoadBalancer::LeastOutstanding => {
-                // Fewest outstanding; ties go round robin so that no replica is favoured.
-                let start = slot.rr % n;
+                // Fewest outstanding; ties go round robin so that no replica is favoured
+                // (from a random eligible replica when the turn is on another, as above).
+                let mut start = slot.rr % n;
                 slot.rr = slot.rr.wrapping_add(1);
+                if !eligible(start, slot) {
+                    let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
+                    start = *ok.get(block.rng.random_range(0..ok.len().max(1)))?;
+                }
                 let mut best: Option<u32> = None;
                 for k in 0..n {
                     let r = (start + k) % n;
@@ -369,25 +389,21 @@ impl Clients {
                 best?
             }
             LoadBalancer::P2c => {
-                let a = block.rng.random_range(0..n);
-                let b = if n > 1 {
-                    let b = block.rng.random_range(0..n - 1);
-                    if b >= a { b + 1 } else { b }
-                } else {
-                    a
+                let two = |rng: &mut Rng, n: u32| {
+                    let a = rng.random_range(0..n);
+                    let b = if n > 1 { rng.random_range(0..n - 1) } else { a };
+                    (a, if n > 1 && b >= a { b + 1 } else { b })
                 };
-                match (eligible(a, slot), eligible(b, slot)) {
-                    (true, true) => {
-                        if slot.outstanding[b as usize] < slot.outstanding[a as usize] {
-                            b
-                        } else {
-                            a
-                        }
+                let (mut a, mut b) = two(&mut block.rng, n);
+                if !(eligible(a, slot) && eligible(b, slot)) {
+                    let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
+                    if ok.is_empty() {
+                        return None;
                     }
-                    (true, false) => a,
-                    (false, true) => b,
-                    (false, false) => (0..n).find(|&x| eligible(x, slot))?,
+                    let (i, j) = two(&mut block.rng, ok.len() as u32);
+                    (a, b) = (ok[i as usize], ok[j as usize]);
                 }
+                if slot.outstanding[b as usize] < slot.outstanding[a as usize] { b } else { a }
             }
         };
         if !slot.outstanding.is_empty() {
