@@ -126,10 +126,14 @@ impl Clients {
             // Each caller replica's turn starts at a random replica, as gRPC's
             // round_robin picker does ("we don't want to apply excess load to the first
             // server in the list"): callers that all started at replica 0 would move in
-            // lockstep and land on the same replica at once.
+            // lockstep and land on the same replica at once. The stream is the caller's and
+            // the target's, whatever the policy (a gRPC channel's one picker serves every
+            // method config): a call without a policy starts where one under an empty
+            // policy would.
+            let start_name = format!("lb/{caller_name}->{}/start", spec.services[target as usize].name);
             let mut start = (n_target > 1
                 && matches!(lb, LoadBalancer::RoundRobin | LoadBalancer::LeastOutstanding))
-            .then(|| rng_stream(spec.seed, &format!("{name}/start")));
+            .then(|| rng_stream(spec.seed, &start_name));
             let slots = (0..n_slots)
                 .map(|_| ClientSlot {
                     rr: start.as_mut().map_or(0, |r| r.random_range(0..n_target)),
