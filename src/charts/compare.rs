@@ -210,7 +210,10 @@ fn charts_of(variants: &[VariantRuns], bands: &[BandFold], sagas: &[SagaBars], n
             "compare-goodput",
             wl,
             format!("Goodput over time: {wl}, by variant"),
-            format!("Which variant keeps the most of {wl}'s requests succeeding through each fault"),
+            format!(
+                "Which variant keeps the most of the requests of {wl} succeeding through each fault? Successful \
+                 responses per second that finished in each interval, the warm-up (shaded) included"
+            ),
             y,
             &goodput,
         ));
@@ -223,7 +226,9 @@ fn charts_of(variants: &[VariantRuns], bands: &[BandFold], sagas: &[SagaBars], n
             wl,
             format!("p99 latency over time: {wl}, by variant"),
             format!(
-                "Which variant keeps {wl}'s 99th-percentile latency lowest, and which recovers fastest after a fault"
+                "Which variant keeps the 99th-percentile latency of {wl} lowest, and which recovers fastest after a \
+                 fault? Each point: the p99 of the successful responses that finished in that interval, failed ones \
+                 left out (a variant that fails its slow requests draws low); a gap where no seed had one"
             ),
             y,
             &p99,
@@ -231,14 +236,14 @@ fn charts_of(variants: &[VariantRuns], bands: &[BandFold], sagas: &[SagaBars], n
 
         if !bands.is_empty() && variants.iter().any(|v| retries_on_path(&v.spec, wl)) {
             let attempts = series(variants, bands, "attempts", wl);
-            let y = Axis::linear(max_of(&attempts) * 1.05, 1.0, "call attempts per request");
+            let y = Axis::linear(max_of(&attempts) * 1.05, 1.0, "attempts/request");
             charts.push(time_chart(
                 &mut names,
                 "compare-attempts",
                 wl,
                 format!("Call attempts per request over time: {wl}, by variant"),
                 format!(
-                    "How much extra load each variant's retries and hedges put on the services behind {wl}: call \
+                    "How much extra load each variant's retries and hedges put on the services behind {wl}? Call \
                      attempts on every edge its requests traverse, per request it sent in the interval (1 per hop \
                      without retries; below that when calls are refused before an attempt leaves: an open breaker, \
                      a full bulkhead, a rate limit)"
@@ -274,7 +279,10 @@ fn charts_of(variants: &[VariantRuns], bands: &[BandFold], sagas: &[SagaBars], n
                 "compare-lag",
                 g,
                 format!("Consumer lag over time: {g}, by variant"),
-                format!("Which variant keeps group {g} closest to the head of its topic through each fault"),
+                format!(
+                    "Which variant keeps group {g} closest to the head of its topic through each fault? The lag \
+                     (messages published and not yet handled) read at the end of each interval"
+                ),
                 y,
                 &lag,
             ));
@@ -327,7 +335,8 @@ fn saga_chart(
             .filter(|x| x.is_finite())
             .fold(0.0, f64::max)
     };
-    let outcome_names = ["completed", "compensated", "compensation failed", "abandoned"];
+    // "compensation failed" would run into its neighbours: the caption spells it out.
+    let outcome_names = ["completed", "compensated", "comp. failed", "abandoned"];
     let (rects, whiskers) = bars(shares, 4);
     let mut left = Panel::new(
         Axis::categories(&outcome_names, ""),
@@ -361,7 +370,9 @@ fn saga_chart(
         title,
         caption: format!(
             "Which variant completes the most {saga} sagas, and which leaves the fewest orphaned effects \
-             (effects no compensation undid) ({whisker})."
+             (effects no compensation undid)? Outcomes as a share of the sagas started in the measured window \
+             (comp. failed: compensation failed); orphaned effects per 1000 sagas started; a variant with none \
+             draws no bar ({whisker})."
         ),
     }
 }

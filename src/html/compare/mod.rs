@@ -73,7 +73,7 @@ const GLOSSARY: &[(&str, &str)] = &[
     ),
     (
         "Δ",
-        "the paired difference to the baseline: per seed, variant minus baseline, then mean ± its 95% interval; * significant (the interval excludes zero), \"no difference\" (it contains zero)",
+        "the paired difference to the baseline: per seed, variant minus baseline, then mean ± its 95% interval; marked significant (the interval excludes zero) or no difference (it contains zero)",
     ),
     ("★", "the variant with the best mean at that figure (for figures with a direction)"),
 ];
@@ -162,7 +162,8 @@ pub fn compare_report_files(c: &Comparison) -> Vec<(String, String)> {
     let _ = writeln!(
         body,
         "<h2 id=\"tables\">Figures by variant</h2>\n<p class=\"note\">Each cell: mean ± 95% interval over n = {n} \
-         seeds ({}); ★ best; below it, Δ: the paired difference to {}. {}.</p>",
+         seeds ({}) of each seed's figure over the measured window; latencies of successful responses only; ★ best; \
+         below it, Δ: the paired difference to {}. {}.</p>",
         escape(&seeds_label(seeds)),
         escape(c.baseline()),
         escape(&capitalise(ATTRIBUTION))
