@@ -166,14 +166,20 @@ pub(super) fn first_screen_html(s: &Summary) -> String {
                 int(g.dead_lettered),
                 int(g.in_flight)
             );
-            t += &tile("plain", &format!("{topic}/{gname}"), &format!("max lag {}", int(g.max_lag)), &note);
+            t += &tile(
+                "plain",
+                &format!("{topic}/{gname}"),
+                &format!("max lag {} messages", int(g.max_lag)),
+                &note,
+            );
         }
     }
     if !t.is_empty() {
         h += &group(
             "Sagas and consumers",
             "Saga outcomes over the sagas started after warm-up; orphaned: effects nothing undid in \
-             sagas that did not complete. Lag: messages published but not yet handled by the group.",
+             sagas that did not complete. Lag: messages published but not yet handled by the group; max lag: the \
+             most at any instant of the measured window.",
             &t,
         );
     }
