@@ -9,7 +9,7 @@ use super::axis::Axis;
 use super::fold::{Metric, VariantRuns, mean_over_seeds};
 use super::panel::{Layer, LegendItem, Panel, Window, fault_spans, legend_area, legend_line, windows_of};
 use super::render::{render, single_row_h};
-use super::spectrum::spectrum_chart;
+use super::spectrum::{spectrum_chart, spectrum_points};
 use super::style::{INK, SERIES_PALETTE};
 use super::{Chart, Names};
 use crate::compare::reach::{edges_of_policy, reachable_edges};
@@ -125,6 +125,30 @@ fn series(variants: &[VariantRuns], bands: &[BandFold], kind: &str, name: &str) 
         .collect()
 }
 
+/// The variants whose spectra are the same curve (the last drawn hides the others), as
+/// a sentence for the caption; empty when every curve shows.
+fn coinciding(merged: &[(String, &LatencyHist)]) -> String {
+    let pts: Vec<Vec<(f64, f64)>> = merged.iter().map(|(_, h)| spectrum_points(h, 5)).collect();
+    let mut groups: Vec<Vec<&str>> = Vec::new();
+    let mut seen = vec![false; merged.len()];
+    for i in 0..merged.len() {
+        if seen[i] || pts[i].is_empty() {
+            continue;
+        }
+        let same: Vec<usize> = (i..merged.len()).filter(|&j| pts[j] == pts[i]).collect();
+        for &j in &same {
+            seen[j] = true;
+        }
+        if same.len() > 1 {
+            groups.push(same.iter().map(|&j| merged[j].0.as_str()).collect());
+        }
+    }
+    groups
+        .iter()
+        .map(|g| format!(" The curves of {} are the same: the last drawn hides the others.", g.join(", ")))
+        .collect()
+}
+
 fn max_of(per_variant: &[Vec<BandPoint>]) -> f64 {
     per_variant.iter().flatten().flat_map(|p| [p.mean, p.hi]).filter(|v| v.is_finite()).fold(0.0, f64::max)
 }
@@ -199,7 +223,11 @@ fn charts_of(variants: &[VariantRuns], bands: &[BandFold], sagas: &[SagaBars], n
             "compare-spectrum",
             wl,
             &format!("Latency by percentile: {wl}, by variant"),
-            &format!("Which variant gives {wl} the lowest latency at each percentile, tail included (all seeds merged)?"),
+            &format!(
+                "Which variant gives {wl} the lowest latency at each percentile, tail included (all seeds merged)? \
+                 Successful responses over the measured window.{}",
+                coinciding(&merged)
+            ),
             &merged,
         ));
 

@@ -399,3 +399,26 @@ fn every_table_says_which_window_and_population_its_numbers_cover() {
     assert!(html.contains("<td>brownout + orders-crash + buyers rate 60/s at 120s</td>"));
     assert!(html.contains("<td class=\"nw\">120\u{a0}s–140\u{a0}s</td>"), "a span that wraps at its dash");
 }
+
+#[test]
+fn a_comparison_says_what_its_group_figures_cover_and_which_curves_hide_others() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/order-events.json");
+    let names = ["baseline", "per-message-commit"];
+    let opts = |v: &str| LoadOptions { variant: Some(v.into()), seed: Some(1), ..Default::default() };
+    let specs: Vec<_> = names.iter().map(|v| load_file(&path, &opts(v)).unwrap()).collect();
+    let mut c = faultline::compare::Comparison::new(names.map(String::from).to_vec(), specs.clone(), vec![1]);
+    for (v, spec) in specs.iter().enumerate() {
+        c.add(v, &faultline::model::run(spec).unwrap());
+    }
+    let dir = out_dir("compare-groups");
+    faultline::html::write_compare_report(&dir, &c).unwrap();
+    let html = std::fs::read_to_string(dir.join("compare.html")).unwrap();
+    // The group tables' p99 and max lag are defined, the saga figures are not (no saga).
+    assert!(html.contains("a group&#39;s p99: from publish to the first successful handling"));
+    assert!(html.contains("at any instant of the measured window"));
+    assert!(!html.contains("orphaned: effects nothing undid, per 1000"));
+    // The commit interval does not touch the buyers: their curves are one, and the
+    // caption says why only one shows.
+    assert!(html.contains("The curves of baseline, per-message-commit are the same"), "coinciding curves");
+    let _ = std::fs::remove_dir_all(dir);
+}
