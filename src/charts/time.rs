@@ -178,9 +178,9 @@ pub(super) fn retries_chart(
         svg: render(&title, &legend, &[top, bottom], 1, 205),
         title,
         caption: format!(
-            "How many {what} did {edge} send on top of its calls, and when? Per second in each {} interval, \
-             counted when sent: calls are the caller's logical calls, retries and hedges the extra attempts \
-             beyond each call's first.",
+            "How many {what} did {edge} send on top of its calls, and when? Per second in each {} interval: \
+             calls (the caller's logical calls) when made, retries when the caller decides to retry (before \
+             any backoff), hedges when sent; retries and hedges are the extra attempts beyond each call's first.",
             interval_words(series)
         ),
     }

@@ -361,7 +361,7 @@ fn every_chart_says_what_each_point_covers() {
     for words in ["each 1 s interval", "requests sent in it", "requests that finished in it", "warm-up"] {
         assert!(thr.contains(words), "throughput caption lacks {words:?}: {thr}");
     }
-    assert!(caption("retries-").contains("counted when sent"));
+    assert!(caption("retries-").contains("retries when the caller decides to retry (before any backoff)"));
     // The adaptive limit is read at interval ends only: the caption says a dip between
     // two readings does not show, and where its 503s do.
     let svc = caption("services");
