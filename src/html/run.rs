@@ -368,7 +368,9 @@ pub fn run_report_files_in(
         let _ = writeln!(body, "<div class=\"scroll\">\n{}</div>", t.html());
     }
     body.push_str("<h2 id=\"glossary\">What each figure covers</h2>\n<dl class=\"glossary\">\n");
-    for (term, meaning) in GLOSSARY {
+    // Sagas' and topics' terms only on a page that has sagas or topics.
+    let messaging = !summary.sagas.is_empty() || !summary.topics.is_empty();
+    for (term, meaning) in GLOSSARY.iter().filter(|(t, _)| messaging || *t != "orphaned, lag") {
         let _ = writeln!(body, "<dt>{}</dt><dd>{}</dd>", escape(term), escape(meaning));
     }
     body.push_str("</dl>\n");

@@ -398,6 +398,9 @@ fn every_table_says_which_window_and_population_its_numbers_cover() {
     // A phase named after its faults wraps instead of pushing the numbers out of sight.
     assert!(html.contains("<td>brownout + orders-crash + buyers rate 60/s at 120s</td>"));
     assert!(html.contains("<td class=\"nw\">120\u{a0}s–140\u{a0}s</td>"), "a span that wraps at its dash");
+    assert!(html.contains("<dt>orphaned, lag</dt>"));
+    // A page with neither sagas nor topics does not define them.
+    assert!(!page_with("retry-storm", |_| {}).contains("<dt>orphaned, lag</dt>"));
 }
 
 #[test]
