@@ -61,15 +61,16 @@ fn group(title: &str, note: &str, tiles: &str) -> String {
 }
 
 /// The span a threshold was measured over: its phase's (the first of that name, as
-/// `report::thresholds` reads it), or the whole measured window.
+/// `report::thresholds` reads it), or the whole measured window; a word joiner keeps the
+/// span from breaking after its dash.
 fn over(s: &Summary, v: &ThresholdVerdict) -> String {
     let end = s.warmup_s + s.window_s;
     match v.expression.rsplit_once(" during ") {
         Some((_, name)) => match s.phases.iter().find(|p| p.name == name.trim()) {
-            Some(p) => format!("over {}–{}", secs(p.from_s), secs(p.to_s)),
+            Some(p) => format!("over {}–\u{2060}{}", secs(p.from_s), secs(p.to_s)),
             None => "(the run never reached that phase)".into(),
         },
-        None => format!("over the measured window, {}–{}", secs(s.warmup_s), secs(end)),
+        None => format!("over the measured window, {}–\u{2060}{}", secs(s.warmup_s), secs(end)),
     }
 }
 
@@ -280,11 +281,11 @@ mod tests {
         assert!(h.contains("FAIL · measured 612\u{a0}ms"));
         assert!(h.contains("pass · measured 99.90%"));
         // Each says what it was measured over: the window after warm-up, or its phase.
-        assert!(h.contains("measured 99.90% over the measured window, 0\u{a0}s–10\u{a0}s"), "{h}");
+        assert!(h.contains("measured 99.90% over the measured window, 0\u{a0}s–\u{2060}10\u{a0}s"), "{h}");
         s.phases =
             vec![Phase { name: "brownout".into(), from_s: 4.0, to_s: 6.0, workloads: Named(Vec::new()) }];
         s.thresholds[1].expression = "success >= 99.5% during brownout".into();
-        assert!(first_screen_html(&s).contains("measured 99.90% over 4\u{a0}s–6\u{a0}s"));
+        assert!(first_screen_html(&s).contains("measured 99.90% over 4\u{a0}s–\u{2060}6\u{a0}s"));
         s.thresholds[1].expression = "success >= 99.5% during never".into();
         assert!(first_screen_html(&s).contains("(the run never reached that phase)"));
         s.thresholds[0].pass = true;
