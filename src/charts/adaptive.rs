@@ -35,10 +35,10 @@ pub(super) fn adaptive_panels(spec: &Spec, series: &Series, dur_s: f64, windows:
         };
         let mut lp = Panel::new(Axis::time(dur_s), axis, windows.to_vec());
         lp.heading = Some(format!(
-            "{}: adaptive concurrency limit (grey: {} workers){}",
+            "{}: adaptive limit at interval ends (grey: {} workers){}",
             s.name,
             workers,
-            if log { ", log scale" } else { "" }
+            if log { ", log" } else { "" }
         ));
         lp.layers.push(Layer::Line {
             pts: vec![(ends.0, workers), (ends.1, workers)],

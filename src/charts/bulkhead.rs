@@ -46,16 +46,16 @@ pub(super) fn bulkhead_panels(spec: &Spec, series: &Series, dur_s: f64, windows:
             windows.to_vec(),
         );
         up.heading = Some(if instances > 1 {
-            format!("{name}: bulkhead permits in use (limit {} × {instances} replicas)", bh.max_concurrent)
+            format!("{name}: permits in use (limit {} × {instances})", bh.max_concurrent)
         } else {
-            format!("{name}: bulkhead permits in use (limit {})", bh.max_concurrent)
+            format!("{name}: permits in use (limit {})", bh.max_concurrent)
         });
         let ends = (xs.first().copied().unwrap_or(0.0), xs.last().copied().unwrap_or(dur_s));
         up.layers.push(Layer::Line { pts: vec![(ends.0, limit), (ends.1, limit)], color: GREY, width: 1 });
         up.layers.push(Layer::Line { pts: xs.iter().copied().zip(used).collect(), color: ORANGE, width: 2 });
         let mut wp =
             Panel::new(Axis::time(dur_s), Axis::count(total_max(&waiting), "waiting"), windows.to_vec());
-        wp.heading = Some(format!("{name}: attempts waiting for a permit"));
+        wp.heading = Some(format!("{name}: attempts waiting"));
         wp.layers.push(Layer::Line { pts: xs.iter().copied().zip(waiting).collect(), color: SKY, width: 2 });
         for p in [&mut up, &mut wp] {
             p.window_labels = false;

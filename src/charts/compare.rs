@@ -9,7 +9,7 @@ use super::axis::Axis;
 use super::fold::{Metric, VariantRuns, mean_over_seeds};
 use super::panel::{Layer, LegendItem, Panel, Window, fault_spans, legend_area, legend_line, windows_of};
 use super::render::{render, single_row_h};
-use super::spectrum::spectrum_chart;
+use super::spectrum::{spectrum_chart, spectrum_points};
 use super::style::{INK, SERIES_PALETTE};
 use super::{Chart, Names};
 use crate::compare::reach::{edges_of_policy, reachable_edges};
@@ -125,6 +125,30 @@ fn series(variants: &[VariantRuns], bands: &[BandFold], kind: &str, name: &str) 
         .collect()
 }
 
+/// The variants whose spectra are the same curve (the last drawn hides the others), as
+/// a sentence for the caption; empty when every curve shows.
+fn coinciding(merged: &[(String, &LatencyHist)]) -> String {
+    let pts: Vec<Vec<(f64, f64)>> = merged.iter().map(|(_, h)| spectrum_points(h, 5)).collect();
+    let mut groups: Vec<Vec<&str>> = Vec::new();
+    let mut seen = vec![false; merged.len()];
+    for i in 0..merged.len() {
+        if seen[i] || pts[i].is_empty() {
+            continue;
+        }
+        let same: Vec<usize> = (i..merged.len()).filter(|&j| pts[j] == pts[i]).collect();
+        for &j in &same {
+            seen[j] = true;
+        }
+        if same.len() > 1 {
+            groups.push(same.iter().map(|&j| merged[j].0.as_str()).collect());
+        }
+    }
+    groups
+        .iter()
+        .map(|g| format!(" The curves of {} are the same: the last drawn hides the others.", g.join(", ")))
+        .collect()
+}
+
 fn max_of(per_variant: &[Vec<BandPoint>]) -> f64 {
     per_variant.iter().flatten().flat_map(|p| [p.mean, p.hi]).filter(|v| v.is_finite()).fold(0.0, f64::max)
 }
@@ -199,7 +223,11 @@ fn charts_of(variants: &[VariantRuns], bands: &[BandFold], sagas: &[SagaBars], n
             "compare-spectrum",
             wl,
             &format!("Latency by percentile: {wl}, by variant"),
-            &format!("Which variant gives {wl} the lowest latency at each percentile, tail included (all seeds merged)?"),
+            &format!(
+                "Which variant gives {wl} the lowest latency at each percentile, tail included (all seeds merged)? \
+                 Successful responses over the measured window.{}",
+                coinciding(&merged)
+            ),
             &merged,
         ));
 
@@ -210,7 +238,10 @@ fn charts_of(variants: &[VariantRuns], bands: &[BandFold], sagas: &[SagaBars], n
             "compare-goodput",
             wl,
             format!("Goodput over time: {wl}, by variant"),
-            format!("Which variant keeps the most of {wl}'s requests succeeding through each fault"),
+            format!(
+                "Which variant keeps the most of the requests of {wl} succeeding through each fault? Successful \
+                 responses per second that finished in each interval, the warm-up (shaded) included"
+            ),
             y,
             &goodput,
         ));
@@ -223,7 +254,9 @@ fn charts_of(variants: &[VariantRuns], bands: &[BandFold], sagas: &[SagaBars], n
             wl,
             format!("p99 latency over time: {wl}, by variant"),
             format!(
-                "Which variant keeps {wl}'s 99th-percentile latency lowest, and which recovers fastest after a fault"
+                "Which variant keeps the 99th-percentile latency of {wl} lowest, and which recovers fastest after a \
+                 fault? Each point: the p99 of the successful responses that finished in that interval, failed ones \
+                 left out (a variant that fails its slow requests draws low); a gap where no seed had one"
             ),
             y,
             &p99,
@@ -231,14 +264,14 @@ fn charts_of(variants: &[VariantRuns], bands: &[BandFold], sagas: &[SagaBars], n
 
         if !bands.is_empty() && variants.iter().any(|v| retries_on_path(&v.spec, wl)) {
             let attempts = series(variants, bands, "attempts", wl);
-            let y = Axis::linear(max_of(&attempts) * 1.05, 1.0, "call attempts per request");
+            let y = Axis::linear(max_of(&attempts) * 1.05, 1.0, "attempts/request");
             charts.push(time_chart(
                 &mut names,
                 "compare-attempts",
                 wl,
                 format!("Call attempts per request over time: {wl}, by variant"),
                 format!(
-                    "How much extra load each variant's retries and hedges put on the services behind {wl}: call \
+                    "How much extra load each variant's retries and hedges put on the services behind {wl}? Call \
                      attempts on every edge its requests traverse, per request it sent in the interval (1 per hop \
                      without retries; below that when calls are refused before an attempt leaves: an open breaker, \
                      a full bulkhead, a rate limit)"
@@ -274,7 +307,10 @@ fn charts_of(variants: &[VariantRuns], bands: &[BandFold], sagas: &[SagaBars], n
                 "compare-lag",
                 g,
                 format!("Consumer lag over time: {g}, by variant"),
-                format!("Which variant keeps group {g} closest to the head of its topic through each fault"),
+                format!(
+                    "Which variant keeps group {g} closest to the head of its topic through each fault? The lag \
+                     (messages published and not yet handled) read at the end of each interval"
+                ),
                 y,
                 &lag,
             ));
@@ -327,7 +363,8 @@ fn saga_chart(
             .filter(|x| x.is_finite())
             .fold(0.0, f64::max)
     };
-    let outcome_names = ["completed", "compensated", "compensation failed", "abandoned"];
+    // "compensation failed" would run into its neighbours: the caption spells it out.
+    let outcome_names = ["completed", "compensated", "comp. failed", "abandoned"];
     let (rects, whiskers) = bars(shares, 4);
     let mut left = Panel::new(
         Axis::categories(&outcome_names, ""),
@@ -361,7 +398,9 @@ fn saga_chart(
         title,
         caption: format!(
             "Which variant completes the most {saga} sagas, and which leaves the fewest orphaned effects \
-             (effects no compensation undid) ({whisker})."
+             (effects no compensation undid)? Outcomes as a share of the sagas started in the measured window \
+             (comp. failed: compensation failed); orphaned effects per 1000 sagas started; a variant with none \
+             draws no bar ({whisker})."
         ),
     }
 }

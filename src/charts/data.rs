@@ -141,3 +141,10 @@ pub(super) fn total(v: &[f64]) -> f64 {
 pub(super) fn total_max(v: &[f64]) -> f64 {
     v.iter().copied().filter(|x| x.is_finite()).fold(0.0, f64::max)
 }
+
+/// The series' interval in words ("1 s", "0.5 s"), for the captions that say what each
+/// point covers.
+pub(super) fn interval_words(series: &Series) -> String {
+    let s = series.interval_ns as f64 / NS_PER_S as f64;
+    if s.fract() == 0.0 { format!("{s:.0} s") } else { format!("{s} s") }
+}

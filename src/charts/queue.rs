@@ -63,7 +63,9 @@ pub(super) fn queue_chart(
         title,
         caption: format!(
             "How deep did work queue {queue} get and how old was its oldest waiting message, and did its consumers \
-             keep up (deleted against sent; received above deleted is a message handed out again)?"
+             keep up (deleted against sent; received above deleted is a message handed out again)? Depth and age \
+             are read at the end of each interval, so the tables' max depth and max age (the most at any instant) \
+             can be higher than the chart's peaks; the rates are per second in each interval."
         ),
     }
 }

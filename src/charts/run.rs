@@ -33,8 +33,9 @@ pub fn run_charts(spec: &Spec, out: &RunOutput) -> Vec<Chart> {
                 &wl.name,
                 &format!("Latency by percentile: {}", wl.name),
                 &format!(
-                    "How long does {} take at each percentile, from the median to the far tail, over the measured window \
-                     after warm-up? Successful responses only.",
+                    "How long do the requests of {} take at each percentile, from the median to the far tail, over the \
+                     measured window after warm-up? Successful responses only, the same histogram as the tables' \
+                     percentiles (the curve ends at their max).",
                     wl.name
                 ),
                 &[(String::new(), &f.latency)],

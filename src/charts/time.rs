@@ -2,8 +2,8 @@
 
 use super::axis::Axis;
 use super::data::{
-    SAGA_OUTCOME_SERIES, column_values, lag_points, latency_points, rate_values, saga_points, times_s, total,
-    total_max,
+    SAGA_OUTCOME_SERIES, column_values, interval_words, lag_points, latency_points, rate_values, saga_points,
+    times_s, total, total_max,
 };
 use super::panel::{Layer, Panel, Window, legend_area, legend_line};
 use super::render::{render, single_row_h};
@@ -29,6 +29,7 @@ pub(super) fn latency_chart(
         panel.note = Some("no intervals recorded".into());
     }
     let title = format!("Latency over time: {wl}");
+    let every = interval_words(series);
     let legend = [legend_line("p50 per interval", BLUE), legend_line("p99 per interval", VERMILLION)];
     Chart {
         file: names.file("latency", wl),
@@ -36,7 +37,9 @@ pub(super) fn latency_chart(
         title,
         caption: format!(
             "How did the median and 99th-percentile latency of {wl} move over time, and did they recover after each fault? \
-             Successful responses only, per interval of the time series."
+             Each point: the p50 and p99 of the successful responses that finished in that {every} interval (failed \
+             ones are not in it; an interval with none is a gap), the warm-up (shaded) included; the tables' \
+             percentiles are over the whole measured window instead, by the time each request started."
         ),
     }
 }
@@ -77,12 +80,16 @@ pub(super) fn throughput_chart(
         panel.note = Some("no intervals recorded".into());
     }
     let title = format!("Throughput over time: {wl}");
+    let every = interval_words(series);
     Chart {
         file: names.file("throughput", wl),
         svg: render(&title, &legend, &[panel], 1, single_row_h(&legend)),
         title,
         caption: format!(
-            "How much of the load offered by {wl} completed successfully each second, and why did the rest fail?"
+            "How much of the load offered by {wl} completed successfully each second, and why did the rest fail? \
+             Requests per second in each {every} interval: offered (line) counts the requests sent in it, ok and \
+             failed by cause (stacked areas) the requests that finished in it, so the areas can top the line while \
+             a backlog drains. The warm-up (shaded) is drawn but left out of the tables."
         ),
     }
 }
@@ -152,14 +159,14 @@ pub(super) fn retries_chart(
     top.x_desc = false;
     top.layers.push(Layer::Line { pts: xs.iter().copied().zip(calls).collect(), color: GREY, width: 2 });
     let max = extra.iter().map(|l| total_max(&l.1)).fold(0.0, f64::max);
-    let mut bottom = Panel::new(Axis::time(dur_s), Axis::linear(max, 1.0, "requests/s"), windows.to_vec());
+    let (what, unit) = match (retries, hedges) {
+        (true, true) => ("retries and hedged requests", "attempts/s"),
+        (true, false) => ("retries", "retries/s"),
+        _ => ("hedged requests", "hedges/s"),
+    };
+    let mut bottom = Panel::new(Axis::time(dur_s), Axis::linear(max, 1.0, unit), windows.to_vec());
     bottom.window_labels = false;
     let mut legend = vec![legend_line("calls", GREY)];
-    let what = match (retries, hedges) {
-        (true, true) => "retries and hedged requests",
-        (true, false) => "retries",
-        _ => "hedged requests",
-    };
     bottom.heading = Some(format!("{what} per second"));
     for (label, v, color) in extra {
         legend.push(legend_line(label, color));
@@ -170,7 +177,12 @@ pub(super) fn retries_chart(
         file: names.file("retries", edge),
         svg: render(&title, &legend, &[top, bottom], 1, 205),
         title,
-        caption: format!("How many {what} did {edge} send on top of its calls, and when?"),
+        caption: format!(
+            "How many {what} did {edge} send on top of its calls, and when? Per second in each {} interval: \
+             calls (the caller's logical calls) when made, retries when the caller decides to retry (before \
+             any backoff), hedges when sent; retries and hedges are the extra attempts beyond each call's first.",
+            interval_words(series)
+        ),
     }
 }
 
@@ -228,7 +240,9 @@ pub(super) fn saga_chart(
         title,
         caption: format!(
             "How many {saga} sagas ended each second by outcome (completed, compensated, compensation failed, \
-             abandoned), and how many were still in flight?"
+             abandoned), and how many were still in flight? Per {} interval: started counts the sagas that began \
+             in it, the areas the sagas that ended in it, in flight those running at its end.",
+            interval_words(series)
         ),
     }
 }
@@ -273,13 +287,16 @@ pub(super) fn lag_chart(
         top.note = Some("no intervals recorded".into());
     }
     let title = format!("Consumer lag over time: {topic}/{group}");
+    let every = interval_words(series);
     Chart {
         file: names.file("lag", &format!("{topic}/{group}")),
         svg: render(&title, &legend, &[top, bottom], 1, 205),
         title,
         caption: format!(
             "How far behind the messages published on {topic} did consumer group {group} fall, and how fast did it \
-             deliver them?"
+             deliver them? The lag is read at the end of each {every} interval, so it can peak higher between two \
+             readings: the tables' max lag is the most at any instant of the measured window. Rates: messages \
+             per second in each interval."
         ),
     }
 }
@@ -319,10 +336,7 @@ pub(super) fn services_chart(
         let q_desc = if s.replicas > 1 { "queued per replica" } else { "queued" };
         let mut qp = Panel::new(Axis::time(dur_s), Axis::count(total_max(&q), q_desc), windows.to_vec());
         qp.heading = Some(if s.autoscale.is_some() {
-            format!(
-                "{}: queue per replica (all queues ÷ the replicas serving at each interval's end)",
-                s.name
-            )
+            format!("{}: queue per replica (÷ the replicas serving at the time)", s.name)
         } else if s.replicas > 1 {
             format!("{}: queue per replica (all {} queues ÷ {})", s.name, s.replicas, s.replicas)
         } else {
@@ -382,29 +396,37 @@ pub(super) fn services_chart(
         title,
         caption: autoscale_caption(
             has_autoscale,
-            if has_adaptive {
-                "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
-             replica at the end of each interval. Adaptive concurrency (Envoy's gradient controller): the limit \
-             summed over the service's replicas at the end of each interval, against its workers (grey), and \
-             the requests inside its replicas (busy + queued); requests beyond the limit were answered \
-             unavailable (503). Any bulkheads follow, per call."
-                .into()
-            } else if has_bulkheads {
-                "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
-             replica (all replicas' queues divided by their number) at the end of each interval; the tables' \
-             queue max is the longest queue of any one replica at any instant. Bulkheads: the caller's permits \
-             in use (grey: the limit, summed over the caller's replicas) and its attempts waiting for one, at \
-             the end of each interval; a wait counts against the per-try timeout when the policy's \
-             timeout_covers_wait is true (the bulkheads table says which)."
-                .into()
-            } else {
-                "Which services queued requests or ran out of workers, and when? Queue: requests waiting per \
-             replica (all replicas' queues divided by their number) at the end of each interval; the tables' \
-             queue max is the longest queue of any one replica at any instant."
-                    .into()
-            },
+            services_caption(&interval_words(series), has_adaptive, has_real_bulkheads),
         ),
     }
+}
+
+/// The services chart's caption: what each panel draws and how it is sampled.
+fn services_caption(every: &str, has_adaptive: bool, has_real_bulkheads: bool) -> String {
+    let mut c = format!(
+        "Which services queued requests or ran out of workers, and when? Queue: requests waiting per replica \
+         (all replicas' queues divided by their number) at the end of each {every} interval, so a burst between \
+         two readings may not show; the tables' queue max is the longest queue of any one replica at any instant. \
+         Utilisation: busy worker time over worker time available, averaged over each interval."
+    );
+    if has_adaptive {
+        c.push_str(
+            " Adaptive concurrency (Envoy's gradient controller): the limit summed over the service's replicas, read \
+             at the end of each interval only, against its workers (grey), and the requests inside its replicas \
+             (busy + queued) at the same instants. A dip shorter than an interval does not show: while it \
+             re-measures the minRTT the controller pins the limit to its min_concurrency until it has sampled its request_count \
+             requests, often for less than an interval; the requests beyond the limit were answered unavailable (503), which the throughput chart \
+             shows per interval.",
+        );
+    }
+    if has_real_bulkheads {
+        c.push_str(
+            " Bulkheads: the caller's permits in use (grey: the limit per caller replica × its replicas) and its \
+             attempts waiting for one, at the end of each interval; a wait counts against the per-try timeout when \
+             the policy's timeout_covers_wait is true (the bulkheads table says which).",
+        );
+    }
+    c
 }
 
 /// The services chart's caption, with the autoscaling panels' sentence when it has them.

@@ -60,6 +60,20 @@ fn group(title: &str, note: &str, tiles: &str) -> String {
     )
 }
 
+/// The span a threshold was measured over: its phase's (the first of that name, as
+/// `report::thresholds` reads it), or the whole measured window; a word joiner keeps the
+/// span from breaking after its dash.
+fn over(s: &Summary, v: &ThresholdVerdict) -> String {
+    let end = s.warmup_s + s.window_s;
+    match v.expression.rsplit_once(" during ") {
+        Some((_, name)) => match s.phases.iter().find(|p| p.name == name.trim()) {
+            Some(p) => format!("over {}–\u{2060}{}", secs(p.from_s), secs(p.to_s)),
+            None => "(the run never reached that phase)".into(),
+        },
+        None => format!("over the measured window, {}–\u{2060}{}", secs(s.warmup_s), secs(end)),
+    }
+}
+
 /// The verdict section and the tiles, as HTML.
 pub(super) fn first_screen_html(s: &Summary) -> String {
     let state = if s.thresholds.is_empty() {
@@ -78,7 +92,7 @@ pub(super) fn first_screen_html(s: &Summary) -> String {
         for v in &s.thresholds {
             let (class, word) = if v.pass { ("pass", "pass") } else { ("fail", "FAIL") };
             let value = metric_value(metric(v), v.value);
-            t += &tile(class, &v.scope, &v.expression, &format!("{word} · measured {value}"));
+            t += &tile(class, &v.scope, &v.expression, &format!("{word} · measured {value} {}", over(s, v)));
         }
         h += &group(
             "Thresholds",
@@ -166,14 +180,20 @@ pub(super) fn first_screen_html(s: &Summary) -> String {
                 int(g.dead_lettered),
                 int(g.in_flight)
             );
-            t += &tile("plain", &format!("{topic}/{gname}"), &format!("max lag {}", int(g.max_lag)), &note);
+            t += &tile(
+                "plain",
+                &format!("{topic}/{gname}"),
+                &format!("max lag {} messages", int(g.max_lag)),
+                &note,
+            );
         }
     }
     if !t.is_empty() {
         h += &group(
             "Sagas and consumers",
             "Saga outcomes over the sagas started after warm-up; orphaned: effects nothing undid in \
-             sagas that did not complete. Lag: messages published but not yet handled by the group.",
+             sagas that did not complete. Lag: messages published but not yet handled by the group; max lag: the \
+             most at any instant of the measured window.",
             &t,
         );
     }
@@ -260,6 +280,14 @@ mod tests {
         assert!(h.contains("verdict fail"));
         assert!(h.contains("FAIL · measured 612\u{a0}ms"));
         assert!(h.contains("pass · measured 99.90%"));
+        // Each says what it was measured over: the window after warm-up, or its phase.
+        assert!(h.contains("measured 99.90% over the measured window, 0\u{a0}s–\u{2060}10\u{a0}s"), "{h}");
+        s.phases =
+            vec![Phase { name: "brownout".into(), from_s: 4.0, to_s: 6.0, workloads: Named(Vec::new()) }];
+        s.thresholds[1].expression = "success >= 99.5% during brownout".into();
+        assert!(first_screen_html(&s).contains("measured 99.90% over 4\u{a0}s–\u{2060}6\u{a0}s"));
+        s.thresholds[1].expression = "success >= 99.5% during never".into();
+        assert!(first_screen_html(&s).contains("(the run never reached that phase)"));
         s.thresholds[0].pass = true;
         assert_eq!(verdict_text(&s), "Pass: all 2 thresholds hold.");
     }

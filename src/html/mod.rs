@@ -63,20 +63,34 @@ pub(crate) fn md(s: &str) -> String {
     out
 }
 
-/// A name that may wrap only before an arrow (`client:shoppers->gateway.checkout`),
-/// never inside one of its parts.
+/// A name that may wrap only before an arrow (`client:shoppers->gateway.checkout`) or
+/// after a slash (`order-confirmed/shipping`), never inside one of its parts; a part with spaces in it (a phase named after its
+/// faults, `brownout + orders-crash + buyers rate 60/s at 120s`) wraps at them, or it
+/// would push the table's numbers out of sight.
 pub(crate) fn name_html(s: &str) -> String {
     s.split("->")
         .enumerate()
         .map(|(i, part)| {
             let arrow = if i == 0 { "" } else { "-&gt;" };
-            format!("<span class=\"nw\">{arrow}{}</span>", escape(part))
+            if part.contains(' ') {
+                format!("{arrow}{}", escape(part))
+            } else {
+                // A topic/group or a TARGET/POLICY may wrap after its slash.
+                let pieces: Vec<String> = part.split('/').map(escape).collect();
+                format!(
+                    "<span class=\"nw\">{arrow}{}</span>",
+                    pieces.join("/</span><wbr><span class=\"nw\">")
+                )
+            }
         })
         .collect::<Vec<_>>()
         .join("<wbr>")
 }
 
 // ---- tables --------------------------------------------------------------------------
+
+/// The longest text cell kept to one line.
+const SHORT_TEXT: usize = 12;
 
 /// A table: header cells, then rows; the first column is a name (left-aligned), the
 /// others numbers (right-aligned), except those listed in `text_cols`.
@@ -99,7 +113,14 @@ impl Table {
         for r in &self.rows {
             s.push_str("<tr>");
             for (i, c) in r.iter().enumerate() {
-                let cls = if i == 0 || self.text_cols.contains(&i) { "" } else { " class=\"n\"" };
+                // A short text cell (a span `120 s–140 s`, a workload) keeps to one line.
+                let cls = if i == 0 {
+                    ""
+                } else if self.text_cols.contains(&i) {
+                    if c.chars().count() <= SHORT_TEXT { " class=\"nw\"" } else { "" }
+                } else {
+                    " class=\"n\""
+                };
                 let cell = if i == 0 { name_html(c) } else { escape(c) };
                 let _ = write!(s, "<td{cls}>{cell}</td>");
             }

@@ -123,10 +123,9 @@ pub(super) fn metric_value(metric: &str, v: Option<f64>) -> String {
         | "abandoned" => percent(v),
         "goodput" => format!("{}/s", fixed(v, 1)),
         "retries_per_request" => fixed(v, 3),
-        "orphaned_per_1000" => format!("{} per 1,000", fixed(v, 2)),
-        "max_lag" | "duplicates" | "dead_lettered" | "max_depth" | "inconsistent"
-            if v.fract() == 0.0 && v >= 0.0 =>
-        {
+        "orphaned_per_1000" => format!("{} per 1,000 sagas started", fixed(v, 2)),
+        "max_lag" if v.fract() == 0.0 && v >= 0.0 => format!("{} messages", int(v as u64)),
+        "duplicates" | "dead_lettered" | "max_depth" | "inconsistent" if v.fract() == 0.0 && v >= 0.0 => {
             int(v as u64)
         }
         _ => fixed(v, 3),
@@ -177,7 +176,10 @@ mod tests {
         assert_eq!(percent_of(1, 0), "–");
         assert_eq!(metric_value("p99", Some(512.0)), "512\u{a0}ms");
         assert_eq!(metric_value("success", Some(99.5)), "99.50%");
-        assert_eq!(metric_value("max_lag", Some(1200.0)), "1,200");
+        // A count says what it counts; a rate, per what.
+        assert_eq!(metric_value("max_lag", Some(1200.0)), "1,200 messages");
+        assert_eq!(metric_value("duplicates", Some(3.0)), "3");
+        assert_eq!(metric_value("orphaned_per_1000", Some(58.06)), "58.06 per 1,000 sagas started");
         assert_eq!(metric_value("p99", None), "not measured");
     }
 }

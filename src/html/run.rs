@@ -59,7 +59,8 @@ impl RunContext {
 const GLOSSARY: [(&str, &str); 12] = [
     (
         "measured window",
-        "the run after its warm-up; every figure counts the requests, calls and sagas that started in it",
+        "the run after its warm-up; every figure of the tables and tiles counts the requests, calls and sagas \
+         that started in it; the charts draw the whole run, per interval, the warm-up shaded",
     ),
     ("ok", "responses that succeeded, degraded ones included"),
     (
@@ -75,25 +76,35 @@ const GLOSSARY: [(&str, &str); 12] = [
     (
         "success",
         "ok ÷ (ok + failed): of the requests that finished, the share that succeeded; the one denominator of \
-         every table, tile and phase",
+         every success in the tables, tiles and phases (a saga's completed % is over the sagas started instead)",
     ),
     ("goodput", "successful responses per second of the measured window (or of the phase)"),
     (
         "p50, p90, p99, p99.9, max",
         "percentiles of the latency of successful responses only, from the client's send to its answer, \
-         retries and backoff included; the latency of failed ones is in summary.json (failed_latency_ms)",
+         retries and backoff included, over the measured window (or the phase); the latency of failed ones is \
+         in summary.json (failed_latency_ms)",
     ),
-    ("utilisation", "busy worker time over worker time available, all replicas of the service together"),
+    (
+        "utilisation",
+        "busy worker time over worker time available, all replicas of the service together, over the measured \
+         window (the charts: over each interval)",
+    ),
     (
         "queue max",
-        "the longest queue of any one replica at any instant (the charts show the mean per replica)",
+        "the longest queue of any one replica at any instant (the charts show the mean per replica at each \
+         interval's end)",
     ),
     (
         "phase, recovery",
         "phases cut the window at each fault and schedule step; recovery counts seconds from a fault's end until \
          the workload's success and p99 are back near their values before the first fault",
     ),
-    ("orphaned, lag", "orphaned: saga effects nothing undid; lag: messages published and not yet handled"),
+    (
+        "orphaned, lag",
+        "orphaned: saga effects nothing undid; lag: messages published and not yet handled (max lag: the most at \
+         any instant of the measured window; the charts read it at each interval's end)",
+    ),
 ];
 
 fn li(items: &[String]) -> String {
@@ -357,7 +368,9 @@ pub fn run_report_files_in(
         let _ = writeln!(body, "<div class=\"scroll\">\n{}</div>", t.html());
     }
     body.push_str("<h2 id=\"glossary\">What each figure covers</h2>\n<dl class=\"glossary\">\n");
-    for (term, meaning) in GLOSSARY {
+    // Sagas' and topics' terms only on a page that has sagas or topics.
+    let messaging = !summary.sagas.is_empty() || !summary.topics.is_empty();
+    for (term, meaning) in GLOSSARY.iter().filter(|(t, _)| messaging || *t != "orphaned, lag") {
         let _ = writeln!(body, "<dt>{}</dt><dd>{}</dd>", escape(term), escape(meaning));
     }
     body.push_str("</dl>\n");

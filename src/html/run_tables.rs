@@ -151,9 +151,11 @@ pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
         .collect();
     if !rows.is_empty() {
         tables.push(Table {
-            caption: "Endpoints: executions on the servers; latency of successful executions, in ms; queue max: \
-                      the longest queue of any one replica at any instant; abandoned: finished after the \
-                      caller gave up",
+            caption: "Endpoints: executions on the servers that started in the measured window, one per attempt \
+                      sent to a replica (retries and hedges included); latency of successful executions on the server, in ms (abandoned ones \
+                      included, so it can exceed the caller's timeout); utilisation: the endpoint's share of its \
+                      service's worker time; queue max: the longest queue of any one replica at any instant; \
+                      abandoned: finished after the caller gave up",
             header: vec![
                 "endpoint",
                 "requests",
@@ -197,8 +199,10 @@ pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
         .collect();
     if !rows.is_empty() {
         tables.push(Table {
-            caption: "Calls: each caller→endpoint edge as its client saw it, retries and backoff included; \
-                      latency of successful calls, in ms; breaker open time summed over the caller's replicas",
+            caption: "Calls: each caller→endpoint edge as its client saw it, calls that started in the measured \
+                      window; attempts: the tries that left the caller, first ones, retries and hedges (a call refused before \
+                      its first try left, with no replica available or its breaker open, has none); latency of successful calls, retries and backoff \
+                      included, in ms; breaker open time summed over the caller's replicas",
             header: vec![
                 "call",
                 "calls",
@@ -213,7 +217,7 @@ pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
                 "p50",
                 "p99",
                 "breaker opened",
-                "open s",
+                "open (s)",
             ],
             rows,
             text_cols: vec![9],
@@ -264,8 +268,9 @@ pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
         .collect();
     if !rows.is_empty() {
         tables.push(Table {
-            caption: "Sagas: started after warm-up; completed % of those started; latency from start to \
-                      outcome, in ms; orphaned: effects nothing undid in sagas that did not complete",
+            caption: "Sagas: started after warm-up; completed % of those started (in flight ones included); \
+                      latency of completed sagas from start to completion, in ms; orphaned: effects nothing undid in \
+                      sagas that did not complete",
             header: vec![
                 "saga",
                 "started",
@@ -315,8 +320,8 @@ pub(super) fn summary_tables(s: &Summary) -> Vec<Table> {
     if !rows.is_empty() {
         tables.push(Table {
             caption: "Topics, per consumer group: latency from publish to first successful handling, in ms; \
-                      max lag: the most messages published and not yet handled; inconsistent: duplicates on a \
-                      handler that is not idempotent",
+                      max lag: the most messages published and not yet handled at any instant of the measured \
+                      window; inconsistent: duplicates on a handler that is not idempotent",
             header: vec![
                 "topic/group",
                 "published",
@@ -442,8 +447,8 @@ fn bulkheads_and_breakers(s: &Summary, tables: &mut Vec<Table>) {
             caption: "Circuit breakers, each instance once, named CALLER->TARGET/POLICY after what it keys on \
                       (per service: a service; per endpoint: an endpoint; per caller: *, every call under the \
                       policy); state machines: one per caller replica, or one shared (scope service); opened \
-                      and open s summed over them; refused: calls refused circuit_open",
-            header: vec!["breaker", "per", "scope", "state machines", "opened", "open s", "refused"],
+                      and open (s) summed over them; refused: calls refused circuit_open",
+            header: vec!["breaker", "per", "scope", "state machines", "opened", "open (s)", "refused"],
             rows,
             text_cols: vec![1, 2],
         });

@@ -130,7 +130,7 @@ fn the_filter_keeps_its_invariants_under_crashes_and_cancellations() {
     let charts = faultline::charts::run_charts(&spec, &out);
     let services = charts.iter().find(|c| c.file == "services.svg").expect("services chart");
     assert!(services.title.contains("adaptive concurrency"), "{}", services.title);
-    assert!(services.svg.contains("server: adaptive concurrency limit (grey: 24 workers)"));
+    assert!(services.svg.contains("server: adaptive limit at interval ends (grey: 24 workers)"));
     // The same seed gives the same run.
     let again = run(&spec);
     assert_eq!(

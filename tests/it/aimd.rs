@@ -111,7 +111,7 @@ fn the_aimd_filter_keeps_its_invariants_under_crashes_and_cancellations() {
     assert!(col.values.iter().all(|&v| (12.0..=120.0).contains(&v)), "{:?}", col.values);
     let charts = faultline::charts::run_charts(&spec, &out);
     let services = charts.iter().find(|c| c.file == "services.svg").expect("services chart");
-    assert!(services.svg.contains("server: adaptive concurrency limit (grey: 24 workers)"));
+    assert!(services.svg.contains("server: adaptive limit at interval ends (grey: 24 workers)"));
     let again = run(&spec);
     assert_eq!(
         col.values,

@@ -741,7 +741,9 @@ fn saga_and_topic_reports_from_made_up_figures() {
     assert!(saga_at < lag_at && lag_at + 1 == files.len() - 1, "{files:?}");
     for c in &charts[saga_at..=lag_at] {
         check_markup(&c.svg, &[]).unwrap_or_else(|e| panic!("{}: {e}", c.file));
-        assert!(c.caption.ends_with('?'), "{}", c.file);
+        // A question, then what each point covers and how it is sampled.
+        assert!(c.caption.contains("? "), "{}", c.file);
+        assert!(c.caption.contains("interval"), "{}: the caption names no interval", c.file);
         // The outage is shaded and labelled like any other fault.
         assert!(c.svg.contains("outage"), "{}: no outage window", c.file);
     }

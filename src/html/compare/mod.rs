@@ -73,7 +73,7 @@ const GLOSSARY: &[(&str, &str)] = &[
     ),
     (
         "Δ",
-        "the paired difference to the baseline: per seed, variant minus baseline, then mean ± its 95% interval; * significant (the interval excludes zero), \"no difference\" (it contains zero)",
+        "the paired difference to the baseline: per seed, variant minus baseline, then mean ± its 95% interval; marked significant (the interval excludes zero) or no difference (it contains zero)",
     ),
     ("★", "the variant with the best mean at that figure (for figures with a direction)"),
 ];
@@ -90,6 +90,21 @@ fn page(title: &str, body: &str) -> String {
 fn charts_html(charts: &[Chart]) -> String {
     super::charts_html(charts)
 }
+
+/// What a saga's figures mean, when the comparison has sagas.
+const SAGA_GLOSSARY: &[(&str, &str)] = &[(
+    "completed, compensated, compensation failed, abandoned, orphaned",
+    "a saga's outcomes as a share of the sagas started in the measured window (in flight ones included); \
+     orphaned: effects nothing undid, per 1000 sagas started",
+)];
+
+/// What a consumer group's figures mean, when the comparison has topics.
+const GROUP_GLOSSARY: &[(&str, &str)] = &[(
+    "delivered, duplicates, dead-lettered, max lag, a group's p99",
+    "messages published in the measured window that the group handled, handled again after a success, or \
+     dead-lettered; max lag: the most messages published and not yet handled at any instant of the \
+     measured window; a group's p99: from publish to the first successful handling, in ms",
+)];
 
 /// The files of a comparison's report, `(name, contents)` in the order they are
 /// written: the overlay SVGs, `topology.svg` (of the first variant), `compare.md`,
@@ -162,7 +177,8 @@ pub fn compare_report_files(c: &Comparison) -> Vec<(String, String)> {
     let _ = writeln!(
         body,
         "<h2 id=\"tables\">Figures by variant</h2>\n<p class=\"note\">Each cell: mean ± 95% interval over n = {n} \
-         seeds ({}); ★ best; below it, Δ: the paired difference to {}. {}.</p>",
+         seeds ({}) of each seed's figure over the measured window; latencies of successful responses only; ★ best; \
+         below it, Δ: the paired difference to {}. {}.</p>",
         escape(&seeds_label(seeds)),
         escape(c.baseline()),
         escape(&capitalise(ATTRIBUTION))
@@ -170,7 +186,10 @@ pub fn compare_report_files(c: &Comparison) -> Vec<(String, String)> {
     body.push_str(&compare_tables_html(c));
     body.push_str(&charts_html(&charts));
     body.push_str("<h2 id=\"glossary\">Glossary</h2>\n<dl class=\"gloss\">\n");
-    for (k, v) in GLOSSARY {
+    let headings: Vec<String> = c.tables().into_iter().map(|t| t.heading).collect();
+    let has = |prefix: &str| headings.iter().any(|h| h.starts_with(prefix));
+    let extra = [(has("saga "), SAGA_GLOSSARY), (has("consumer group "), GROUP_GLOSSARY)];
+    for (k, v) in GLOSSARY.iter().chain(extra.iter().filter(|e| e.0).flat_map(|e| e.1.iter())) {
         let _ = writeln!(body, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(v));
     }
     body.push_str("</dl>\n");
