@@ -24,6 +24,9 @@ struct ReplicaHealth {
 
 pub(super) struct Health {
     replicas: Vec<ReplicaHealth>,
+    /// Counts the changes of `ready` of any replica: a balancer that sees it move
+    /// rebuilds its turn (gRPC rebuilds its picker at every subchannel state change).
+    changes: u64,
 }
 
 impl Health {
@@ -41,7 +44,7 @@ impl Health {
                 }
             })
             .collect();
-        Health { replicas }
+        Health { replicas, changes: 0 }
     }
 
     /// Whether balancers may pick the replica.
@@ -51,9 +54,24 @@ impl Health {
         r.ready && !r.out
     }
 
+    /// How many times any replica's `ready` changed so far.
+    #[inline]
+    pub(super) fn changes(&self) -> u64 {
+        self.changes
+    }
+
+    /// Counts a change of `ready` if `before` differs from what it is now.
+    fn note(&mut self, replica: ReplicaId, before: bool) {
+        if self.ready(replica) != before {
+            self.changes += 1;
+        }
+    }
+
     /// Takes an autoscaled slot out of service, or puts it back.
     pub(super) fn set_out(&mut self, replica: ReplicaId, out: bool) {
+        let before = self.ready(replica);
         self.replicas[replica as usize].out = out;
+        self.note(replica, before);
     }
 
     /// A scaled-up replica enters service: unready until its readiness probe passed
@@ -61,6 +79,7 @@ impl Health {
     /// without one.
     pub(super) fn provision(&mut self, spec: &Spec, replica: ReplicaId) {
         let hc = spec.services[spec.replicas[replica as usize].service as usize].health_check.as_ref();
+        let before = self.ready(replica);
         let r = &mut self.replicas[replica as usize];
         r.out = false;
         r.liveness_restarting = false;
@@ -76,6 +95,7 @@ impl Health {
             }
             r.state = Some(state);
         }
+        self.note(replica, before);
     }
 
     pub(super) fn on_restart(&mut self, replica: ReplicaId) {
@@ -110,7 +130,12 @@ impl World<'_> {
             && let Some(healthy) = h.on_probe(ok)
         {
             match probe {
-                Probe::Readiness => r.ready = healthy,
+                Probe::Readiness => {
+                    if r.ready != healthy {
+                        self.health.changes += 1;
+                    }
+                    r.ready = healthy;
+                }
                 Probe::Liveness => {
                     if !healthy && !r.liveness_restarting {
                         // Kubernetes kills the container and starts it again.

@@ -233,7 +233,7 @@ pub fn html(r: &Report, charts: &[Chart]) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{CSS}pre{{background:#f6f6f6;padding:.6em .8em;overflow-x:auto}}</style>\n</head>\n<body>\n{b}</body>\n</html>\n",
+         <title>{}</title>\n<style>{CSS}pre{{background:#f6f6f6;padding:.6em .8em;white-space:pre-wrap;overflow-wrap:anywhere}}.scroll td:last-child{{min-width:24em}}</style>\n</head>\n<body>\n{b}</body>\n</html>\n",
         escape(&title)
     )
 }

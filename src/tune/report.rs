@@ -179,7 +179,13 @@ impl Report {
         for (k, v) in
             sets.chain(self.pointers.iter().zip(&self.points[b]).map(|(k, v)| (k.as_str(), v.as_str())))
         {
-            m.insert(k.to_string(), serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string())));
+            let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
+            // A value under an object set before goes inside it (`budget/percent=5` after
+            // `budget={"percent": 20, ...}` reads as one budget of percent 5, not as two
+            // overrides of which the later wins).
+            if !fold_into(&mut m, k, &v) {
+                m.insert(k.to_string(), v);
+            }
         }
         let mut e = Map::new();
         e.insert("tuned".into(), Value::Object(m));
@@ -368,4 +374,40 @@ pub fn files(r: &Report) -> Vec<(String, String)> {
     out.push(("tune.md".into(), super::page::markdown(r, &charts)));
     out.push(("tune.html".into(), super::page::html(r, &charts)));
     out
+}
+
+/// Puts `value` at pointer `key` inside an earlier entry of `m` whose pointer is a
+/// prefix of `key` and whose value is an object holding the rest of the path but its
+/// last token; false when there is none.
+fn fold_into(m: &mut Map<String, Value>, key: &str, value: &Value) -> bool {
+    for (k, v) in m.iter_mut() {
+        let Some(rest) = key.strip_prefix(k.as_str()).filter(|r| r.starts_with('/')) else { continue };
+        let (parent, last) = rest.rsplit_once('/').expect("rest starts with /");
+        let target = if parent.is_empty() { Some(&mut *v) } else { v.pointer_mut(parent) };
+        if let Some(Value::Object(o)) = target {
+            o.insert(last.replace("~1", "/").replace("~0", "~"), value.clone());
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::fold_into;
+    use serde_json::{Map, Value, json};
+
+    #[test]
+    fn a_value_under_an_object_set_before_goes_inside_it() {
+        let mut m = Map::new();
+        m.insert("/policies/c/retry/budget".into(), json!({"percent": 20, "min_per_second": 10}));
+        assert!(fold_into(&mut m, "/policies/c/retry/budget/percent", &json!(5)));
+        assert!(!fold_into(&mut m, "/policies/c/timeout", &json!("100ms")));
+        // A sibling whose name starts alike is not under it.
+        assert!(!fold_into(&mut m, "/policies/c/retry/budgets", &json!(1)));
+        assert_eq!(
+            Value::Object(m),
+            json!({"/policies/c/retry/budget": {"percent": 5, "min_per_second": 10}})
+        );
+    }
 }

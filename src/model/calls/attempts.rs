@@ -267,7 +267,7 @@ impl World<'_> {
             // Not reached (an attempt not done has its call); as before, the balancer
             // still takes its turn.
             let health = &self.health;
-            if self.clients.pick(client, caller_slot, now, |r| health.ready(r)).is_none() {
+            if self.clients.pick(client, caller_slot, now, health.changes(), |r| health.ready(r)).is_none() {
                 self.fail_local(att, Cause::Unavailable);
             }
             return;
@@ -293,7 +293,9 @@ impl World<'_> {
     ) {
         let now = self.sched.now();
         let health = &self.health;
-        let Some(replica) = self.clients.pick(client, caller_slot, now, |r| health.ready(r)) else {
+        let Some(replica) =
+            self.clients.pick(client, caller_slot, now, health.changes(), |r| health.ready(r))
+        else {
             return self.fail_local(att, Cause::Unavailable);
         };
         self.rec.edge_attempt(edge, counted);

@@ -41,6 +41,9 @@ struct ClientBlock {
     tracks_outstanding: bool,
     /// Its policy has an outlier detector.
     has_outlier: bool,
+    /// Round robin's starts: each caller replica's first, then one at each change of
+    /// the ready set. Named by caller and target service, not policy (see `client_for`).
+    turn_rng: Rng,
     rng: Rng,
     slots: Vec<ClientSlot>,
     /// The breaker instance of each target endpoint this block calls (a short list).
@@ -58,6 +61,9 @@ impl ClientBlock {
 
 struct ClientSlot {
     rr: u32,
+    /// `Health::changes` when this caller's turn was last set: when it moved, the turn
+    /// starts again from a random eligible replica (`pick`).
+    seen: u64,
     /// Outstanding attempts from this caller per target replica (only kept for the
     /// balancers that read it).
     outstanding: Vec<u32>,
@@ -137,6 +143,7 @@ impl Clients {
             let slots = (0..n_slots)
                 .map(|_| ClientSlot {
                     rr: start.as_mut().map_or(0, |r| r.random_range(0..n_target)),
+                    seen: 0,
                     outstanding: if needs_outstanding { vec![0; n_target as usize] } else { Vec::new() },
                     budget: p
                         .and_then(|p| p.retry.as_ref())
@@ -155,6 +162,7 @@ impl Clients {
                 tracks_outstanding: needs_outstanding && n_target > 0,
                 has_outlier: p.is_some_and(|p| p.outlier.is_some()),
                 rng: rng_stream(spec.seed, &name),
+                turn_rng: start.unwrap_or_else(|| rng_stream(spec.seed, &start_name)),
                 slots,
                 breakers: Vec::new(),
             });
@@ -322,11 +330,19 @@ impl Clients {
 
     /// The balancer's choice among the target service's replicas that are `ready` and
     /// not ejected by this caller's outlier detector; `None` if there is none.
+    /// Picks a target replica for a call from `caller_slot`. `changes` is
+    /// `Health::changes`: round robin's turn (and least outstanding's tie-break) starts
+    /// again from a random eligible replica whenever the ready set changed since the
+    /// caller's last pick, as gRPC's round_robin rebuilds its picker at a random index of
+    /// the ready subchannels on every state change; in between, the turn takes the
+    /// eligible replicas in order, each once a round (a replica ejected by the outlier
+    /// detector, which `changes` does not count, is passed over in turn).
     pub(super) fn pick(
         &mut self,
         client: u32,
         caller_slot: u32,
         now: Nanos,
+        changes: u64,
         ready: impl Fn(ReplicaId) -> bool,
     ) -> Option<ReplicaId> {
         let block = &mut self.blocks[client as usize];
@@ -346,16 +362,7 @@ impl Clients {
                 0
             }
             LoadBalancer::RoundRobin => {
-                let mut r = slot.rr % n;
-                if !eligible(r, slot) {
-                    // The turn reached a replica the caller may not use: it goes on from
-                    // a random one it may use, as gRPC's picker, rebuilt when a replica
-                    // leaves, starts at a random index of the ready ones. Going on to the
-                    // next one gave it the turns of every replica down before it, in
-                    // every caller replica at once.
-                    let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
-                    r = *ok.get(block.rng.random_range(0..ok.len().max(1)))?;
-                }
+                let r = turn(slot, n, changes, &mut block.turn_rng, eligible)?;
                 slot.rr = r.wrapping_add(1);
                 r
             }
@@ -375,12 +382,8 @@ impl Clients {
             LoadBalancer::LeastOutstanding => {
                 // Fewest outstanding; ties go round robin so that no replica is favoured
                 // (from a random eligible replica when the turn is on another, as above).
-                let mut start = slot.rr % n;
-                slot.rr = slot.rr.wrapping_add(1);
-                if !eligible(start, slot) {
-                    let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
-                    start = *ok.get(block.rng.random_range(0..ok.len().max(1)))?;
-                }
+                let start = turn(slot, n, changes, &mut block.turn_rng, eligible)?;
+                slot.rr = start.wrapping_add(1);
                 let mut best: Option<u32> = None;
                 for k in 0..n {
                     let r = (start + k) % n;
@@ -451,4 +454,27 @@ impl Clients {
     pub(super) fn breaker_figures(&self, end: Nanos) -> Vec<BreakerFigures> {
         self.breakers.figures(end)
     }
+}
+
+#[cfg(test)]
+mod turn_tests;
+
+/// The replica whose turn it is in a caller's round: from a random eligible replica when
+/// the ready set changed since the caller's last pick (gRPC's picker rebuilt at a random
+/// index), else the first eligible one from the caller's turn on. `None` when no replica
+/// is eligible.
+fn turn(
+    slot: &mut ClientSlot,
+    n: u32,
+    changes: u64,
+    rng: &mut Rng,
+    mut eligible: impl FnMut(u32, &mut ClientSlot) -> bool,
+) -> Option<u32> {
+    if slot.seen != changes {
+        slot.seen = changes;
+        let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
+        return ok.get(rng.random_range(0..ok.len().max(1))).copied();
+    }
+    let start = slot.rr % n;
+    (0..n).map(|k| (start + k) % n).find(|&r| eligible(r, slot))
 }
