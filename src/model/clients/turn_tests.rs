@@ -1,6 +1,7 @@
-//! Round robin's turn over the eligible replicas (`turn` in `mod.rs`).
+//! Round robin's turn over the eligible replicas (`turn` in `balance.rs`).
 
-use super::{ClientSlot, turn};
+use super::ClientSlot;
+use super::balance::turn;
 use crate::rng::rng_stream;
 
 fn slot(rr: u32) -> ClientSlot {
