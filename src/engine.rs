@@ -239,6 +239,26 @@ impl<E: Copy> Radix<E> {
         self.zero.pop_front()
     }
 
+    /// Shows `ahead` the events that will most likely be taken next, once a refill has
+    /// put the smallest in `zero`: the rest of `zero`, and the lowest bucket if it holds
+    /// at most [`AHEAD`] entries (a larger one is refilled, and looked at, again before
+    /// its entries come up). Called after a pop that refilled, so each entry is shown
+    /// about once, an event or so before it is taken.
+    #[inline(always)]
+    fn look_ahead(&self, ahead: &impl Fn(&E)) {
+        for e in self.zero.iter().take(AHEAD) {
+            ahead(&e.ev);
+        }
+        if self.nonempty != 0 {
+            let v = &self.buckets[self.nonempty.trailing_zeros() as usize];
+            if v.len() <= AHEAD {
+                for e in v {
+                    ahead(&e.ev);
+                }
+            }
+        }
+    }
+
     fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) -> usize {
         let mut dropped = 0;
         let n = self.zero.len();
@@ -287,6 +307,9 @@ pub enum QueueKind {
 pub const RADIX_ABOVE: usize = 4096;
 /// Pending events below which the adaptive queue moves back to the binary heap.
 pub const BINARY_BELOW: usize = 1024;
+/// The most entries of a bucket the radix heap shows its caller ahead of time
+/// (`Radix::look_ahead`).
+const AHEAD: usize = 4;
 
 enum Main<E> {
     Binary(BinaryHeap<HeapEntry<E>>),
@@ -539,7 +562,7 @@ impl<E: Copy> Scheduler<E> {
     /// Takes the next event and advances the clock to it.
     #[inline(always)]
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
-        self.take(0, false)
+        self.take(0, false, &|_| {})
     }
 
     /// Takes the next event if it is due before `end` (and advances the clock to it);
@@ -547,12 +570,22 @@ impl<E: Copy> Scheduler<E> {
     /// queue where `peek_time` then `pop` looked twice (the simulation's main loop).
     #[inline(always)]
     pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
-        self.take(end, true)
+        self.take(end, true, &|_| {})
+    }
+
+    /// `pop_before`, showing `ahead` the events likely to be taken soon (a few at a
+    /// time, each about once), so that the caller can start fetching the records they
+    /// name while it handles this one. Only a large pending set (the radix heap) looks
+    /// ahead: a small one's records are in the cache already. The order of events is
+    /// the same as `pop_before`'s.
+    #[inline(always)]
+    pub fn pop_before_ahead(&mut self, end: Nanos, ahead: &impl Fn(&E)) -> Option<(Nanos, E)> {
+        self.take(end, true, ahead)
     }
 
     /// `pop` (`bounded` false) or `pop_before(end)`.
     #[inline(always)]
-    fn take(&mut self, end: Nanos, bounded: bool) -> Option<(Nanos, E)> {
+    fn take(&mut self, end: Nanos, bounded: bool, ahead: &impl Fn(&E)) -> Option<(Nanos, E)> {
         self.settle();
         if let Some(&e) = self.at_now.front() {
             // Another event at `now` with a smaller `seq`, in the main queue or a lane?
@@ -605,7 +638,11 @@ impl<E: Copy> Scheduler<E> {
                     if bounded && r.min_time().is_some_and(|m| m >= end) {
                         return None;
                     }
+                    let refills = r.zero.is_empty();
                     let e = r.pop().expect("checked above");
+                    if refills {
+                        r.look_ahead(ahead);
+                    }
                     if r.len < self.binary_below {
                         self.switch_to_binary();
                     }

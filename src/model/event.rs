@@ -34,6 +34,14 @@ pub(super) enum Ev {
     ExecWake {
         exec: ExecId,
     },
+    /// `ExecWake` of an execution that serves a direct call, with that call's slot, so
+    /// that both records are fetched from memory at once: with a million requests in
+    /// flight each is a cache miss, and the call's could otherwise only start once the
+    /// execution's had named it.
+    CallExecWake {
+        exec: ExecId,
+        call: u32,
+    },
     /// An attempt's answer reaches its caller (or a local refusal: breaker, bulkhead,
     /// no replica).
     Response {

@@ -93,3 +93,17 @@ impl World<'_> {
         self.calls.calls.get(call_id).map_or(super::ReqClass::NONE, |c| c.class)
     }
 }
+
+impl super::Calls {
+    /// Starts fetching call slot `index` into the cache (`Arena::prefetch`).
+    #[inline(always)]
+    pub(in crate::model) fn prefetch_call(&self, index: u32) {
+        self.calls.prefetch(index);
+    }
+
+    /// Starts fetching attempt slot `index` into the cache.
+    #[inline(always)]
+    pub(in crate::model) fn prefetch_attempt(&self, index: u32) {
+        self.attempts.prefetch(index);
+    }
+}

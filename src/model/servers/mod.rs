@@ -152,6 +152,12 @@ impl Servers {
         self.replicas_up(spec, svc) > 0
     }
 
+    /// Starts fetching execution `exec`'s slot into the cache (`Arena::prefetch`).
+    #[inline(always)]
+    pub(super) fn prefetch_exec(&self, exec: ExecId) {
+        self.execs.prefetch(exec.index);
+    }
+
     #[inline]
     pub(super) fn exec_alive(&self, exec: ExecId) -> bool {
         self.execs.contains(exec)
@@ -206,6 +212,16 @@ impl Servers {
     /// has one.
     pub(super) fn adaptive_limit(&mut self, spec: &Spec, svc: u32, now: Nanos) -> Option<f64> {
         self.filters.service_limit(spec, svc, now)
+    }
+}
+
+/// The event that wakes execution `id` (it names a direct call's slot too, to be
+/// fetched at once: `Ev::CallExecWake`).
+#[inline]
+fn wake(id: ExecId, origin: Origin) -> Ev {
+    match origin {
+        Origin::Call(call) => Ev::CallExecWake { exec: id, call: call.index },
+        _ => Ev::ExecWake { exec: id },
     }
 }
 
@@ -321,7 +337,7 @@ impl World<'_> {
             self.violations.push(format!("replica {} has more busy workers than its concurrency", e.replica));
         }
         e.running = true;
-        let (service, endpoint, replica) = (r.service, e.endpoint, e.replica);
+        let (service, endpoint, replica, origin) = (r.service, e.endpoint, e.replica, e.origin);
         self.rec.workers(now, endpoint, service, 1);
         let ep = &mut self.servers.eps[endpoint as usize];
         let mut d = self.spec.endpoints[endpoint as usize].latency.sample(&mut ep.latency_rng);
@@ -331,7 +347,7 @@ impl World<'_> {
         if let Some(f) = self.autoscale.cold_factor(replica, now, self.spec) {
             d = (d as f64 * f).round().min(1.8e19) as Nanos;
         }
-        self.sched.after(d, Ev::ExecWake { exec: id });
+        self.sched.after(d, wake(id, origin));
     }
 
     /// Frees the worker an execution held and admits queued work until one gets a

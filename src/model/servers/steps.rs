@@ -11,7 +11,7 @@ use crate::metrics::Outcome;
 use crate::model::World;
 use crate::model::calls::CallTo;
 use crate::model::clients::Clients;
-use crate::model::event::{Ev, ExecId, Parent};
+use crate::model::event::{ExecId, Parent};
 use crate::model::network::Network;
 use crate::spec::{
     CallSite, Cause, EdgeId, Endpoint, EndpointId, PolicyId, ReplicaId, ServiceId, Spec, Step,
@@ -160,7 +160,7 @@ impl World<'_> {
                 if let Some(f) = self.autoscale.cold_factor(replica, self.sched.now(), self.spec) {
                     d = (d as f64 * f).round().min(1.8e19) as crate::spec::Nanos;
                 }
-                self.sched.after(d, Ev::ExecWake { exec: id });
+                self.sched.after(d, super::wake(id, e.origin));
             }
             MStep::Call(site) => {
                 e.pending = 1;
