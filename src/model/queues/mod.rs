@@ -11,16 +11,18 @@
 //!
 //! The room holds only the messages that are in a queue (visible, or received and not
 //! yet deleted) and in the outboxes, in a slab whose slots are reused: memory follows
-//! the backlog, never the messages delivered. `consume.rs` receives and acknowledges.
+//! the backlog, never the messages delivered. `send.rs` sends (an `enqueue` step straight
+//! to the broker or into the outbox, the relay, outages); `consume.rs` receives and
+//! acknowledges; this file holds the state, the figures and what both share (a message
+//! made visible, the depth's integral).
 
 mod consume;
+mod send;
 
 use super::World;
-use super::event::{Ev, ExecId};
-use super::output::{QueueFigures, RunError};
-use crate::metrics::Outcome;
+use super::output::QueueFigures;
 use crate::rng::{Rng, rng_stream};
-use crate::spec::{Cause, Nanos, ReplicaId, Spec};
+use crate::spec::{Nanos, ReplicaId, Spec};
 use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -230,115 +232,6 @@ impl Queues {
 }
 
 impl World<'_> {
-    /// Counts `n` messages entering a queue or an outbox against `limits.max_queued`.
-    fn grow_queued(&mut self, n: u64) {
-        self.queues.held += n;
-        let max = self.spec.limits.max_queued;
-        if self.queues.held > max && self.failure.is_none() {
-            self.failure = Some(RunError::Limit(format!(
-                "{} messages were held at once by the work queues and their outboxes at {:.3} s of \
-                 simulated time (the limit); the consumers cannot keep up (add consumers, raise \
-                 their prefetch, or make the handler faster), or raise /limits/max_queued",
-                self.queues.held,
-                self.sched.now() as f64 / 1e9
-            )));
-        }
-    }
-
-    /// An `enqueue` step of an execution.
-    pub(super) fn enqueue_step(&mut self, exec: ExecId, queue: u32, outbox: bool) {
-        let now = self.sched.now();
-        let Some(entity) = self.servers.exec_entity(exec) else { return };
-        let counted = self.rec.counted(now);
-        if outbox {
-            // Written with the endpoint's own data, in its transaction; the relay sends
-            // it once the broker is reachable.
-            self.grow_queued(1);
-            let q = &mut self.queues.queue[queue as usize];
-            q.outbox.push_back(Pending { written_at: now, counted, entity });
-            if !q.relay_scheduled {
-                q.relay_scheduled = true;
-                self.sched
-                    .after(self.spec.queues[queue as usize].relay_interval_ns, Ev::QueueRelayTick { queue });
-            }
-            self.sched.after(0, Ev::ExecWake { exec });
-            return;
-        }
-        let q = &mut self.queues.queue[queue as usize];
-        if q.outage > 0 {
-            // The dual write: the endpoint's work before this step is done, the message
-            // is lost, and the request fails.
-            if counted {
-                q.fig.send_failed += 1;
-            }
-            return self.finish_exec(exec, Outcome::Failed(Cause::Error));
-        }
-        self.accept(queue, Pending { written_at: now, counted, entity });
-        let d = match &self.spec.queues[queue as usize].latency {
-            Some(dist) => dist.sample(&mut self.queues.queue[queue as usize].rng),
-            None => 0,
-        };
-        // The worker waits for the broker's acknowledgement.
-        self.sched.after(d, Ev::ExecWake { exec });
-    }
-
-    pub(super) fn queue_relay_tick(&mut self, queue: u32) {
-        let q = &mut self.queues.queue[queue as usize];
-        q.relay_scheduled = false;
-        if q.outbox.is_empty() {
-            return;
-        }
-        if q.outage > 0 {
-            q.relay_scheduled = true;
-            self.sched
-                .after(self.spec.queues[queue as usize].relay_interval_ns, Ev::QueueRelayTick { queue });
-            return;
-        }
-        let pending: Vec<Pending> = q.outbox.drain(..).collect();
-        self.queues.held -= pending.len() as u64;
-        for m in pending {
-            // The message keeps the time it was written: its latency to deletion
-            // includes the time it waited in the outbox.
-            self.accept(queue, m);
-        }
-    }
-
-    /// The broker accepted a message: it joins the visible messages.
-    fn accept(&mut self, queue: u32, m: Pending) {
-        self.grow_queued(1);
-        let q = &mut self.queues.queue[queue as usize];
-        let seq = q.next_seq;
-        q.next_seq += 1;
-        q.interval[0] += 1;
-        if m.counted {
-            q.fig.sent += 1;
-        }
-        let msg = Msg {
-            sent_at: m.written_at,
-            seq,
-            counted: m.counted,
-            entity: m.entity,
-            receives: 0,
-            holders: 0,
-            receipt: 0,
-            state: State::Visible,
-            succeeded: false,
-        };
-        let slot = match q.free.pop() {
-            Some(s) => {
-                let receipt = q.slots[s as usize].receipt;
-                q.slots[s as usize] = Msg { receipt, ..msg };
-                s
-            }
-            None => {
-                q.slots.push(msg);
-                (q.slots.len() - 1) as u32
-            }
-        };
-        self.show(queue, slot);
-        self.receive(queue);
-    }
-
     /// Puts a message among the visible ones.
     fn show(&mut self, queue: u32, slot: u32) {
         let now = self.sched.now();
@@ -350,18 +243,6 @@ impl World<'_> {
         q.visible.insert((m.sent_at, m.seq), slot);
         if counted {
             q.fig.max_depth = q.fig.max_depth.max(q.visible.len() as u64);
-        }
-    }
-
-    pub(super) fn queue_outage_start(&mut self, queue: u32) {
-        self.queues.queue[queue as usize].outage += 1;
-    }
-
-    pub(super) fn queue_outage_end(&mut self, queue: u32) {
-        let q = &mut self.queues.queue[queue as usize];
-        q.outage = q.outage.saturating_sub(1);
-        if q.outage == 0 {
-            self.receive(queue);
         }
     }
 }
