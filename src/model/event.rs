@@ -149,7 +149,7 @@ pub(super) enum Ev {
     QueueRelayTick {
         queue: u32,
     },
-    /// An autoscaler's reconciliation (`autoscale.rs`).
+    /// An autoscaler's reconciliation (`autoscale/`).
     HpaSync {
         scaler: u32,
     },
