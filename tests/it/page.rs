@@ -241,3 +241,6 @@ fn the_cli_table_and_the_page_agree_on_every_latency() {
 
 #[path = "page_cover.rs"]
 mod cover;
+
+#[path = "page_tools.rs"]
+mod tools;
