@@ -23,6 +23,7 @@ mod panel;
 mod queue;
 mod render;
 mod run;
+mod services;
 mod shed;
 mod spectrum;
 mod style;

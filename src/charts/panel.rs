@@ -36,6 +36,9 @@ pub(super) enum Layer {
     Band { xs: Vec<f64>, lower: Vec<f64>, upper: Vec<f64>, color: RGBAColor },
     /// Rectangles `(x0, x1, y0, y1, colour)`.
     Rects(Vec<(f64, f64, f64, f64, RGBColor)>),
+    /// Text centred at `(x, y)` in a cell `width` wide (data units), drawn only where it
+    /// fits that cell with room to spare (a heatmap's values).
+    Labels { width: f64, items: Vec<(f64, f64, String, RGBColor)> },
 }
 
 /// A shaded time window (a fault, or the warm-up).

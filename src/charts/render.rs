@@ -233,6 +233,21 @@ pub(super) fn draw_panel(root: &Area, area: &Area, p: &Panel, y_area: i32) -> Re
                     Rectangle::new([(p.x.map(*x0), p.y.map(*y0)), (p.x.map(*x1), p.y.map(*y1))], c.filled())
                 }))?;
             }
+            Layer::Labels { width, items } => {
+                for (x, y, text, color) in items {
+                    let y = p.y.map(*y);
+                    let l = chart.backend_coord(&(p.x.map(x - width / 2.0), y)).0;
+                    let r = chart.backend_coord(&(p.x.map(x + width / 2.0), y)).0;
+                    if text_w(text, SMALL_CHAR_W) + 8 <= r - l {
+                        let at = chart.backend_coord(&(p.x.map(*x), y));
+                        root.draw(&Text::new(
+                            text.clone(),
+                            at,
+                            text_style(SMALL_SIZE, *color, HPos::Center, VPos::Center),
+                        ))?;
+                    }
+                }
+            }
         }
     }
 

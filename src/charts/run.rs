@@ -2,10 +2,9 @@
 
 use super::data::{column_values, rate_values, total};
 use super::panel::run_windows;
+use super::services::services_chart;
 use super::spectrum::spectrum_chart;
-use super::time::{
-    breaker_chart, lag_chart, latency_chart, retries_chart, saga_chart, services_chart, throughput_chart,
-};
+use super::time::{breaker_chart, lag_chart, latency_chart, retries_chart, saga_chart, throughput_chart};
 use super::{Chart, Names};
 use crate::metrics::Scope;
 use crate::model::RunOutput;

@@ -8,7 +8,7 @@ use super::Chart;
 use super::axis::Axis;
 use super::panel::{Layer, Panel, legend_area, legend_line};
 use super::render::render;
-use super::style::{BLUE, GREY};
+use super::style::{BLUE, GREY, INK};
 use plotters::prelude::{Color, RGBColor};
 
 /// One panel of a line chart: its heading (small multiples) and, per x category, the
@@ -108,15 +108,27 @@ pub fn sweep_heatmap(
             }
         }
     }
+    // Each cell's mean written in it, dark on light and light on dark (on a hollow
+    // cell's white centre, dark), where it fits.
+    let mut labels = Vec::new();
+    for (j, row) in values.iter().enumerate() {
+        for (i, v) in row.iter().enumerate() {
+            let hollow = feasible.get(j).and_then(|r| r.get(i)).copied().flatten() == Some(false);
+            let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+            let ink = if v.is_finite() && !hollow && t > 0.45 { RGBColor(255, 255, 255) } else { INK };
+            labels.push((i as f64, j as f64, if v.is_finite() { sig4(*v) } else { "–".into() }, ink));
+        }
+    }
     let mut p = Panel::new(Axis::categories(&xn, x.1), Axis::categories(&yn, y.1), Vec::new());
     p.layers.push(Layer::Rects(rects));
+    p.layers.push(Layer::Labels { width: 0.96 - 0.32, items: labels });
     let judged = feasible.iter().flatten().any(Option::is_some);
     let mut legend = vec![legend_area(
         format!(
             "{}darker is larger ({} to {})",
             if judged { "filled: feasible · " } else { "" },
-            fmt(lo),
-            fmt(hi)
+            sig4(lo),
+            sig4(hi)
         ),
         shade(0.7).to_rgba(),
     )];
@@ -132,10 +144,15 @@ pub fn sweep_heatmap(
     }
 }
 
-fn fmt(v: f64) -> String {
+/// Four significant digits at most, no trailing zeros (`191.3`, `57.07`, `1234`).
+fn sig4(v: f64) -> String {
     if !v.is_finite() {
         return "-".into();
     }
-    let s = format!("{v:.3}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+    if v == 0.0 {
+        return "0".into();
+    }
+    let d = (3 - v.abs().log10().floor() as i32).clamp(0, 3) as usize;
+    let s = format!("{v:.d$}");
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }

@@ -176,116 +176,142 @@ fn min_and_max_clamp_everything() {
     assert_eq!(Hpa::new(params(2, 5)).reconcile(15 * S, 3, None), 3);
 }
 
-/// Kubernetes' own bookkeeping, as this module kept it before: slices scanned at every
-/// sync. The queues and running totals must give the same scale at every sync.
-struct Scanning {
-    p: HpaParams,
-    recs: Vec<(Nanos, u32)>,
-    up: Vec<(Nanos, u32)>,
-    down: Vec<(Nanos, u32)>,
-}
-
-impl Scanning {
-    fn changes(events: &[(Nanos, u32)], now: Nanos, period: Nanos) -> i64 {
-        events.iter().filter(|&&(t, _)| t + period > now).map(|&(_, n)| n as i64).sum()
-    }
-
-    fn limit(&self, now: Nanos, current: u32, rules: &Rules, up: bool) -> i64 {
-        if rules.select == Select::Disabled || rules.policies.is_empty() {
-            return current as i64;
-        }
-        let take_larger = (rules.select == Select::Max) == up;
-        let mut result: Option<i64> = None;
-        for pol in &rules.policies {
-            let start = current as i64 - Self::changes(&self.up, now, pol.period_ns)
-                + Self::changes(&self.down, now, pol.period_ns);
-            let proposed = match (pol.kind, up) {
-                (PolicyKind::Pods, true) => start + pol.value as i64,
-                (PolicyKind::Pods, false) => start - pol.value as i64,
-                (PolicyKind::Percent, true) => {
-                    (start as f64 * (1.0 + pol.value as f64 / 100.0)).ceil() as i64
-                }
-                (PolicyKind::Percent, false) => (start as f64 * (1.0 - pol.value as f64 / 100.0)) as i64,
-            };
-            result = Some(match result {
-                None => proposed,
-                Some(r) if take_larger => r.max(proposed),
-                Some(r) => r.min(proposed),
-            });
-        }
-        result.unwrap_or(current as i64)
-    }
-
-    fn reconcile(&mut self, now: Nanos, current: u32, raw: u32) -> u32 {
-        let p = self.p.clone();
-        let desired = if current > p.max {
-            p.max
-        } else if current < p.min {
-            p.min
-        } else {
-            let (mut up, mut down) = (raw, raw);
-            for &(t, r) in &self.recs {
-                if t + p.up.window_ns > now {
-                    up = up.min(r);
-                }
-                if t + p.down.window_ns > now {
-                    down = down.max(r);
-                }
-            }
-            let rec = current.max(up).min(down);
-            self.recs.push((now, raw));
-            if rec > current {
-                let allowed = (p.max as i64).min(self.limit(now, current, &p.up, true).max(current as i64));
-                (rec as i64).min(allowed).max(p.min as i64) as u32
-            } else if rec < current {
-                let allowed =
-                    (p.min as i64).max(self.limit(now, current, &p.down, false).min(current as i64));
-                (rec as i64).max(allowed).min(p.max as i64) as u32
-            } else {
-                rec.clamp(p.min, p.max)
-            }
-        };
-        if desired > current {
-            self.up.push((now, desired - current));
-        } else if desired < current {
-            self.down.push((now, current - desired));
-        }
-        desired
+/// Rules with one policy, no stabilisation window.
+fn only(kind: PolicyKind, value: u32, period_s: u64) -> Rules {
+    Rules {
+        window_ns: 0,
+        policies: vec![ScalingPolicy { kind, value, period_ns: period_s * S }],
+        select: Select::Max,
     }
 }
 
 #[test]
-fn sliding_queues_give_the_scanned_answer_at_every_sync() {
+fn a_pods_policy_adds_its_value_once_a_period_in_closed_form() {
+    // At most `value` pods added within any period: asked for far more at every sync
+    // of Δ, with a period of k·Δ, the scale after the j-th sync is n₀ + value·⌈j/k⌉
+    // (it grows at syncs 1, k + 1, 2k + 1, …, when the last growth has left the period).
+    for (value, k, dt) in [(1u32, 1u32, 15u64), (3, 4, 5), (2, 3, 10), (5, 6, 1), (4, 15, 1)] {
+        let mut p = params(1, 1000);
+        p.up = only(PolicyKind::Pods, value, u64::from(k) * dt);
+        let mut h = Hpa::new(p);
+        let n0 = 2;
+        let mut current = n0;
+        for j in 1..=40u32 {
+            current = h.reconcile(u64::from(j) * dt * S, current, Some(1000));
+            assert_eq!(current, n0 + value * j.div_ceil(k), "value {value}, period {k} × {dt} s, sync {j}");
+        }
+    }
+}
+
+#[test]
+fn percent_policies_in_closed_form() {
+    // +100 % per period, one sync a period: n₀ · 2^j, up to the maximum.
+    let mut p = params(1, 1000);
+    p.up = only(PolicyKind::Percent, 100, 15);
+    let mut h = Hpa::new(p);
+    let mut current = 3;
+    for j in 1..=12u32 {
+        current = h.reconcile(u64::from(j) * 15 * S, current, Some(5000));
+        assert_eq!(current, (3 * 2u32.pow(j)).min(1000), "sync {j}");
+    }
+    // −50 % per period truncates: ⌊⌊n/2⌋/2⌋ = ⌊n/4⌋, so n₀ → ⌊n₀ / 2^j⌋, down to the minimum.
+    let mut p = params(1, 1000);
+    p.down = only(PolicyKind::Percent, 50, 15);
+    let mut h = Hpa::new(p);
+    let mut current = 1000;
+    for j in 1..=12u32 {
+        current = h.reconcile(u64::from(j) * 15 * S, current, Some(0));
+        assert_eq!(current, (1000 >> j).max(1), "sync {j}");
+    }
+    // +50 %, rounded up each period, by hand: 2 → ⌈3⌉ → ⌈4.5⌉ → ⌈7.5⌉ → ⌈12⌉ → ⌈18⌉ → ⌈27⌉.
+    let mut p = params(1, 1000);
+    p.up = only(PolicyKind::Percent, 50, 10);
+    let mut h = Hpa::new(p);
+    let mut seen = vec![2];
+    for j in 1..=6u64 {
+        let next = h.reconcile(j * 10 * S, *seen.last().unwrap(), Some(500));
+        seen.push(next);
+    }
+    assert_eq!(seen, [2, 3, 5, 8, 12, 18, 27]);
+    // Kubernetes' default scale-up from 1, by hand: max(2n, n + 4) a period: 5, 10, 20, 40, 80.
+    let mut h = Hpa::new(params(1, 1000));
+    let mut seen = vec![1];
+    for j in 1..=5u64 {
+        let next = h.reconcile(j * 15 * S, *seen.last().unwrap(), Some(500));
+        seen.push(next);
+    }
+    assert_eq!(seen, [1, 5, 10, 20, 40, 80]);
+}
+
+/// Random syncs against the rules as Kubernetes' documentation states them, each
+/// checked on its own: the scale stays in `[min, max]` and between the current scale and
+/// the recommendation; a scale-down never goes below the highest recommendation of the
+/// scale-down window, a scale-up never above the lowest of the scale-up window; the
+/// net change since the start of a `Pods` policy's period, at a scale-up (scale-down),
+/// never exceeds its value.
+/// With rates that never bind, the stabilised recommendation is exactly the current scale
+/// raised to the lowest and lowered to the highest recommendation of the windows.
+#[test]
+fn random_syncs_keep_the_documented_bounds() {
     use rand::{RngExt, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     for case in 0..200 {
-        let pol = |rng: &mut rand_chacha::ChaCha8Rng| ScalingPolicy {
-            kind: if rng.random_bool(0.5) { PolicyKind::Pods } else { PolicyKind::Percent },
-            value: rng.random_range(1..200),
-            period_ns: rng.random_range(1..60) * S,
-        };
-        let rules = |rng: &mut rand_chacha::ChaCha8Rng, select| Rules {
-            window_ns: rng.random_range(0..40) * S,
-            policies: (0..rng.random_range(0..3)).map(|_| pol(rng)).collect(),
-            select,
-        };
-        let selects = [Select::Max, Select::Min, Select::Disabled];
-        let (su, sd) = (selects[rng.random_range(0..3)], selects[rng.random_range(0..3)]);
-        let max = rng.random_range(2..50);
-        let (up, down) = (rules(&mut rng, su), rules(&mut rng, sd));
-        let p = HpaParams { min: 1, max, tolerance: 0.1, up, down };
-        let mut fast = Hpa::new(p.clone());
-        let mut slow = Scanning { p: p.clone(), recs: Vec::new(), up: Vec::new(), down: Vec::new() };
-        let mut current = rng.random_range(p.min..=p.max);
-        fast.remember(0, current);
-        slow.recs.push((0, current));
+        let unbounded = case % 2 == 0;
+        let (v_up, v_down) =
+            if unbounded { (10_000, 10_000) } else { (rng.random_range(1..6), rng.random_range(1..6)) };
+        let (p_up, p_down) = (rng.random_range(1..30u64), rng.random_range(1..30u64));
+        let mut up = only(PolicyKind::Pods, v_up, p_up);
+        let mut down = only(PolicyKind::Pods, v_down, p_down);
+        up.window_ns = rng.random_range(0..40u64) * S;
+        down.window_ns = rng.random_range(0..40u64) * S;
+        let (min, max) = (rng.random_range(1..4u32), rng.random_range(4..40u32));
+        let p = HpaParams { min, max, tolerance: 0.1, up: up.clone(), down: down.clone() };
+        let mut h = Hpa::new(p.clone());
+        let mut current = rng.random_range(min..=max);
+        h.remember(0, current);
+        // Every raw recommendation `(time, replicas)` and every change `(time, ±n)`.
+        let mut recs: Vec<(Nanos, u32)> = vec![(0, current)];
+        let mut changes: Vec<(Nanos, i64)> = Vec::new();
         let mut now = 0;
         for sync in 0..300 {
-            now += rng.random_range(0..3) * S;
-            let raw = rng.random_range(0..60);
-            let (a, b) = (fast.reconcile(now, current, Some(raw)), slow.reconcile(now, current, raw));
-            assert_eq!(a, b, "case {case}, sync {sync} at {now}: {p:?}");
-            current = a;
+            now += rng.random_range(0..3u64) * S;
+            let raw = rng.random_range(0..60u32);
+            let next = h.reconcile(now, current, Some(raw));
+            let at =
+                format!("case {case}, sync {sync} at {} s, {current} asked {raw} → {next}: {p:?}", now / S);
+            // A window holds the recommendations strictly after `now − window`, and this one.
+            let inside = |w: Nanos| recs.iter().filter(move |r| r.0 + w > now).map(|r| r.1).chain([raw]);
+            let lowest_up = inside(up.window_ns).min().unwrap();
+            let highest_down = inside(down.window_ns).max().unwrap();
+            recs.push((now, raw));
+            assert!((min..=max).contains(&next), "{at}");
+            let target = raw.clamp(min, max);
+            assert!(next >= current.min(target) && next <= current.max(target), "{at}");
+            if next < current {
+                assert!(next >= highest_down.max(min), "{at}: below the window's {highest_down}");
+            }
+            if next > current {
+                assert!(next <= lowest_up.min(max), "{at}: above the window's {lowest_up}");
+            }
+            if next != current {
+                changes.push((now, i64::from(next) - i64::from(current)));
+            }
+            // The net change since the start of a policy's period: what the policy bounds.
+            let net =
+                |period: u64| -> i64 { changes.iter().filter(|c| c.0 + period * S > now).map(|c| c.1).sum() };
+            if next > current {
+                assert!(net(p_up) <= i64::from(v_up), "{at}: more than {v_up} added within {p_up} s");
+            }
+            if next < current {
+                assert!(
+                    -net(p_down) <= i64::from(v_down),
+                    "{at}: more than {v_down} removed within {p_down} s"
+                );
+            }
+            if unbounded {
+                assert_eq!(next, current.max(lowest_up).min(highest_down).clamp(min, max), "{at}");
+            }
+            current = next;
         }
     }
 }

@@ -16,6 +16,15 @@ use std::fmt::Write as _;
 /// The figures charted and tabled, per workload: (metric, label, unit).
 const KEY: [(&str, &str, &str); 2] = [("latency_ms.p99", "p99", "ms"), ("goodput_rps", "goodput", "req/s")];
 
+/// What a key figure of one run covers, for the charts' captions.
+fn covers(label: &str) -> &'static str {
+    if label == "p99" {
+        "each run's p99 is of its successful responses over its measured window (after the warm-up)"
+    } else {
+        "each run's goodput is its successful responses per second over its measured window (after the warm-up)"
+    }
+}
+
 /// Escapes text for Markdown (also the tune page's).
 pub(crate) fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -40,13 +49,54 @@ fn fmt(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// `mean ± half` as a measurement is written: the half-width to two significant digits
+/// and the mean to the same decimal place (at most four decimals), so no digit is shown
+/// that the interval says is noise (`191.3 ± 3.1`, not `191.278 ± 3.096`). `None` when
+/// there is no positive, finite half-width (one seed, or every seed alike).
+pub(crate) fn mean_pm(mean: f64, half: f64) -> Option<String> {
+    if !(mean.is_finite() && half.is_finite() && half > 0.0) {
+        return None;
+    }
+    let d = (1 - half.log10().floor() as i32).clamp(0, 4) as usize;
+    let m = format!("{mean:.d$}");
+    // A mean that rounds to zero is written without its sign.
+    let m =
+        if m.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') { m.replace('-', "") } else { m };
+    Some(format!("{m} ± {half:.d$}"))
+}
+
 fn cell(p: &PointStats, wl: &str, metric: &str) -> String {
     match p.stat("workloads", wl, metric) {
-        Some(s) if s.ci95.is_finite() => format!("{} ± {}", fmt(s.mean), fmt(s.ci95)),
+        Some(s) if s.ci95.is_finite() => {
+            mean_pm(s.mean, s.ci95).unwrap_or_else(|| format!("{} ± {}", fmt(s.mean), fmt(s.ci95)))
+        }
         Some(s) => fmt(s.mean),
         None => "–".into(),
     }
 }
+
+/// Each pointer's shortest tail of at least two tokens that no other pointer ends with
+/// (`/policies/client/timeout` → `client/timeout`), for column headings (also the tune
+/// page's); the page gives the whole pointer on hover and in its list of parameters.
+pub(crate) fn short_names(ptrs: &[String]) -> Vec<String> {
+    let toks: Vec<Vec<&str>> = ptrs.iter().map(|p| p.trim_start_matches('/').split('/').collect()).collect();
+    toks.iter()
+        .zip(ptrs)
+        .map(|(t, p)| {
+            (2.min(t.len())..=t.len())
+                .map(|k| &t[t.len() - k..])
+                .find(|tail| toks.iter().filter(|u| u.ends_with(tail)).count() == 1)
+                .map_or_else(|| p.clone(), |tail| tail.join("/"))
+        })
+        .collect()
+}
+
+/// What the table of points shows, above it on the page and in `sweep.md`.
+const POINTS_CAPTION: &str = "Each run's figures cover its measured window (the run after its warm-up): p99 of \
+successful responses only, goodput = successful responses per second. Each cell: the mean over the seeds ± the \
+half-width of its 95% confidence interval (Student's t), the half-width rounded to two significant digits and the \
+mean to the same place; a threshold's cell: the seeds it held on, of those run; feasible: every threshold held on \
+every seed.";
 
 fn mean_of(p: &PointStats, wl: &str, metric: &str) -> (f64, f64) {
     p.stat("workloads", wl, metric).map(|s| (s.mean, s.ci95)).unwrap_or((f64::NAN, f64::NAN))
@@ -105,7 +155,9 @@ fn charts(plan: &Plan, agg: &Aggregate) -> Vec<Chart> {
                 }
                 let title = format!("{label} of {wl} over {} × {}", py.pointer, px.pointer);
                 let caption = format!(
-                    "Mean {label} over the seeds at each point; darker is larger; a hollow cell failed a threshold on at least one seed."
+                    "Mean {label} over the seeds at each point, written in its cell where it fits; darker is larger; a \
+                     hollow cell failed a threshold on at least one seed; {}.",
+                    covers(label)
                 );
                 charts.push(sweep_heatmap(
                     &file,
@@ -142,8 +194,10 @@ fn charts(plan: &Plan, agg: &Aggregate) -> Vec<Chart> {
                 String::new()
             };
             let title = format!("{label} of {wl} over {}", px.pointer);
-            let caption =
-                format!("Mean {label} over the seeds at each value, with its 95% confidence interval.{more}");
+            let caption = format!(
+                "Mean {label} over the seeds at each value, with its 95% confidence interval; {}.{more}",
+                covers(label)
+            );
             charts.push(sweep_line_chart(
                 &file,
                 &title,
@@ -163,7 +217,8 @@ fn table(plan: &Plan, agg: &Aggregate) -> (Vec<String>, Vec<Vec<String>>) {
     let wls = workloads(agg);
     let thresholds = agg.points.first().map(|p| p.thresholds.len()).unwrap_or(0);
     let mut header = vec!["point".to_string()];
-    header.extend(params.iter().map(|p| p.pointer.clone()));
+    let pointers: Vec<String> = params.iter().map(|p| p.pointer.clone()).collect();
+    header.extend(short_names(&pointers));
     for wl in &wls {
         for (_, label, unit) in KEY {
             header.push(format!("{wl} {label} ({unit})"));
@@ -207,7 +262,7 @@ h2{font-size:1.3em;margin:2em 0 .6em;border-bottom:1px solid #ddd;padding-bottom
 table{border-collapse:collapse;margin:0 0 1.6em;font-size:.88em}\
 th,td{padding:.3em .7em;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}\
 th{background:#f4f4f4;border-bottom:1px solid #ccc;white-space:nowrap}\
-td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}th.n{text-align:right}\
 tbody tr:nth-child(even){background:#fafafa}\
 .scroll{overflow-x:auto}\
 figure{margin:0 0 2.2em}figure svg{max-width:100%;height:auto;display:block;border:1px solid #eee}\
@@ -250,10 +305,16 @@ pub fn page_files(plan: &Plan, agg: &Aggregate) -> Vec<(String, String)> {
     for l in &params_line {
         let _ = writeln!(body, "<li><code>{}</code></li>", escape(l));
     }
-    body.push_str("</ul>\n<h2>Points</h2>\n<p>Mean ± half-width of the 95% confidence interval over the seeds; a threshold's cell is the seeds it held on.</p>\n");
+    let _ = writeln!(body, "</ul>\n<h2>Points</h2>\n<p class=\"desc\">{}</p>", escape(POINTS_CAPTION));
     body.push_str("<div class=\"scroll\">\n<table>\n<thead><tr>");
     for (i, h) in header.iter().enumerate() {
-        let _ = write!(body, "<th{}>{}</th>", if i > np { " class=\"n\"" } else { "" }, escape(h));
+        let class = if i > np { " class=\"n\"" } else { "" };
+        let title = if (1..=np).contains(&i) {
+            format!(" title=\"{}\"", escape(&plan.params[i - 1].pointer))
+        } else {
+            String::new()
+        };
+        let _ = write!(body, "<th{class}{title}>{}</th>", escape(h));
     }
     body.push_str("</tr></thead>\n<tbody>\n");
     for r in &rows {
@@ -291,7 +352,7 @@ pub fn page_files(plan: &Plan, agg: &Aggregate) -> Vec<(String, String)> {
     for l in &params_line {
         let _ = writeln!(m, "- `{l}`");
     }
-    m.push_str("\n## Points\n\nMean ± half-width of the 95% confidence interval over the seeds; a threshold's cell is the seeds it held on.\n\n|");
+    let _ = write!(m, "\n## Points\n\n{}\n\n|", md(POINTS_CAPTION));
     for h in &header {
         let _ = write!(m, " {} |", md(h));
     }

@@ -4,11 +4,14 @@
 //! as a chart and as a table of rungs, and every candidate with why it lost.
 //! Self-contained HTML (the sweep page's CSS, inline SVG, no script).
 
+use super::goal::{cost, holds};
+use super::race::Fate;
 use super::report::{RULE, Report, answer_text, design_text, goal_kind, value};
 use crate::charts::{Chart, tune_race, tune_scatter};
 use crate::compare::seeds_label;
 use crate::html::escape;
-use crate::sweep::page::{CSS, md};
+use crate::spec::MetricUnit;
+use crate::sweep::page::{CSS, md, mean_pm, short_names};
 use std::fmt::Write as _;
 
 /// The scatter (when there is a second figure to plot against) and the race.
@@ -60,10 +63,10 @@ fn axis_name(r: &Report, g: usize) -> String {
 
 fn axis_desc(r: &Report, g: usize) -> String {
     let unit = match r.goals[g].unit() {
-        crate::spec::MetricUnit::Ms => " (ms)",
-        crate::spec::MetricUnit::Percent => " (%)",
-        crate::spec::MetricUnit::PerSecond => " (/s)",
-        crate::spec::MetricUnit::Number => "",
+        MetricUnit::Ms => " (ms)",
+        MetricUnit::Percent => " (%)",
+        MetricUnit::PerSecond => " (/s)",
+        MetricUnit::Number => "",
     };
     format!("{}{unit}", axis_name(r, g))
 }
@@ -79,33 +82,129 @@ fn meta(r: &Report) -> String {
     )
 }
 
-/// The candidates' table: header and rows of text.
-fn table(r: &Report) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut header = vec!["#".to_string()];
-    header.extend(r.pointers.iter().cloned());
-    header.extend(["seeds".to_string(), "fate".to_string()]);
-    header.extend(r.goals.iter().map(|g| g.text.clone()));
-    header.push("why".into());
-    let rows = (0..r.points.len())
-        .map(|p| {
+/// The candidates' table: its columns and its rows, best first.
+struct Candidates {
+    /// Column headings, and the full pointer of a parameter's (its `title`).
+    header: Vec<(String, Option<String>)>,
+    /// Whether a column holds figures (right-aligned, kept on one line).
+    figure: Vec<bool>,
+    /// Per row: the row's class (`best`, `tied`, `out` for stopped, or empty) and cells.
+    rows: Vec<(&'static str, Vec<String>)>,
+    /// The rows that ran every seed, before those the race stopped.
+    ran: usize,
+}
+
+/// What became of a candidate, in words a reader needs no glossary for.
+fn fate_words(f: &Fate) -> &'static str {
+    match f {
+        Fate::Best => "best",
+        Fate::Tied(_) => "tied with the best",
+        Fate::Front(_) => "on the Pareto front",
+        Fate::Behind(_) => "behind the best",
+        Fate::Unmet { .. } => "misses a constraint on its mean",
+        Fate::Worse { .. } => "stopped: clearly worse",
+        Fate::Budget { .. } => "stopped: out of budget",
+        Fate::Infeasible { .. } => "stopped: clearly infeasible",
+        Fate::NoData { .. } => "stopped: measured nothing",
+    }
+}
+
+/// The order of the table: the answer first, then how close each came.
+fn fate_rank(f: &Fate) -> u8 {
+    match f {
+        Fate::Best => 0,
+        Fate::Tied(_) => 1,
+        Fate::Front(_) => 2,
+        Fate::Behind(_) => 3,
+        Fate::Unmet { .. } => 4,
+        Fate::Worse { .. } => 5,
+        Fate::Budget { .. } => 6,
+        Fate::Infeasible { .. } => 7,
+        Fate::NoData { .. } => 8,
+    }
+}
+
+/// A goal's figure over the seeds a candidate ran, `134.1 ± 1.5 ms`, with `✗` when the
+/// mean misses a constraint.
+fn figure(r: &Report, p: usize, g: usize) -> String {
+    let goal = &r.goals[g];
+    let (m, h) = r.stat(p, g);
+    let unit = match goal.unit() {
+        MetricUnit::Ms => " ms",
+        MetricUnit::Percent => "%",
+        MetricUnit::PerSecond => "/s",
+        MetricUnit::Number => "",
+    };
+    let text = mean_pm(m, h).map_or_else(|| value(m, goal.unit()), |t| format!("{t}{unit}"));
+    if m.is_finite() && !holds(goal, m) { format!("{text} ✗") } else { text }
+}
+
+fn table(r: &Report) -> Candidates {
+    let fates = &r.race.fates;
+    let g0 = (0..r.goals.len()).find(|&g| r.goals[g].sense.is_some()).unwrap_or(0);
+    let key = |p: usize| {
+        let c = cost(&r.goals[g0], r.stat(p, g0).0);
+        if c.is_nan() { f64::INFINITY } else { c }
+    };
+    let mut order: Vec<usize> = (0..r.points.len()).collect();
+    order.sort_by(|&a, &b| {
+        fate_rank(&fates[a])
+            .cmp(&fate_rank(&fates[b]))
+            .then(r.race.seeds_run(b).cmp(&r.race.seeds_run(a)))
+            .then(key(a).total_cmp(&key(b)))
+            .then(a.cmp(&b))
+    });
+    let mut header = vec![("#".to_string(), None)];
+    header.extend(short_names(&r.pointers).into_iter().zip(&r.pointers).map(|(s, p)| (s, Some(p.clone()))));
+    header.extend([("fate".to_string(), None), ("seeds".to_string(), None)]);
+    header.extend(r.goals.iter().map(|g| (g.text.clone(), None)));
+    header.push(("why".into(), None));
+    let np = r.pointers.len();
+    let figure_col = |i: usize| i == 0 || i == np + 2 || (i > np + 2 && i < header.len() - 1);
+    let figure_cols = (0..header.len()).map(figure_col).collect();
+    let rows = order
+        .iter()
+        .map(|&p| {
             let mut row = vec![p.to_string()];
             row.extend(r.points[p].iter().cloned());
+            row.push(fate_words(&fates[p]).to_string());
             row.push(r.race.seeds_run(p).to_string());
-            row.push(r.race.fates[p].word().to_string());
-            for (g, goal) in r.goals.iter().enumerate() {
-                let (m, h) = r.stat(p, g);
-                row.push(if h.is_finite() {
-                    format!("{} ± {}", value(m, goal.unit()), value(h, goal.unit()))
-                } else {
-                    value(m, goal.unit())
-                });
-            }
+            row.extend((0..r.goals.len()).map(|g| figure(r, p, g)));
             row.push(r.why(p));
-            row
+            let class = match (&fates[p], fates[p].stopped_at()) {
+                (Fate::Best, _) => "best",
+                (Fate::Tied(_) | Fate::Front(_), _) => "tied",
+                (_, Some(_)) => "out",
+                _ => "",
+            };
+            (class, row)
         })
         .collect();
-    (header, rows)
+    let ran = fates.iter().filter(|f| f.stopped_at().is_none()).count();
+    Candidates { header, figure: figure_cols, rows, ran }
 }
+
+/// What the candidates' table shows, above it.
+const CANDIDATES: &str = "Every candidate, best first: those still in the race at the end, then those it \
+stopped early, which ran fewer seeds and so have wider intervals. Each figure: the mean over the seeds the \
+candidate ran ± the half-width of its 95% confidence interval (Student's t), rounded to two significant digits \
+and the mean to the same place; each seed's figure covers the run's measured window (after the warm-up), or \
+the phase named after `during`; ✗: the mean misses the constraint. # is the candidate's number in the race \
+chart and tune.json; the parameters' columns are named by the end of their pointers (the Question lists them \
+in full); why each candidate ended where it did is said in words with its figures.";
+
+/// The candidates' table: each candidate's figures on one row and why it ended on the
+/// row under it; the answer green and those tied with it blue, as in the charts; the
+/// candidates the race stopped in grey; the goals' headings may wrap, their cells not.
+const TABLE_CSS: &str = "table.cands th{white-space:normal;vertical-align:bottom}\
+table.cands tbody tr{background:none}table.cands tr:not(.why) td{border-bottom:none}\
+table.cands td{white-space:nowrap}table.cands tr.why td{color:#555;font-size:.92em;padding-top:0;white-space:normal}\
+tr.best td{background:#e3f3ec}tr.best:not(.why) td{font-weight:600}tr.tied td{background:#e6f0f8}tr.out td{color:#555}\
+tr.grp th{background:#fff;color:#555;font-weight:600;text-align:left;padding-top:1em;border-bottom:1px solid #ccc}";
+
+/// What the table of rungs shows, above it.
+const RUNGS: &str = "One row per rung, where the race judged: the seeds every candidate still racing had \
+run by then, how many candidates ran them, the runs the rung took, and how many candidates it stopped.";
 
 fn goals_lines(r: &Report) -> Vec<String> {
     r.goals
@@ -139,7 +238,7 @@ pub fn markdown(r: &Report, charts: &[Chart]) -> String {
     }
     let _ = write!(
         m,
-        "\n## The race\n\n{RULE}\n\n| seeds | candidates | runs | stopped |\n| ---: | ---: | ---: | ---: |\n"
+        "\n## The race\n\n{RULE}\n\n{RUNGS}\n\n| seeds run | candidates | runs | stopped here |\n| ---: | ---: | ---: | ---: |\n"
     );
     for g in &r.race.rungs {
         let _ = writeln!(m, "| {} | {} | {} | {} |", g.seeds, g.alive, g.runs, g.stopped);
@@ -148,19 +247,17 @@ pub fn markdown(r: &Report, charts: &[Chart]) -> String {
         let _ =
             write!(m, "\n### {}\n\n{}\n\n![{}]({})\n", md(&c.title), md(&c.caption), md(&c.title), c.file);
     }
-    let (header, rows) = table(r);
-    m.push_str(
-        "\n## Candidates\n\nMean ± half-width of the 95% confidence interval over the seeds each ran.\n\n|",
-    );
-    for h in &header {
+    let t = table(r);
+    let _ = write!(m, "\n## Candidates\n\n{}\n\n|", md(CANDIDATES));
+    for (h, _) in &t.header {
         let _ = write!(m, " {} |", md(h));
     }
     m.push_str("\n|");
-    for _ in &header {
-        m.push_str(" --- |");
+    for &f in &t.figure {
+        m.push_str(if f { " ---: |" } else { " --- |" });
     }
     m.push('\n');
-    for row in &rows {
+    for (_, row) in &t.rows {
         m.push('|');
         for c in row {
             let _ = write!(m, " {} |", md(c));
@@ -195,10 +292,11 @@ pub fn html(r: &Report, charts: &[Chart]) -> String {
     }
     let _ = write!(
         b,
-        "</ul>\n<h2>The race</h2>\n<p class=\"desc\">{}</p>\n<div class=\"scroll\">\n<table>\n<thead><tr><th \
-         class=\"n\">seeds</th><th class=\"n\">candidates</th><th class=\"n\">runs</th><th \
-         class=\"n\">stopped</th></tr></thead>\n<tbody>\n",
-        escape(RULE)
+        "</ul>\n<h2>The race</h2>\n<p class=\"desc\">{}</p>\n<p class=\"desc\">{}</p>\n<div class=\"scroll\">\n<table>\n<thead><tr><th \
+         class=\"n\">seeds run</th><th class=\"n\">candidates</th><th class=\"n\">runs</th><th \
+         class=\"n\">stopped here</th></tr></thead>\n<tbody>\n",
+        escape(RULE),
+        escape(RUNGS)
     );
     for g in &r.race.rungs {
         let _ = writeln!(
@@ -216,24 +314,49 @@ pub fn html(r: &Report, charts: &[Chart]) -> String {
             escape(&c.caption)
         );
     }
-    let (header, rows) = table(r);
-    b.push_str("<h2>Candidates</h2>\n<p>Mean ± half-width of the 95% confidence interval over the seeds each ran.</p>\n<div class=\"scroll\">\n<table>\n<thead><tr>");
-    for h in &header {
-        let _ = write!(b, "<th>{}</th>", escape(h));
+    let t = table(r);
+    let _ = write!(
+        b,
+        "<h2>Candidates</h2>\n<p class=\"desc\">{}</p>\n<div class=\"scroll\">\n<table class=\"cands\">\n<thead><tr>",
+        escape(CANDIDATES).replace('`', "")
+    );
+    for (i, (h, full)) in t.header.iter().enumerate().take(t.header.len() - 1) {
+        let class = if t.figure[i] { " class=\"n\"" } else { "" };
+        let title = full.as_ref().map(|f| format!(" title=\"{}\"", escape(f))).unwrap_or_default();
+        let _ = write!(b, "<th{class}{title}>{}</th>", escape(h));
     }
     b.push_str("</tr></thead>\n<tbody>\n");
-    for row in &rows {
-        b.push_str("<tr>");
-        for c in row {
-            let _ = write!(b, "<td>{}</td>", escape(c));
+    // Why each ended where it did goes on a line of its own under its figures, across
+    // the table, so the table keeps to the page's width.
+    let cols = t.header.len() - 1;
+    for (k, (class, row)) in t.rows.iter().enumerate() {
+        if k == t.ran && k > 0 {
+            let _ = writeln!(
+                b,
+                "<tr class=\"grp\"><th colspan=\"{cols}\">Stopped early by the race: fewer seeds, wider intervals</th></tr>"
+            );
         }
-        b.push_str("</tr>\n");
+        if class.is_empty() {
+            b.push_str("<tr>");
+        } else {
+            let _ = write!(b, "<tr class=\"{class}\">");
+        }
+        for (i, c) in row[..cols].iter().enumerate() {
+            let _ = write!(b, "<td{}>{}</td>", if t.figure[i] { " class=\"n\"" } else { "" }, escape(c));
+        }
+        let why = if class.is_empty() { "why".to_string() } else { format!("{class} why") };
+        let _ = writeln!(
+            b,
+            "</tr>\n<tr class=\"{why}\"><td></td><td colspan=\"{}\">{}</td></tr>",
+            cols - 1,
+            escape(&row[cols])
+        );
     }
     b.push_str("</tbody>\n</table>\n</div>\n");
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{CSS}pre{{background:#f6f6f6;padding:.6em .8em;white-space:pre-wrap;overflow-wrap:anywhere}}.scroll td:last-child{{min-width:24em}}</style>\n</head>\n<body>\n{b}</body>\n</html>\n",
+         <title>{}</title>\n<style>{CSS}pre{{background:#f6f6f6;padding:.6em .8em;white-space:pre-wrap;overflow-wrap:anywhere}}{TABLE_CSS}</style>\n</head>\n<body>\n{b}</body>\n</html>\n",
         escape(&title)
     )
 }
