@@ -172,11 +172,7 @@ impl<'s> World<'s> {
             Ev::AttemptArrive { att } => self.attempt_arrive(att),
             Ev::CallArrive { call } => self.on_call_arrive(call),
             Ev::ExecWake { exec } => self.exec_wake(exec),
-            Ev::CallExecWake { exec, call } => {
-                self.calls.prefetch_call(call);
-                self.servers.prefetch_exec(exec);
-                self.exec_wake(exec)
-            }
+            Ev::CallExecWake { exec, .. } => self.exec_wake(exec),
             Ev::Response { att, outcome } => self.on_response(att, outcome),
             Ev::CallResponse { call, outcome } => self.on_call_response(call, outcome),
             Ev::AttemptTimeout { att } => self.on_timeout(att),
