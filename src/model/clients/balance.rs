@@ -12,10 +12,11 @@ impl Clients {
     /// (`None` if there is none). `changes` is
     /// `Health::changes`: round robin's turn (and least outstanding's tie-break) starts
     /// again from a random eligible replica whenever the ready set changed since the
-    /// caller's last pick, as gRPC's round_robin rebuilds its picker at a random index of
-    /// the ready subchannels on every state change; in between, the turn takes the
-    /// eligible replicas in order, each once a round (a replica ejected by the outlier
-    /// detector, which `changes` does not count, is passed over in turn).
+    /// caller's last pick, or the caller's outlier detector ejected a ready replica or
+    /// ended a ready replica's ejection, as gRPC's round_robin rebuilds its picker at a
+    /// random index of the ready subchannels on every state change (an ejection is one,
+    /// gRFC A50); in between, the turn takes the eligible replicas in order, each once a
+    /// round.
     pub(in crate::model) fn pick(
         &mut self,
         client: u32,
@@ -41,7 +42,8 @@ impl Clients {
                 0
             }
             LoadBalancer::RoundRobin => {
-                let r = turn(slot, n, changes, &mut block.turn_rng, eligible)?;
+                let moved = now >= slot.recheck && settle(slot, now, first, &ready);
+                let r = turn(slot, n, changes, moved, &mut block.turn_rng, eligible)?;
                 slot.rr = r.wrapping_add(1);
                 r
             }
@@ -61,7 +63,8 @@ impl Clients {
             LoadBalancer::LeastOutstanding => {
                 // Fewest outstanding; ties go round robin so that no replica is favoured
                 // (from a random eligible replica when the turn is on another, as above).
-                let start = turn(slot, n, changes, &mut block.turn_rng, eligible)?;
+                let moved = now >= slot.recheck && settle(slot, now, first, &ready);
+                let start = turn(slot, n, changes, moved, &mut block.turn_rng, eligible)?;
                 slot.rr = start.wrapping_add(1);
                 let mut best: Option<u32> = None;
                 for k in 0..n {
@@ -99,18 +102,31 @@ impl Clients {
     }
 }
 
+/// Looks at the ejections the caller's outlier detector made or ended since its last
+/// look (`ejections.rs`): whether the caller's eligible set moved.
+fn settle(slot: &mut ClientSlot, now: Nanos, first: ReplicaId, ready: &impl Fn(ReplicaId) -> bool) -> bool {
+    let Some(o) = &mut slot.outlier else {
+        slot.recheck = Nanos::MAX;
+        return false;
+    };
+    let (moved, next) = o.settle(now, |r| ready(first + r), |_| {});
+    slot.recheck = next;
+    moved
+}
+
 /// The replica whose turn it is in a caller's round: from a random eligible replica when
-/// the ready set changed since the caller's last pick (gRPC's picker rebuilt at a random
-/// index), else the first eligible one from the caller's turn on. `None` when no replica
-/// is eligible.
+/// the ready set changed since the caller's last pick, or `moved` says its outlier
+/// detector moved a replica in or out (gRPC's picker rebuilt at a random index), else
+/// the first eligible one from the caller's turn on. `None` when no replica is eligible.
 pub(super) fn turn(
     slot: &mut ClientSlot,
     n: u32,
     changes: u64,
+    moved: bool,
     rng: &mut Rng,
     mut eligible: impl FnMut(u32, &mut ClientSlot) -> bool,
 ) -> Option<u32> {
-    if slot.seen != changes {
+    if moved || slot.seen != changes {
         slot.seen = changes;
         let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
         return ok.get(rng.random_range(0..ok.len().max(1))).copied();

@@ -13,6 +13,7 @@
 mod balance;
 mod breakers;
 mod bulkheads;
+mod ejections;
 mod footprint;
 mod ratelimits;
 
@@ -20,7 +21,6 @@ use super::event::AttId;
 use crate::policy::budget::RetryBudgetState;
 use crate::policy::bulkhead::Bulkhead;
 pub(super) use crate::policy::bulkhead::Entry;
-use crate::policy::outlier::OutlierDetector;
 use crate::rng::{Rng, rng_stream};
 use crate::spec::{EndpointId, LoadBalancer, Nanos, PolicyId, ReplicaId, ServiceId, Spec};
 pub use breakers::BreakerFigures;
@@ -65,11 +65,14 @@ struct ClientSlot {
     /// `Health::changes` when this caller's turn was last set: when it moved, the turn
     /// starts again from a random eligible replica (`pick`).
     seen: u64,
+    /// When the next pick must look at the outlier detector's ejections (one made, or
+    /// the next one to end); `Nanos::MAX` when there is none.
+    recheck: Nanos,
     /// Outstanding attempts from this caller per target replica (only kept for the
     /// balancers that read it).
     outstanding: Vec<u32>,
     budget: Option<RetryBudgetState>,
-    outlier: Option<OutlierDetector>,
+    outlier: Option<ejections::Ejector>,
     bulkhead: Option<Bulkhead<AttId>>,
     ratelimit: Option<ratelimits::Limiter>,
 }
@@ -145,12 +148,13 @@ impl Clients {
                 .map(|_| ClientSlot {
                     rr: start.as_mut().map_or(0, |r| r.random_range(0..n_target)),
                     seen: 0,
+                    recheck: Nanos::MAX,
                     outstanding: if needs_outstanding { vec![0; n_target as usize] } else { Vec::new() },
                     budget: p
                         .and_then(|p| p.retry.as_ref())
                         .and_then(|r| r.budget.as_ref())
                         .map(RetryBudgetState::new),
-                    outlier: p.and_then(|p| p.outlier.as_ref()).map(|o| OutlierDetector::new(o, n_target)),
+                    outlier: p.and_then(|p| p.outlier.as_ref()).map(|o| ejections::Ejector::new(o, n_target)),
                     bulkhead: p.and_then(|p| p.bulkhead.as_ref()).map(|b| Bulkhead::new(b.max_concurrent)),
                     ratelimit: p.and_then(|p| p.rate_limit).map(ratelimits::Limiter::new),
                 })
@@ -302,7 +306,8 @@ impl Clients {
         }
     }
 
-    /// An attempt's result on `replica`, for the outlier detector.
+    /// An attempt's result on `replica`, for the outlier detector (an ejection it makes
+    /// is seen by the caller's next pick).
     pub(super) fn outlier_result(
         &mut self,
         client: u32,
@@ -316,8 +321,11 @@ impl Clients {
             return;
         }
         let first = block.first_replica;
-        if let Some(o) = &mut self.slot(client, caller_slot).outlier {
-            o.on_result(replica - first, now, error);
+        let slot = self.slot(client, caller_slot);
+        if let Some(o) = &mut slot.outlier
+            && o.on_result(replica - first, now, error)
+        {
+            slot.recheck = slot.recheck.min(now);
         }
     }
 
