@@ -1,6 +1,7 @@
 //! The balancers: which target replica a call goes to (round robin, random, least
 //! outstanding, power of two choices) among those the caller may use.
 
+use super::least::NONE;
 use super::{ClientSlot, Clients};
 use crate::rng::Rng;
 use crate::spec::{LoadBalancer, Nanos, ReplicaId};
@@ -60,6 +61,11 @@ impl Clients {
                     *ok.get(block.rng.random_range(0..ok.len().max(1)))?
                 }
             }
+            LoadBalancer::LeastOutstanding if slot.least.is_some() => {
+                // As below, from the index (`least.rs`): O(log n) rather than O(n).
+                let moved = now >= slot.recheck && settle(slot, now, first, &ready);
+                least_from_index(slot, n, changes, moved, now, first, &ready, &mut block.turn_rng)?
+            }
             LoadBalancer::LeastOutstanding => {
                 // Fewest outstanding; ties go round robin so that no replica is favoured
                 // (from a random eligible replica when the turn is on another, as above).
@@ -109,9 +115,56 @@ fn settle(slot: &mut ClientSlot, now: Nanos, first: ReplicaId, ready: &impl Fn(R
         slot.recheck = Nanos::MAX;
         return false;
     };
-    let (moved, next) = o.settle(now, |r| ready(first + r), |_| {});
+    let (outstanding, least) = (&slot.outstanding, &mut slot.least);
+    let (moved, next) = o.settle(
+        now,
+        |r| ready(first + r),
+        |r| {
+            if let Some(l) = least {
+                // Its ejection is over: it counts again if it is ready.
+                l.tree.set(r, if ready(first + r) { outstanding[r as usize] } else { NONE });
+            }
+        },
+    );
     slot.recheck = next;
     moved
+}
+
+/// Least outstanding's pick from the slot's index: the same replica as the scan in
+/// `pick` (the turn's replica found as `turn` finds it, then the first replica with the
+/// fewest outstanding from it on), with the index's leaf of the chosen one counted up.
+#[allow(clippy::too_many_arguments)]
+fn least_from_index(
+    slot: &mut ClientSlot,
+    n: u32,
+    changes: u64,
+    moved: bool,
+    now: Nanos,
+    first: ReplicaId,
+    ready: &impl Fn(ReplicaId) -> bool,
+    rng: &mut Rng,
+) -> Option<u32> {
+    let (least, outstanding, outlier) = (&mut slot.least, &slot.outstanding, &mut slot.outlier);
+    let l = least.as_mut().expect("called with an index");
+    if l.seen != changes {
+        // Readiness moved: read it again, with the ejections as they stand.
+        l.seen = changes;
+        l.tree.rebuild(outstanding.len() as u32, |r| {
+            let ejected = outlier.as_mut().is_some_and(|o| o.is_ejected(r, now));
+            if ready(first + r) && !ejected { outstanding[r as usize] } else { NONE }
+        });
+    }
+    let start = if moved || slot.seen != changes {
+        slot.seen = changes;
+        l.tree.nth_eligible(n, |k| rng.random_range(0..k.max(1)))?
+    } else {
+        l.tree.first_from(slot.rr % n, n, NONE - 1)?
+    };
+    slot.rr = start.wrapping_add(1);
+    let fewest = l.tree.min(0, n);
+    let best = l.tree.first_from(start, n, fewest).expect("the turn's replica is eligible");
+    l.tree.set(best, fewest + 1);
+    Some(best)
 }
 
 /// The replica whose turn it is in a caller's round: from a random eligible replica when

@@ -3,13 +3,15 @@
 //! block that `Clients::client_for` makes has one slot per caller replica (one when the
 //! policy is `scope: "service"` or the caller is a workload's client), and each slot
 //! keeps a count of outstanding attempts per target replica (`least_outstanding`,
-//! `p2c`) and an outlier detector's state per target replica; every breaker instance
+//! `p2c`; `least_outstanding` towards many replicas an index over them, `least.rs`)
+//! and an outlier detector's state per target replica; every breaker instance
 //! (keyed by its `per`) has one state machine per caller replica likewise, each with its
 //! time window's buckets or its count window's ring (one byte per call of the window, a
 //! ring that grows by doubling as calls are recorded). A caller of thousands of replicas towards a service of
 //! thousands holds millions of these, as each Envoy sidecar of a large mesh keeps its own
 //! per-host table.
 
+use super::least;
 use crate::policy::breaker::CircuitBreaker;
 use crate::policy::outlier::OutlierDetector;
 use crate::spec::{
@@ -58,8 +60,15 @@ pub(in crate::model) fn client_table_bytes(spec: &Spec) -> u64 {
         let outstanding = matches!(pol.load_balancer, LoadBalancer::LeastOutstanding | LoadBalancer::P2c);
         let per_target = 4 * u64::from(outstanding)
             + if pol.outlier.is_some() { OutlierDetector::BYTES_PER_REPLICA } else { 0 };
-        let targets = u64::from(spec.services[target as usize].replicas);
-        slots(caller, p).saturating_mul(targets).saturating_mul(per_target)
+        let replicas = spec.services[target as usize].replicas;
+        let index = if pol.load_balancer == LoadBalancer::LeastOutstanding && replicas >= least::MIN_REPLICAS
+        {
+            least::Least::bytes(replicas)
+        } else {
+            0
+        };
+        let per_slot = u64::from(replicas).saturating_mul(per_target).saturating_add(index);
+        slots(caller, p).saturating_mul(per_slot)
     });
     // Breaker instances, keyed as `breakers.rs` keys them: their windows' buckets or rings.
     let breakers: BTreeSet<_> = sites
@@ -149,10 +158,13 @@ mod tests {
         // front's 30 slots × back's 50 replicas (one block for both endpoints), plus the
         // workload's one slot × front's 30.
         assert_eq!(client_table_bytes(&spec(r#"{"load_balancer": "p2c"}"#)), 4 * (30 * 50 + 30));
+        // Least outstanding towards back's 50 replicas keeps an index per slot too (64
+        // leaves), not towards front's 30.
         assert_eq!(
             client_table_bytes(&spec(r#"{"load_balancer": "least_outstanding", "outlier_detection": {}}"#)),
-            (4 + o) * (30 * 50 + 30)
+            (4 + o) * (30 * 50 + 30) + 30 * least::Least::bytes(50)
         );
+        assert_eq!(least::Least::bytes(50), 2 * 64 * 4 + 40);
         // Shared by the caller service: one slot.
         assert_eq!(
             client_table_bytes(&spec(r#"{"load_balancer": "p2c", "scope": "service"}"#)),

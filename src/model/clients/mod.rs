@@ -15,6 +15,9 @@ mod breakers;
 mod bulkheads;
 mod ejections;
 mod footprint;
+mod least;
+#[cfg(test)]
+mod least_tests;
 mod ratelimits;
 
 use super::event::AttId;
@@ -71,6 +74,8 @@ struct ClientSlot {
     /// Outstanding attempts from this caller per target replica (only kept for the
     /// balancers that read it).
     outstanding: Vec<u32>,
+    /// Least outstanding's index over `outstanding`, towards a target of many replicas.
+    least: Option<Box<least::Least>>,
     budget: Option<RetryBudgetState>,
     outlier: Option<ejections::Ejector>,
     bulkhead: Option<Bulkhead<AttId>>,
@@ -150,6 +155,8 @@ impl Clients {
                     seen: 0,
                     recheck: Nanos::MAX,
                     outstanding: if needs_outstanding { vec![0; n_target as usize] } else { Vec::new() },
+                    least: (lb == LoadBalancer::LeastOutstanding && n_target >= least::MIN_REPLICAS)
+                        .then(|| least::Least::new(n_target)),
                     budget: p
                         .and_then(|p| p.retry.as_ref())
                         .and_then(|r| r.budget.as_ref())
@@ -295,8 +302,15 @@ impl Clients {
         {
             let first = block.first_replica;
             let ix = block.slot_ix(caller_slot);
-            let o = &mut block.slots[ix].outstanding[(replica - first) as usize];
+            let slot = &mut block.slots[ix];
+            let r = replica - first;
+            let o = &mut slot.outstanding[r as usize];
             *o = o.saturating_sub(1);
+            if let Some(l) = &mut slot.least
+                && l.tree.get(r) != least::NONE
+            {
+                l.tree.set(r, *o);
+            }
         }
         if let Some(result) = breaker
             && !block.breakers.is_empty()
@@ -322,10 +336,14 @@ impl Clients {
         }
         let first = block.first_replica;
         let slot = self.slot(client, caller_slot);
+        let r = replica - first;
         if let Some(o) = &mut slot.outlier
-            && o.on_result(replica - first, now, error)
+            && o.on_result(r, now, error)
         {
             slot.recheck = slot.recheck.min(now);
+            if let Some(l) = &mut slot.least {
+                l.tree.set(r, least::NONE);
+            }
         }
     }
 

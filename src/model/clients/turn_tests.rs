@@ -12,6 +12,7 @@ fn slot(rr: u32) -> ClientSlot {
         seen: 0,
         recheck: Nanos::MAX,
         outstanding: Vec::new(),
+        least: None,
         budget: None,
         outlier: None,
         bulkhead: None,
