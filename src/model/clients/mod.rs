@@ -119,7 +119,11 @@ impl Clients {
         policy: Option<PolicyId>,
         edge: u32,
     ) -> u32 {
-        let key = (caller, if caller.is_some() { 0 } else { wl }, target, policy);
+        let w = if caller.is_some() { 0 } else { wl };
+        let key = (caller, w, target, policy);
+        // Blocks made before for this caller and target, under other policies.
+        let before =
+            self.index.range((caller, w, target, None)..=(caller, w, target, Some(PolicyId::MAX))).count();
         let blocks = &mut self.blocks;
         let client = *self.index.entry(key).or_insert_with(|| {
             let p = policy.map(|p| &spec.policies[p as usize]);
@@ -141,11 +145,17 @@ impl Clients {
             // Each caller replica's turn starts at a random replica, as gRPC's
             // round_robin picker does ("we don't want to apply excess load to the first
             // server in the list"): callers that all started at replica 0 would move in
-            // lockstep and land on the same replica at once. The stream is the caller's and
-            // the target's, whatever the policy (a gRPC channel's one picker serves every
-            // method config): a call without a policy starts where one under an empty
-            // policy would.
-            let start_name = format!("lb/{caller_name}->{}/start", spec.services[target as usize].name);
+            // lockstep and land on the same replica at once. The first block of a caller
+            // and target draws from their stream, whatever the policy: a call without a
+            // policy starts where one under an empty policy would. A block under another
+            // policy is another client, with a picker of its own: its own stream (drawing
+            // from the same one, both turns started on the same replica and moved in
+            // lockstep).
+            let tname = &spec.services[target as usize].name;
+            let start_name = match before {
+                0 => format!("lb/{caller_name}->{tname}/start"),
+                _ => format!("lb/{caller_name}->{tname}/{pname}/start"),
+            };
             let mut start = (n_target > 1
                 && matches!(lb, LoadBalancer::RoundRobin | LoadBalancer::LeastOutstanding))
             .then(|| rng_stream(spec.seed, &start_name));

@@ -148,3 +148,44 @@ fn an_ejection_that_moves_no_ready_replica_keeps_the_turn() {
     let slot = &c.blocks[client as usize].slots[0];
     assert_eq!(slot.recheck, Nanos::MAX);
 }
+
+#[test]
+fn two_policies_on_one_caller_and_target_start_their_turns_apart() {
+    // front's 50 replicas call back (1000 replicas) under two policies: two clients, each
+    // caller replica's two turns starting at independent random replicas (about 50/1000
+    // of them on the same one). They drew from one stream, so all 50 pairs started on
+    // the same replica and moved in lockstep.
+    let text = |steps: &str| {
+        format!(
+            r#"{{"name": "t", "duration": "1s",
+            "services": {{
+              "front": {{"replicas": 50, "endpoints": {{"e": {{"steps": {steps}}}}}}},
+              "back": {{"replicas": 1000, "endpoints": {{"e": {{}}, "f": {{}}}}}}
+            }},
+            "policies": {{"p": {{}}, "q": {{"timeout": "1s"}}}},
+            "workload": [{{"name": "w", "target": "front.e", "arrival": {{"poisson": {{"rate": 1}}}}}}]}}"#
+        )
+    };
+    let starts = |c: &Clients, id: u32| c.blocks[id as usize].slots.iter().map(|s| s.rr).collect::<Vec<_>>();
+    let spec = load_str(
+        &text(r#"[{"call": "back.e", "policy": "p"}, {"call": "back.f", "policy": "q"}]"#),
+        "t.json",
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let mut c = Clients::new(&spec);
+    let edge = |spec: &Spec, ep: &str| {
+        spec.edges.iter().position(|e| e.name == format!("front->back.{ep}")).unwrap() as u32
+    };
+    let p = c.client_for(&spec, Some(0), 0, 1, Some(0), edge(&spec, "e"));
+    let q = c.client_for(&spec, Some(0), 0, 1, Some(1), edge(&spec, "f"));
+    let same = starts(&c, p).iter().zip(&starts(&c, q)).filter(|(a, b)| a == b).count();
+    // Binomial(50, 1/1000): P(at least 3) is about 2e-5.
+    assert!(same < 3, "{same} of 50 caller replicas start both turns on the same replica");
+    // The first block keeps the caller's and target's stream: the same starts as the
+    // call made without a policy.
+    let bare = load_str(&text(r#"[{"call": "back.e"}]"#), "t.json", &LoadOptions::default()).unwrap();
+    let mut b = Clients::new(&bare);
+    let id = b.client_for(&bare, Some(0), 0, 1, None, edge(&bare, "e"));
+    assert_eq!(starts(&b, id), starts(&c, p));
+}
