@@ -1,6 +1,7 @@
 //! The balancers: which target replica a call goes to (round robin, random, least
 //! outstanding, power of two choices) among those the caller may use.
 
+use super::least::NONE;
 use super::{ClientSlot, Clients};
 use crate::rng::Rng;
 use crate::spec::{LoadBalancer, Nanos, ReplicaId};
@@ -12,10 +13,11 @@ impl Clients {
     /// (`None` if there is none). `changes` is
     /// `Health::changes`: round robin's turn (and least outstanding's tie-break) starts
     /// again from a random eligible replica whenever the ready set changed since the
-    /// caller's last pick, as gRPC's round_robin rebuilds its picker at a random index of
-    /// the ready subchannels on every state change; in between, the turn takes the
-    /// eligible replicas in order, each once a round (a replica ejected by the outlier
-    /// detector, which `changes` does not count, is passed over in turn).
+    /// caller's last pick, or the caller's outlier detector ejected a ready replica or
+    /// ended a ready replica's ejection, as gRPC's round_robin rebuilds its picker at a
+    /// random index of the ready subchannels on every state change (an ejection is one,
+    /// gRFC A50); in between, the turn takes the eligible replicas in order, each once a
+    /// round.
     pub(in crate::model) fn pick(
         &mut self,
         client: u32,
@@ -41,7 +43,8 @@ impl Clients {
                 0
             }
             LoadBalancer::RoundRobin => {
-                let r = turn(slot, n, changes, &mut block.turn_rng, eligible)?;
+                let moved = now >= slot.recheck && settle(slot, now, first, &ready);
+                let r = turn(slot, n, changes, moved, &mut block.turn_rng, eligible)?;
                 slot.rr = r.wrapping_add(1);
                 r
             }
@@ -58,10 +61,16 @@ impl Clients {
                     *ok.get(block.rng.random_range(0..ok.len().max(1)))?
                 }
             }
+            LoadBalancer::LeastOutstanding if slot.least.is_some() => {
+                // As below, from the index (`least.rs`): O(log n) rather than O(n).
+                let moved = now >= slot.recheck && settle(slot, now, first, &ready);
+                least_from_index(slot, n, changes, moved, now, first, &ready, &mut block.turn_rng)?
+            }
             LoadBalancer::LeastOutstanding => {
                 // Fewest outstanding; ties go round robin so that no replica is favoured
                 // (from a random eligible replica when the turn is on another, as above).
-                let start = turn(slot, n, changes, &mut block.turn_rng, eligible)?;
+                let moved = now >= slot.recheck && settle(slot, now, first, &ready);
+                let start = turn(slot, n, changes, moved, &mut block.turn_rng, eligible)?;
                 slot.rr = start.wrapping_add(1);
                 let mut best: Option<u32> = None;
                 for k in 0..n {
@@ -99,18 +108,78 @@ impl Clients {
     }
 }
 
+/// Looks at the ejections the caller's outlier detector made or ended since its last
+/// look (`ejections.rs`): whether the caller's eligible set moved.
+fn settle(slot: &mut ClientSlot, now: Nanos, first: ReplicaId, ready: &impl Fn(ReplicaId) -> bool) -> bool {
+    let Some(o) = &mut slot.outlier else {
+        slot.recheck = Nanos::MAX;
+        return false;
+    };
+    let (outstanding, least) = (&slot.outstanding, &mut slot.least);
+    let (moved, next) = o.settle(
+        now,
+        |r| ready(first + r),
+        |r| {
+            if let Some(l) = least {
+                // Its ejection is over: it counts again if it is ready.
+                l.tree.set(r, if ready(first + r) { outstanding[r as usize] } else { NONE });
+            }
+        },
+    );
+    slot.recheck = next;
+    moved
+}
+
+/// Least outstanding's pick from the slot's index: the same replica as the scan in
+/// `pick` (the turn's replica found as `turn` finds it, then the first replica with the
+/// fewest outstanding from it on), with the index's leaf of the chosen one counted up.
+#[allow(clippy::too_many_arguments)]
+fn least_from_index(
+    slot: &mut ClientSlot,
+    n: u32,
+    changes: u64,
+    moved: bool,
+    now: Nanos,
+    first: ReplicaId,
+    ready: &impl Fn(ReplicaId) -> bool,
+    rng: &mut Rng,
+) -> Option<u32> {
+    let (least, outstanding, outlier) = (&mut slot.least, &slot.outstanding, &mut slot.outlier);
+    let l = least.as_mut().expect("called with an index");
+    if l.seen != changes {
+        // Readiness moved: read it again, with the ejections as they stand.
+        l.seen = changes;
+        l.tree.rebuild(outstanding.len() as u32, |r| {
+            let ejected = outlier.as_mut().is_some_and(|o| o.is_ejected(r, now));
+            if ready(first + r) && !ejected { outstanding[r as usize] } else { NONE }
+        });
+    }
+    let start = if moved || slot.seen != changes {
+        slot.seen = changes;
+        l.tree.nth_eligible(n, |k| rng.random_range(0..k.max(1)))?
+    } else {
+        l.tree.first_from(slot.rr % n, n, NONE - 1)?
+    };
+    slot.rr = start.wrapping_add(1);
+    let fewest = l.tree.min(0, n);
+    let best = l.tree.first_from(start, n, fewest).expect("the turn's replica is eligible");
+    l.tree.set(best, fewest + 1);
+    Some(best)
+}
+
 /// The replica whose turn it is in a caller's round: from a random eligible replica when
-/// the ready set changed since the caller's last pick (gRPC's picker rebuilt at a random
-/// index), else the first eligible one from the caller's turn on. `None` when no replica
-/// is eligible.
+/// the ready set changed since the caller's last pick, or `moved` says its outlier
+/// detector moved a replica in or out (gRPC's picker rebuilt at a random index), else
+/// the first eligible one from the caller's turn on. `None` when no replica is eligible.
 pub(super) fn turn(
     slot: &mut ClientSlot,
     n: u32,
     changes: u64,
+    moved: bool,
     rng: &mut Rng,
     mut eligible: impl FnMut(u32, &mut ClientSlot) -> bool,
 ) -> Option<u32> {
-    if slot.seen != changes {
+    if moved || slot.seen != changes {
         slot.seen = changes;
         let ok: Vec<u32> = (0..n).filter(|&x| eligible(x, slot)).collect();
         return ok.get(rng.random_range(0..ok.len().max(1))).copied();

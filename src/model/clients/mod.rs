@@ -13,14 +13,17 @@
 mod balance;
 mod breakers;
 mod bulkheads;
+mod ejections;
 mod footprint;
+mod least;
+#[cfg(test)]
+mod least_tests;
 mod ratelimits;
 
 use super::event::AttId;
 use crate::policy::budget::RetryBudgetState;
 use crate::policy::bulkhead::Bulkhead;
 pub(super) use crate::policy::bulkhead::Entry;
-use crate::policy::outlier::OutlierDetector;
 use crate::rng::{Rng, rng_stream};
 use crate::spec::{EndpointId, LoadBalancer, Nanos, PolicyId, ReplicaId, ServiceId, Spec};
 pub use breakers::BreakerFigures;
@@ -65,11 +68,16 @@ struct ClientSlot {
     /// `Health::changes` when this caller's turn was last set: when it moved, the turn
     /// starts again from a random eligible replica (`pick`).
     seen: u64,
+    /// When the next pick must look at the outlier detector's ejections (one made, or
+    /// the next one to end); `Nanos::MAX` when there is none.
+    recheck: Nanos,
     /// Outstanding attempts from this caller per target replica (only kept for the
     /// balancers that read it).
     outstanding: Vec<u32>,
+    /// Least outstanding's index over `outstanding`, towards a target of many replicas.
+    least: Option<Box<least::Least>>,
     budget: Option<RetryBudgetState>,
-    outlier: Option<OutlierDetector>,
+    outlier: Option<ejections::Ejector>,
     bulkhead: Option<Bulkhead<AttId>>,
     ratelimit: Option<ratelimits::Limiter>,
 }
@@ -111,7 +119,11 @@ impl Clients {
         policy: Option<PolicyId>,
         edge: u32,
     ) -> u32 {
-        let key = (caller, if caller.is_some() { 0 } else { wl }, target, policy);
+        let w = if caller.is_some() { 0 } else { wl };
+        let key = (caller, w, target, policy);
+        // Blocks made before for this caller and target, under other policies.
+        let before =
+            self.index.range((caller, w, target, None)..=(caller, w, target, Some(PolicyId::MAX))).count();
         let blocks = &mut self.blocks;
         let client = *self.index.entry(key).or_insert_with(|| {
             let p = policy.map(|p| &spec.policies[p as usize]);
@@ -133,11 +145,17 @@ impl Clients {
             // Each caller replica's turn starts at a random replica, as gRPC's
             // round_robin picker does ("we don't want to apply excess load to the first
             // server in the list"): callers that all started at replica 0 would move in
-            // lockstep and land on the same replica at once. The stream is the caller's and
-            // the target's, whatever the policy (a gRPC channel's one picker serves every
-            // method config): a call without a policy starts where one under an empty
-            // policy would.
-            let start_name = format!("lb/{caller_name}->{}/start", spec.services[target as usize].name);
+            // lockstep and land on the same replica at once. The first block of a caller
+            // and target draws from their stream, whatever the policy: a call without a
+            // policy starts where one under an empty policy would. A block under another
+            // policy is another client, with a picker of its own: its own stream (drawing
+            // from the same one, both turns started on the same replica and moved in
+            // lockstep).
+            let tname = &spec.services[target as usize].name;
+            let start_name = match before {
+                0 => format!("lb/{caller_name}->{tname}/start"),
+                _ => format!("lb/{caller_name}->{tname}/{pname}/start"),
+            };
             let mut start = (n_target > 1
                 && matches!(lb, LoadBalancer::RoundRobin | LoadBalancer::LeastOutstanding))
             .then(|| rng_stream(spec.seed, &start_name));
@@ -145,12 +163,15 @@ impl Clients {
                 .map(|_| ClientSlot {
                     rr: start.as_mut().map_or(0, |r| r.random_range(0..n_target)),
                     seen: 0,
+                    recheck: Nanos::MAX,
                     outstanding: if needs_outstanding { vec![0; n_target as usize] } else { Vec::new() },
+                    least: (lb == LoadBalancer::LeastOutstanding && n_target >= least::MIN_REPLICAS)
+                        .then(|| least::Least::new(n_target)),
                     budget: p
                         .and_then(|p| p.retry.as_ref())
                         .and_then(|r| r.budget.as_ref())
                         .map(RetryBudgetState::new),
-                    outlier: p.and_then(|p| p.outlier.as_ref()).map(|o| OutlierDetector::new(o, n_target)),
+                    outlier: p.and_then(|p| p.outlier.as_ref()).map(|o| ejections::Ejector::new(o, n_target)),
                     bulkhead: p.and_then(|p| p.bulkhead.as_ref()).map(|b| Bulkhead::new(b.max_concurrent)),
                     ratelimit: p.and_then(|p| p.rate_limit).map(ratelimits::Limiter::new),
                 })
@@ -291,8 +312,15 @@ impl Clients {
         {
             let first = block.first_replica;
             let ix = block.slot_ix(caller_slot);
-            let o = &mut block.slots[ix].outstanding[(replica - first) as usize];
+            let slot = &mut block.slots[ix];
+            let r = replica - first;
+            let o = &mut slot.outstanding[r as usize];
             *o = o.saturating_sub(1);
+            if let Some(l) = &mut slot.least
+                && l.tree.get(r) != least::NONE
+            {
+                l.tree.set(r, *o);
+            }
         }
         if let Some(result) = breaker
             && !block.breakers.is_empty()
@@ -302,7 +330,8 @@ impl Clients {
         }
     }
 
-    /// An attempt's result on `replica`, for the outlier detector.
+    /// An attempt's result on `replica`, for the outlier detector (an ejection it makes
+    /// is seen by the caller's next pick).
     pub(super) fn outlier_result(
         &mut self,
         client: u32,
@@ -316,8 +345,15 @@ impl Clients {
             return;
         }
         let first = block.first_replica;
-        if let Some(o) = &mut self.slot(client, caller_slot).outlier {
-            o.on_result(replica - first, now, error);
+        let slot = self.slot(client, caller_slot);
+        let r = replica - first;
+        if let Some(o) = &mut slot.outlier
+            && o.on_result(r, now, error)
+        {
+            slot.recheck = slot.recheck.min(now);
+            if let Some(l) = &mut slot.least {
+                l.tree.set(r, least::NONE);
+            }
         }
     }
 
