@@ -65,6 +65,9 @@ struct ReplicaState {
     queue: VecDeque<ExecId>,
     /// Stale ids in `queue`; the live length is `queue.len() - stale`.
     stale: u32,
+    /// Live executions in `queue` per priority (critical, default, sheddable): where
+    /// `queue_delay` shedding's scan for the highest class waiting may stop (`shed.rs`).
+    waiting: [u32; 3],
     /// Crashed (or killed by its liveness probe) and not yet restarted.
     down: bool,
     /// Counts downtimes: a restart scheduled for an earlier one does not end a later one.
@@ -105,6 +108,7 @@ impl Servers {
                 busy: 0,
                 queue: VecDeque::new(),
                 stale: 0,
+                waiting: [0; 3],
                 down: false,
                 epoch: 0,
             })
@@ -194,7 +198,8 @@ impl Servers {
         for (i, r) in self.replicas.iter().enumerate() {
             let svc = &spec.services[r.service as usize];
             let queued = (r.queue.len() - r.stale as usize) as u64;
-            if r.busy > svc.concurrency || queued > svc.queue.capacity as u64 {
+            let waiting = r.waiting.iter().map(|&n| n as u64).sum::<u64>();
+            if r.busy > svc.concurrency || queued > svc.queue.capacity as u64 || waiting != queued {
                 violations.push(format!("replica {i} over its bounds at the end"));
             }
         }
@@ -276,6 +281,7 @@ impl World<'_> {
         } else if ((r.queue.len() - r.stale as usize) as u64) < svc.queue.capacity as u64 {
             let id = servers.execs.insert(exec);
             r.queue.push_back(id);
+            r.waiting[class.priority as usize] += 1;
             let qlen = (r.queue.len() - r.stale as usize) as u64;
             self.rec.queued(endpoint, r.service, qlen, counted);
             if qlen > svc.queue.capacity as u64 {
@@ -369,11 +375,12 @@ impl World<'_> {
                 Discipline::Lifo => r.queue.pop_back(),
             };
             let Some(n) = next else { return };
-            if !self.servers.execs.contains(n) {
+            let Some(e) = self.servers.execs.get(n) else {
                 // Cancelled while it waited.
                 r.stale -= 1;
                 continue;
-            }
+            };
+            r.waiting[e.class.priority as usize] -= 1;
             self.rec.dequeued(service, 1);
             self.start_exec(n);
         }
@@ -452,6 +459,7 @@ impl World<'_> {
             let servers = &mut self.servers;
             let r = &mut servers.replicas[e.replica as usize];
             r.stale += 1;
+            r.waiting[e.class.priority as usize] -= 1;
             self.rec.dequeued(r.service, 1);
             if r.stale as usize > 64 && r.stale as usize * 2 > r.queue.len() {
                 let execs = &servers.execs;
@@ -507,6 +515,7 @@ impl World<'_> {
         let n = (r.queue.len() - r.stale as usize) as u64;
         r.queue.clear();
         r.stale = 0;
+        r.waiting = [0; 3];
         self.rec.dequeued(r.service, n);
         r.epoch
     }
