@@ -4,6 +4,7 @@
 //! time. The arena's generations are driven to their wrap in `src/arena.rs`'s tests.
 
 use crate::common::*;
+use faultline::metrics::Scope;
 use faultline::spec::{Cause, Priority};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -107,6 +108,37 @@ fn heavy_cancellation_of_queued_work_runs_in_linear_time() {
         // All but the last 2 s of arrivals timed out (nearly a million).
         assert!(cause(w, Cause::Timeout) > 850_000, "{discipline}: {:?}", w.outcomes);
     }
+}
+
+/// A restart storm (liveness probes that check a dead dependency, every 20 ms on 100
+/// replicas) beside a million requests queued on another service: each restart
+/// scanned every execution alive (85 s for this run), an idle replica now skips it.
+#[test]
+fn a_restart_storm_beside_a_long_queue_runs_in_linear_time() {
+    let v = json!({
+        "name": "storm", "duration": "10s",
+        "limits": {"max_in_flight": 3000000, "max_executions": 3000000},
+        "services": {
+            "big": {"concurrency": 1, "endpoints": {"e": {"latency": {"constant": "1s"}}}},
+            "dead": {"endpoints": {"e": {}}},
+            "flap": {"replicas": 100, "endpoints": {"e": {}},
+                     "health_check": {"interval": "10ms", "timeout": "5ms", "unhealthy_after": 1,
+                                      "probe": "liveness", "restart_after": "10ms", "depends_on": ["dead"]}}
+        },
+        "faults": [{"crash": {"target": "dead#0", "start": "0s"}}],
+        "workload": [{"name": "w", "target": "big.e", "arrival": {"poisson": {"rate": 100000}}}]
+    });
+    let spec = spec(&v);
+    let start = Instant::now();
+    let out = run(&spec);
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    let w = &out.workloads[0];
+    assert_eq!(w.outcomes.ok, 9, "{:?}", w.outcomes);
+    assert!(w.in_flight > 990_000, "{}", w.in_flight);
+    // The storm happened: at each interval's end many of the 100 were down.
+    let up = out.series.column(Scope::Service, "flap", "replicas_up").unwrap();
+    assert!(up.values.iter().all(|&n| n < 90.0), "replicas up: {:?}", up.values);
 }
 
 /// A latency of nine years (the clock's range is 584 years; a duration is at most
