@@ -141,6 +141,38 @@ fn a_restart_storm_beside_a_long_queue_runs_in_linear_time() {
     assert!(up.values.iter().all(|&n| n < 90.0), "replicas up: {:?}", up.values);
 }
 
+/// The same storm beside 200,000 sagas waiting on a slow action: each restart and
+/// each crash scanned every saga run for those its replica orchestrates (150 s for this
+/// run); a replica of a service that orchestrates no saga now skips it.
+#[test]
+fn a_restart_storm_beside_many_running_sagas_runs_in_linear_time() {
+    let v = json!({
+        "name": "saga-storm", "duration": "10s",
+        "limits": {"max_in_flight": 3000000, "max_executions": 3000000},
+        "services": {
+            "orch": {"endpoints": {"noop": {}}},
+            "big": {"concurrency": 1000000, "endpoints": {"e": {"latency": {"constant": "20s"}}}},
+            "dead": {"endpoints": {"e": {}}},
+            "flap": {"replicas": 100, "endpoints": {"e": {}},
+                     "health_check": {"interval": "10ms", "timeout": "5ms", "unhealthy_after": 1,
+                                      "probe": "liveness", "restart_after": "10ms", "depends_on": ["dead"]}}
+        },
+        "faults": [{"crash": {"target": "dead#0", "start": "0s"}}],
+        "sagas": {"s": {"orchestrator": "orch", "steps": [{"name": "a", "action": "big.e"}]}},
+        "workload": [{"name": "w", "target": "saga:s", "arrival": {"poisson": {"rate": 20000}}}]
+    });
+    let spec = spec(&v);
+    let start = Instant::now();
+    let out = run(&spec);
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    let sg = &out.sagas[0];
+    assert_eq!(sg.completed, 0);
+    assert!(out.workloads[0].in_flight > 190_000, "{}", out.workloads[0].in_flight);
+    let up = out.series.column(Scope::Service, "flap", "replicas_up").unwrap();
+    assert!(up.values.iter().all(|&n| n < 90.0), "replicas up: {:?}", up.values);
+}
+
 /// A latency of nine years (the clock's range is 584 years; a duration is at most
 /// ten): recorded as it is (the histogram grows past its first hour), never clamped;
 /// work whose steps would end past the run is in flight at the end, no overflow.

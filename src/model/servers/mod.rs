@@ -495,7 +495,11 @@ impl World<'_> {
         self.servers.replicas[replica as usize].epoch += 1;
         // First the consumers and orchestrators it hosted lose what they held, so that
         // the failures of its executions below reach nobody who still counts on them.
-        self.sagas_on_crash(replica);
+        // Only an orchestrator's replica has sagas to pause (no scan of every saga run).
+        let svc = self.spec.replicas[replica as usize].service;
+        if self.spec.sagas.iter().any(|sg| sg.orchestrator == svc) {
+            self.sagas_on_crash(replica);
+        }
         self.consumers_on_crash(replica);
         self.queue_consumers_down(replica);
         // An idle replica (the usual victim of a restart storm) holds nothing: no scan of
