@@ -4,6 +4,11 @@
 //! generation, so a stale id (its slot freed and reused) is detected instead of touching
 //! the wrong object, and an id of one kind cannot index an arena of another (an
 //! `Id<Call>` is not an `Id<Attempt>`: the compiler says so).
+//!
+//! *Invariant*: an id is handed out once. A slot whose generation has reached
+//! `u32::MAX` is retired when it is freed instead of wrapping to 0, so a stale id held
+//! by an event (a timer, a queue entry) can never name a later value, however long the
+//! run (a slot reused 2^32 times costs one slot, 4 billion reuses later).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -78,7 +83,9 @@ impl<T> Arena<T> {
             s.value = Some(value);
             Id::new(index, s.generation)
         } else {
-            let index = self.slots.len() as u32;
+            // Index `u32::MAX` is `Id::NONE`'s: 4 billion values alive at once (hundreds
+            // of GiB) would be needed to reach it; refuse rather than alias.
+            let index = u32::try_from(self.slots.len()).ok().filter(|&i| i < u32::MAX).expect("arena full");
             self.slots.push(Slot { generation: 0, value: Some(value) });
             Id::new(index, 0)
         }
@@ -103,7 +110,11 @@ impl<T> Arena<T> {
             return None;
         }
         let v = s.value.take()?;
-        self.free.push(id.index);
+        // A slot at the last generation is retired: reusing it would wrap its
+        // generation and let a stale id match again.
+        if s.generation != u32::MAX {
+            self.free.push(id.index);
+        }
         self.live -= 1;
         Some(v)
     }
@@ -121,7 +132,8 @@ impl<T> Arena<T> {
         self.live == 0
     }
 
-    /// Slots ever allocated (the high-water mark of live values).
+    /// Slots ever allocated (the high-water mark of live values, plus the slots retired
+    /// at the last generation: one per 4 billion reuses).
     pub fn capacity_used(&self) -> usize {
         self.slots.len()
     }
@@ -177,5 +189,43 @@ mod tests {
         assert_eq!(a.get(y), Some(&2));
         assert_eq!(a.remove(x), None);
         assert_eq!(a.len(), 1);
+    }
+
+    /// A slot at its last generation: the generation does not wrap to 0 (where an id
+    /// handed out 2^32 reuses ago would match the new value), the slot is retired and
+    /// a fresh one is used; no id, old or new, names another value.
+    #[test]
+    fn a_slot_at_its_last_generation_is_retired_not_wrapped() {
+        let mut a = Arena::default();
+        let first = a.insert(0u64);
+        a.remove(first);
+        // Fast-forward slot 0 to just before the wrap, as 2^32 - 2 reuses would.
+        a.slots[0].generation = u32::MAX - 2;
+        let mut stale = vec![first, Id::new(0, u32::MAX - 2)];
+        let mut last = None;
+        for k in 1..=2u64 {
+            let id = a.insert(k);
+            assert_eq!(id.index, 0, "reuse {k} takes slot 0");
+            assert_eq!(a.get(id), Some(&k));
+            for s in &stale {
+                assert!(a.get(*s).is_none(), "stale id {s:?} names a live value");
+            }
+            assert_eq!(a.remove(id), Some(k));
+            stale.push(id);
+            last = Some(id);
+        }
+        assert_eq!(last.unwrap().generation, u32::MAX);
+        // Slot 0 is retired: the next value goes to a new slot, generation 0, and the
+        // ids of slot 0's past (generation 0 included) stay stale.
+        let fresh = a.insert(99);
+        assert_eq!((fresh.index, fresh.generation), (1, 0));
+        for s in &stale {
+            assert!(a.get(*s).is_none() && !a.contains(*s), "stale id {s:?} matched after retirement");
+            assert_eq!(a.remove(*s), None);
+        }
+        assert_eq!(a.len(), 1);
+        assert_eq!(a.capacity_used(), 2);
+        assert_eq!(a.iter().map(|(id, v)| (id, *v)).collect::<Vec<_>>(), vec![(fresh, 99)]);
+        assert!(!a.contains(Id::NONE));
     }
 }

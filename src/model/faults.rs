@@ -162,7 +162,10 @@ impl World<'_> {
         if self.servers.restart(replica, epoch) {
             self.health.on_restart(replica);
             self.caches.on_restart(replica, self.sched.now());
-            self.sagas_on_restart(replica);
+            let svc = self.spec.replicas[replica as usize].service;
+            if self.spec.sagas.iter().any(|sg| sg.orchestrator == svc) {
+                self.sagas_on_restart(replica);
+            }
             self.consumers_on_restart(replica);
             self.queue_consumers_up(replica);
         }

@@ -51,7 +51,7 @@ pub const MAX_BUCKETS: u64 = 1_000_000;
 pub const MAX_PARTITIONS: u32 = 10_000;
 pub const MAX_CONSUMERS: u32 = 10_000;
 /// Most attempts of a call (`retry.max_attempts`): the model counts a call's tries in
-/// 16 bits, and no client retries anywhere near this often.
+/// 32 bits, and no client retries anywhere near this often.
 pub const MAX_RETRY_ATTEMPTS: u32 = 10_000;
 /// Most handling attempts of one message by a consumer group (`max_attempts`): the
 /// message blocks its partition meanwhile; real consumers give up after a handful.
@@ -1046,7 +1046,7 @@ impl<'a> R<'a> {
             max_attempts,
             MAX_RETRY_ATTEMPTS,
             &path.k("max_attempts"),
-            "no client retries more than that; the simulator counts a call's tries in 16 bits",
+            "no client retries more than that; the simulator counts a call's tries in 32 bits",
         );
         let backoff = match &r.backoff {
             Some(b) => self.backoff(b, &path.k("backoff")),

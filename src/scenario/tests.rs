@@ -1003,7 +1003,7 @@ const BROKEN: &[Broken] = &[
     b(
         &["/policies/internal/retry/max_attempts=65536"],
         "/policies/internal/retry/max_attempts",
-        "expected at most 10000, found 65536 (no client retries more than that; the simulator counts a call's tries in 16 bits)",
+        "expected at most 10000, found 65536 (no client retries more than that; the simulator counts a call's tries in 32 bits)",
     ),
     b(
         &["/topics/order-created/subscribers/0/max_attempts=4294967295"],

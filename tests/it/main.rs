@@ -33,3 +33,4 @@ mod shed;
 mod sweep;
 mod thresholds;
 mod tune;
+mod widths;

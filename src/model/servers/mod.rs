@@ -65,6 +65,9 @@ struct ReplicaState {
     queue: VecDeque<ExecId>,
     /// Stale ids in `queue`; the live length is `queue.len() - stale`.
     stale: u32,
+    /// Live executions in `queue` per priority (critical, default, sheddable): where
+    /// `queue_delay` shedding's scan for the highest class waiting may stop (`shed.rs`).
+    waiting: [u32; 3],
     /// Crashed (or killed by its liveness probe) and not yet restarted.
     down: bool,
     /// Counts downtimes: a restart scheduled for an earlier one does not end a later one.
@@ -105,6 +108,7 @@ impl Servers {
                 busy: 0,
                 queue: VecDeque::new(),
                 stale: 0,
+                waiting: [0; 3],
                 down: false,
                 epoch: 0,
             })
@@ -200,7 +204,8 @@ impl Servers {
         for (i, r) in self.replicas.iter().enumerate() {
             let svc = &spec.services[r.service as usize];
             let queued = (r.queue.len() - r.stale as usize) as u64;
-            if r.busy > svc.concurrency || queued > svc.queue.capacity as u64 {
+            let waiting = r.waiting.iter().map(|&n| n as u64).sum::<u64>();
+            if r.busy > svc.concurrency || queued > svc.queue.capacity as u64 || waiting != queued {
                 violations.push(format!("replica {i} over its bounds at the end"));
             }
         }
@@ -292,6 +297,7 @@ impl World<'_> {
         } else if ((r.queue.len() - r.stale as usize) as u64) < svc.queue.capacity as u64 {
             let id = servers.execs.insert(exec);
             r.queue.push_back(id);
+            r.waiting[class.priority as usize] += 1;
             let qlen = (r.queue.len() - r.stale as usize) as u64;
             self.rec.queued(endpoint, r.service, qlen, counted);
             if qlen > svc.queue.capacity as u64 {
@@ -385,11 +391,12 @@ impl World<'_> {
                 Discipline::Lifo => r.queue.pop_back(),
             };
             let Some(n) = next else { return };
-            if !self.servers.execs.contains(n) {
+            let Some(e) = self.servers.execs.get(n) else {
                 // Cancelled while it waited.
                 r.stale -= 1;
                 continue;
-            }
+            };
+            r.waiting[e.class.priority as usize] -= 1;
             self.rec.dequeued(service, 1);
             self.start_exec(n);
         }
@@ -468,6 +475,7 @@ impl World<'_> {
             let servers = &mut self.servers;
             let r = &mut servers.replicas[e.replica as usize];
             r.stale += 1;
+            r.waiting[e.class.priority as usize] -= 1;
             self.rec.dequeued(r.service, 1);
             if r.stale as usize > 64 && r.stale as usize * 2 > r.queue.len() {
                 let execs = &servers.execs;
@@ -503,11 +511,20 @@ impl World<'_> {
         self.servers.replicas[replica as usize].epoch += 1;
         // First the consumers and orchestrators it hosted lose what they held, so that
         // the failures of its executions below reach nobody who still counts on them.
-        self.sagas_on_crash(replica);
+        // Only an orchestrator's replica has sagas to pause (no scan of every saga run).
+        let svc = self.spec.replicas[replica as usize].service;
+        if self.spec.sagas.iter().any(|sg| sg.orchestrator == svc) {
+            self.sagas_on_crash(replica);
+        }
         self.consumers_on_crash(replica);
         self.queue_consumers_down(replica);
-        let victims: Vec<ExecId> =
-            self.servers.execs.iter().filter(|(_, e)| e.replica == replica).map(|(id, _)| id).collect();
+        // An idle replica (the usual victim of a restart storm) holds nothing: no scan of
+        // every execution alive (a long queue elsewhere made each restart cost its length).
+        let victims: Vec<ExecId> = if self.servers.idle(replica) {
+            Vec::new()
+        } else {
+            self.servers.execs.iter().filter(|(_, e)| e.replica == replica).map(|(id, _)| id).collect()
+        };
         for id in victims {
             let Some(e) = self.servers.execs.remove(id) else { continue };
             if e.running {
@@ -523,6 +540,7 @@ impl World<'_> {
         let n = (r.queue.len() - r.stale as usize) as u64;
         r.queue.clear();
         r.stale = 0;
+        r.waiting = [0; 3];
         self.rec.dequeued(r.service, n);
         r.epoch
     }

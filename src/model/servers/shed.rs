@@ -112,6 +112,7 @@ impl World<'_> {
             }
             r.queue.pop_front();
             let Some(e) = servers.execs.remove(id) else { return Take::Empty };
+            r.waiting[e.class.priority as usize] -= 1;
             // Its 503 goes back through the adaptive concurrency filter, if any.
             self.adaptive_done(&e, true);
             self.rec.dequeued(service, 1);
@@ -122,7 +123,9 @@ impl World<'_> {
             return Take::Dropped;
         }
         // Every one left is on time: the first of the highest priority, scanning from
-        // the end the discipline takes from (stops at the first critical one).
+        // the end the discipline takes from (stops at the first of the highest class
+        // waiting: a queue of one class is not scanned past its first live entry).
+        let top = r.waiting.iter().position(|&n| n > 0);
         let n = r.queue.len();
         let mut best: Option<(usize, Priority)> = None;
         for k in 0..n {
@@ -133,13 +136,16 @@ impl World<'_> {
             let Some(e) = servers.execs.get(r.queue[i]) else { continue };
             if best.is_none_or(|(_, p)| e.class.priority < p) {
                 best = Some((i, e.class.priority));
-                if e.class.priority == Priority::Critical {
+                if Some(e.class.priority as usize) == top {
                     break;
                 }
             }
         }
-        match best.and_then(|(i, _)| r.queue.remove(i)) {
-            Some(id) => Take::Next(id),
+        match best.and_then(|(i, p)| r.queue.remove(i).map(|id| (id, p))) {
+            Some((id, p)) => {
+                r.waiting[p as usize] -= 1;
+                Take::Next(id)
+            }
             None => Take::Empty,
         }
     }
