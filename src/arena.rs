@@ -75,20 +75,33 @@ impl<T> Default for Arena<T> {
 }
 
 impl<T> Arena<T> {
+    #[inline]
     pub fn insert(&mut self, value: T) -> Id<T> {
         self.live += 1;
-        if let Some(index) = self.free.pop() {
-            let s = &mut self.slots[index as usize];
-            s.generation = s.generation.wrapping_add(1);
-            s.value = Some(value);
-            Id::new(index, s.generation)
-        } else {
-            // Index `u32::MAX` is `Id::NONE`'s: 4 billion values alive at once (hundreds
-            // of GiB) would be needed to reach it; refuse rather than alias.
-            let index = u32::try_from(self.slots.len()).ok().filter(|&i| i < u32::MAX).expect("arena full");
-            self.slots.push(Slot { generation: 0, value: Some(value) });
-            Id::new(index, 0)
-        }
+        let index = match self.free.pop() {
+            Some(index) => {
+                let s = &mut self.slots[index as usize];
+                s.generation = s.generation.wrapping_add(1);
+                index
+            }
+            None => self.new_slot(),
+        };
+        // The value is written once, in place, whichever slot it takes.
+        let s = &mut self.slots[index as usize];
+        s.value = Some(value);
+        Id::new(index, s.generation)
+    }
+
+    /// An empty slot at the end, at generation 0 (the free list is empty): out of the
+    /// hot path.
+    #[cold]
+    #[inline(never)]
+    fn new_slot(&mut self) -> u32 {
+        // Index `u32::MAX` is `Id::NONE`'s: 4 billion values alive at once (hundreds
+        // of GiB) would be needed to reach it; refuse rather than alias.
+        let index = u32::try_from(self.slots.len()).ok().filter(|&i| i < u32::MAX).expect("arena full");
+        self.slots.push(Slot { generation: 0, value: None });
+        index
     }
 
     #[inline]

@@ -297,7 +297,27 @@ impl Clients {
     /// What a finished attempt to `target` held: its outstanding count on `replica`
     /// and its breaker permission (`breaker`: `None` if it held none, `Some(None)` to
     /// release it unrecorded, `Some(Some((failure, duration)))` to record the result).
+    #[inline(always)]
     pub(super) fn release(
+        &mut self,
+        client: u32,
+        target: EndpointId,
+        caller_slot: u32,
+        now: Nanos,
+        outstanding_on: Option<ReplicaId>,
+        breaker: Option<Option<(bool, Nanos)>>,
+    ) {
+        // The common case (round robin, no breaker) costs two tests here, not a call.
+        let block = &self.blocks[client as usize];
+        if (outstanding_on.is_some() && block.tracks_outstanding)
+            || (breaker.is_some() && !block.breakers.is_empty())
+        {
+            self.release_held(client, target, caller_slot, now, outstanding_on, breaker);
+        }
+    }
+
+    #[inline(never)]
+    fn release_held(
         &mut self,
         client: u32,
         target: EndpointId,
@@ -332,6 +352,7 @@ impl Clients {
 
     /// An attempt's result on `replica`, for the outlier detector (an ejection it makes
     /// is seen by the caller's next pick).
+    #[inline(always)]
     pub(super) fn outlier_result(
         &mut self,
         client: u32,
@@ -340,11 +361,14 @@ impl Clients {
         now: Nanos,
         error: bool,
     ) {
-        let block = &self.blocks[client as usize];
-        if !block.has_outlier {
-            return;
+        if self.blocks[client as usize].has_outlier {
+            self.outlier_heard(client, caller_slot, replica, now, error);
         }
-        let first = block.first_replica;
+    }
+
+    #[inline(never)]
+    fn outlier_heard(&mut self, client: u32, caller_slot: u32, replica: ReplicaId, now: Nanos, error: bool) {
+        let first = self.blocks[client as usize].first_replica;
         let slot = self.slot(client, caller_slot);
         let r = replica - first;
         if let Some(o) = &mut slot.outlier
