@@ -117,7 +117,7 @@ pub(super) enum Ev {
     /// A saga's retriable step or persistent compensation is tried again.
     SagaRetry {
         saga: SagaRunId,
-        epoch: u16,
+        epoch: u32,
     },
     /// A health probe of one replica.
     Probe {
@@ -165,6 +165,11 @@ pub(super) enum Ev {
     },
 }
 
+// The scheduler moves events by value and a call carries its parent: neither grows
+// with a wider field unnoticed (a saga's `epoch` is 32 bits and still fits).
+const _: () = assert!(std::mem::size_of::<Ev>() == 16);
+const _: () = assert!(std::mem::size_of::<Parent>() == 16);
+
 /// Who made a call, and gets its outcome.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Parent {
@@ -174,7 +179,7 @@ pub(super) enum Parent {
     Exec { exec: ExecId },
     /// A saga's action (`comp` false) or compensation of step `step`; `epoch` is the
     /// saga's when the call was made (a resumed durable saga ignores older answers).
-    Saga { saga: SagaRunId, step: u16, comp: bool, epoch: u16 },
+    Saga { saga: SagaRunId, step: u16, comp: bool, epoch: u32 },
 }
 
 /// Who is waiting for an execution's answer.

@@ -117,7 +117,7 @@ impl Sagas {
     }
 
     /// Whether the saga still waits for a call made in `epoch`.
-    pub(super) fn waits(&self, id: SagaRunId, epoch: u16) -> bool {
+    pub(super) fn waits(&self, id: SagaRunId, epoch: u32) -> bool {
         self.runs.get(id).is_some_and(|s| s.epoch == epoch && !s.paused)
     }
 }
@@ -160,7 +160,7 @@ pub(super) struct SagaRun {
     fail_cause: Cause,
     /// Bumped when a durable saga's orchestrator crashes: answers to calls made before
     /// are ignored, and the step in hand is run again on restart.
-    epoch: u16,
+    epoch: u32,
     paused: bool,
     /// Attempts carrying this saga's effects that may still execute.
     attempts: Vec<AttId>,

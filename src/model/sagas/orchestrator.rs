@@ -109,7 +109,7 @@ impl World<'_> {
         id: SagaRunId,
         step: u16,
         comp: bool,
-        epoch: u16,
+        epoch: u32,
         outcome: Outcome,
     ) {
         let now = self.sched.now();
@@ -180,7 +180,7 @@ impl World<'_> {
         let _ = now;
     }
 
-    pub(in crate::model) fn saga_retry(&mut self, id: SagaRunId, epoch: u16) {
+    pub(in crate::model) fn saga_retry(&mut self, id: SagaRunId, epoch: u32) {
         if self.sagas.waits(id, epoch) {
             self.saga_issue(id);
         }
