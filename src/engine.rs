@@ -309,7 +309,7 @@ pub const RADIX_ABOVE: usize = 4096;
 pub const BINARY_BELOW: usize = 1024;
 /// The most entries of a bucket the radix heap shows its caller ahead of time
 /// (`Radix::look_ahead`).
-const AHEAD: usize = 4;
+const AHEAD: usize = 32;
 
 enum Main<E> {
     Binary(BinaryHeap<HeapEntry<E>>),
@@ -737,7 +737,7 @@ mod tests {
                 let n_lanes = 1 + round % 70;
                 // Small delays (many ties in time) and nanosecond-wide ones.
                 let span = if round % 2 == 0 { 500 } else { 1 << 40 };
-                reference_run(kind, &mut rng, n_lanes, span, 5000, [3, 3, 3, 1]);
+                let _ = reference_run(kind, &mut rng, n_lanes, span, 5000, [3, 3, 3, 1]);
             }
         }
     }
@@ -748,13 +748,16 @@ mod tests {
     fn large_pending_sets_keep_the_reference_order() {
         for kind in [QueueKind::Adaptive, QueueKind::Radix] {
             let mut rng = rng_stream(8, "test/scheduler-large");
+            let mut shown = 0;
             for round in 0..6 {
                 let span = [200, 1 << 20, 1 << 50][round % 3];
                 // Mostly pushes, then mostly pops: the set grows past `RADIX_ABOVE`,
                 // then drains below `BINARY_BELOW`.
-                reference_run(kind, &mut rng, 1 + round, span, 30_000, [5, 3, 2, 0]);
-                reference_run(kind, &mut rng, 3, span, 30_000, [4, 2, 3, 1]);
+                shown += reference_run(kind, &mut rng, 1 + round, span, 30_000, [5, 3, 2, 0]);
+                shown += reference_run(kind, &mut rng, 3, span, 30_000, [4, 2, 3, 1]);
             }
+            // The radix heap looks ahead (the binary heap, small, has no need to).
+            assert!(shown > 1000, "{kind:?} showed {shown} events ahead");
         }
     }
 
@@ -767,8 +770,9 @@ mod tests {
         span: u64,
         steps: usize,
         weights: [u32; 4],
-    ) {
+    ) -> usize {
         use std::collections::BTreeMap;
+        let mut shown_total = 0;
         let mut s: Scheduler<u64> = Scheduler::with_queue(kind);
         let delays: Vec<Nanos> = (0..n_lanes).map(|_| rng.random_range(0..span * 2)).collect();
         for _ in 0..n_lanes {
@@ -820,7 +824,24 @@ mod tests {
                     if want.is_some() {
                         reference.pop_first();
                     }
-                    assert_eq!(s.pop_before(end), want, "{kind:?}");
+                    // Looking ahead changes nothing in the order, and shows only events
+                    // still pending, a few at a time.
+                    let shown = std::cell::RefCell::new(Vec::new());
+                    assert_eq!(
+                        s.pop_before_ahead(end, &|v: &u64| shown.borrow_mut().push(*v)),
+                        want,
+                        "{kind:?}"
+                    );
+                    let shown = shown.into_inner();
+                    shown_total += shown.len();
+                    assert!(shown.len() <= 2 * AHEAD, "{} events shown at once", shown.len());
+                    if !shown.is_empty() && rng.random_range(0..16) == 0 {
+                        let pending: std::collections::HashSet<u64> = reference.values().copied().collect();
+                        assert!(
+                            shown.iter().all(|v| pending.contains(v)),
+                            "an event shown ahead is not pending"
+                        );
+                    }
                     if want.is_none() {
                         assert_eq!(s.now(), now, "pop_before moved the clock without taking an event");
                     }
@@ -842,5 +863,6 @@ mod tests {
             assert_eq!(s.pop(), Some((want.0.0, want.1)), "{kind:?}");
         }
         assert_eq!(s.pop(), None);
+        shown_total
     }
 }
