@@ -836,7 +836,7 @@ mod tests {
                     shown_total += shown.len();
                     assert!(shown.len() <= 2 * AHEAD, "{} events shown at once", shown.len());
                     if !shown.is_empty() && rng.random_range(0..16) == 0 {
-                        let pending: std::collections::HashSet<u64> = reference.values().copied().collect();
+                        let pending: std::collections::BTreeSet<u64> = reference.values().copied().collect();
                         assert!(
                             shown.iter().all(|v| pending.contains(v)),
                             "an event shown ahead is not pending"
