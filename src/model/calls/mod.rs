@@ -5,7 +5,7 @@
 //! attempts (the first, retries, hedges), each going through the breaker, the bulkhead
 //! and the balancer of the clients room (resilience4j's order:
 //! Retry(CircuitBreaker(TimeLimiter(Bulkhead(call)))), or with the per-try timeout
-//! inside the bulkhead when `timeout_covers_wait` is false). `attempts.rs` holds an
+//! inside the bulkhead when `timeout_covers_wait` is false). `attempts/` holds an
 //! attempt's life.
 //!
 //! *Invariants*: each call ends exactly once (`complete_call` reports a second end as
