@@ -78,6 +78,8 @@ impl Dist {
         }
     }
 
+    /// (A constant and an exponential are drawn inline; the other shapes out of line.)
+    #[inline(always)]
     fn sample_f64(&self, rng: &mut Rng) -> f64 {
         match self {
             Dist::Constant(v) => *v,
@@ -85,6 +87,14 @@ impl Dist {
                 let e: f64 = Exp1.sample(rng);
                 e * mean
             }
+            _ => self.sample_shaped(rng),
+        }
+    }
+
+    #[inline(never)]
+    fn sample_shaped(&self, rng: &mut Rng) -> f64 {
+        match self {
+            Dist::Constant(_) | Dist::Exponential { .. } => self.sample_f64(rng),
             Dist::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
             Dist::Normal { mean, sd } => {
                 // Truncation at zero by rejection; the resolver requires mean > 0, so

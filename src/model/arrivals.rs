@@ -47,6 +47,9 @@ impl RateFn {
     /// No gap is rounded, so the rate is exact at any rate the resolver accepts (up to
     /// one per nanosecond and beyond: several arrivals may share a nanosecond), where
     /// rounding each gap would bias it (a constant 1.5e8/s would come out 4.8% low).
+    /// (The constant rate's few lines are inlined into the arrival's handler; a
+    /// schedule's segment walk stays out of line.)
+    #[inline(always)]
     pub fn next_after(&self, now_ns: Nanos, carry: &mut f64, e: f64) -> Option<Nanos> {
         if let Some(gap_ns) = self.constant {
             if !gap_ns.is_finite() {
@@ -64,6 +67,13 @@ impl RateFn {
             *carry = (dt - whole).clamp(0.0, 1.0 - f64::EPSILON);
             return Some(now_ns.saturating_add(whole_ns));
         }
+        self.next_after_in_schedule(now_ns, carry, e)
+    }
+
+    /// `next_after` for a rate that changes over time: the area under the piecewise
+    /// linear rate from the previous arrival on, segment by segment, until it reaches `e`.
+    #[inline(never)]
+    fn next_after_in_schedule(&self, now_ns: Nanos, carry: &mut f64, e: f64) -> Option<Nanos> {
         let t0 = (now_ns as f64 + *carry) / NS_PER_S as f64;
         let mut need = e;
         let mut x = t0;

@@ -118,6 +118,7 @@ impl World<'_> {
         self.start_root(wl, u32::MAX);
     }
 
+    #[inline(always)]
     fn schedule_next_arrival(&mut self, wl: u32) {
         let st = &mut self.work.wls[wl as usize];
         let Some(rate) = &st.rate else { return };
@@ -135,6 +136,7 @@ impl World<'_> {
     }
 
     /// A workload's request starts: a call to its target, or a saga.
+    #[inline(always)]
     pub(super) fn start_root(&mut self, wl: u32, user: u32) {
         let now = self.sched.now();
         if self.work.roots_in_flight >= self.spec.limits.max_in_flight as u64 {
@@ -171,7 +173,7 @@ impl World<'_> {
     }
 
     /// A workload's request ended; a closed user thinks, then sends the next.
-    #[inline]
+    #[inline(always)]
     pub(super) fn finish_root(
         &mut self,
         wl: u32,

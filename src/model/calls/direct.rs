@@ -20,6 +20,7 @@ use crate::spec::{Cause, ReplicaId};
 
 impl World<'_> {
     /// Sends a direct call's one attempt: the balancer's pick, then the network.
+    #[inline(always)]
     pub(super) fn send_direct(&mut self, call_id: CallId) {
         let now = self.sched.now();
         let Some(c) = self.calls.calls.get(call_id) else { return };
@@ -55,6 +56,7 @@ impl World<'_> {
     }
 
     /// The execution serving a direct call answers it, back over the network.
+    #[inline(always)]
     pub(in crate::model) fn respond_direct(&mut self, call_id: CallId, outcome: Outcome) {
         let Some(c) = self.calls.calls.get(call_id) else { return };
         let net = c.net;
@@ -69,6 +71,7 @@ impl World<'_> {
 
     /// A direct call's answer (or its local refusal) reaches the caller: the balancer
     /// and the outlier detector hear of it, and the call ends.
+    #[inline(always)]
     pub(in crate::model) fn on_call_response(&mut self, call_id: CallId, outcome: Outcome) {
         let now = self.sched.now();
         let Some(c) = self.calls.calls.get_mut(call_id) else { return };

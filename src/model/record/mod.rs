@@ -195,7 +195,7 @@ impl Recorder {
     /// A request of workload `wl` sent at `started` ended at `now`. Its latency goes to
     /// the successes' histograms (the series' too) or to the failures', by `outcome`;
     /// its phase is the one in which it started.
-    #[inline]
+    #[inline(always)]
     pub(super) fn root_end(&mut self, wl: u32, counted: bool, started: Nanos, now: Nanos, outcome: Outcome) {
         let latency = now - started;
         let iv = &mut self.wl_interval[wl as usize];
@@ -297,6 +297,7 @@ impl Recorder {
         self.svc_busy[svc as usize].at(now)
     }
 
+    #[inline(always)]
     pub(super) fn workers(&mut self, now: Nanos, ep: u32, svc: u32, delta: i32) {
         self.svc_busy[svc as usize].step(now, delta);
         if self.ep_own[ep as usize] {

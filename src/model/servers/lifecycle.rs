@@ -272,6 +272,7 @@ impl World<'_> {
     }
 
     /// Sends an execution's answer to whoever waits for it.
+    #[inline(always)]
     pub(super) fn answer(&mut self, origin: Origin, outcome: Outcome, endpoint: EndpointId, counted: bool) {
         match origin {
             Origin::Attempt(att) => self.respond(att, outcome, endpoint, counted),

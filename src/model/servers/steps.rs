@@ -118,6 +118,7 @@ pub(super) fn compile(
 impl World<'_> {
     /// An execution finished its own latency or a `work` step (or a publish step was
     /// acknowledged).
+    #[inline(always)]
     pub(in crate::model) fn exec_wake(&mut self, id: ExecId) {
         let Some(e) = self.servers.execs.get_mut(id) else { return };
         let endpoint = e.endpoint;
