@@ -3,6 +3,7 @@
 mod adaptive;
 mod aimd;
 mod autoscale;
+mod backlogs;
 mod bad_input;
 mod blast;
 mod caches;

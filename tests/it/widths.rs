@@ -1,7 +1,10 @@
 //! Counters at their width and long backlogs, each driven: the widths the input can
 //! reach are refused at load with a located error (exit 2); what a run reaches (a long
 //! queue, heavy cancellation, a decade-long latency) runs to correct figures in bounded
-//! time. The arena's generations are driven to their wrap in `src/arena.rs`'s tests.
+//! time. The arena's generations are driven to their wrap in `src/arena.rs`'s tests;
+//! the topics' epochs, the queues' receipts and receive counts and the autoscaler's tags
+//! in the `widths_tests.rs` of their rooms (a test-only start near `u32::MAX`); long
+//! backlogs of messages in `backlogs.rs`.
 
 use crate::common::*;
 use faultline::metrics::Scope;

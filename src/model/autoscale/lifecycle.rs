@@ -70,8 +70,10 @@ impl World<'_> {
             }
             if sc.slot[k] == Slot::Off {
                 sc.slot[k] = Slot::Starting;
-                sc.tag[k] = sc.tag[k].wrapping_add(1);
+                super::bump(&mut sc.tag[k]);
                 sc.started[k] = now.max(1);
+                // Starting, `deadline` is the instant its `ScaleReady` is due.
+                sc.deadline[k] = now.saturating_add(startup);
                 sc.pending -= 1;
                 let (replica, tag) = (sc.first + k as u32, sc.tag[k]);
                 self.sched.after(startup, Ev::ScaleReady { replica, tag });
@@ -86,10 +88,13 @@ impl World<'_> {
     pub(in crate::model) fn scale_ready(&mut self, replica: ReplicaId, tag: u32) {
         let Some((s, k)) = self.autoscale.at(replica) else { return };
         let sc = &mut self.autoscale.scalers[s];
-        if sc.tag[k] != tag || sc.slot[k] != Slot::Starting {
+        let now = self.sched.now();
+        // The tag names the start; the instant makes it unique across the tag's wrap: a
+        // stale `ScaleReady` could match both only if its slot were started twice at one
+        // instant with 2^32 state changes between (at most three happen at one instant).
+        if sc.tag[k] != tag || sc.slot[k] != Slot::Starting || sc.deadline[k] != now {
             return;
         }
-        let now = self.sched.now();
         sc.slot[k] = Slot::Serving;
         sc.serving += 1;
         // `deadline` holds the readiness instant of a serving slot (cold start).
@@ -134,7 +139,7 @@ impl World<'_> {
         for &(_, _, std::cmp::Reverse(k)) in order.iter().take(n as usize) {
             let sc = &mut self.autoscale.scalers[s];
             let replica = sc.first + k as u32;
-            sc.tag[k] = sc.tag[k].wrapping_add(1);
+            super::bump(&mut sc.tag[k]);
             sc.scale -= 1;
             match sc.slot[k] {
                 Slot::Starting => sc.slot[k] = Slot::Off,

@@ -19,6 +19,8 @@
 mod area;
 mod controller;
 mod lifecycle;
+#[cfg(test)]
+mod widths_tests;
 
 use self::area::Area;
 use super::output::AutoscaleFigures;
@@ -38,10 +40,15 @@ struct Scaler {
     first: ReplicaId,
     hpa: Hpa,
     slot: Vec<Slot>,
-    /// Bumped at each change of a slot's state: a stale `ScaleReady` or `DrainCheck`
-    /// is ignored.
+    /// Bumped when a slot starts or stops: a stale `ScaleReady` or `DrainCheck` is
+    /// ignored. Compared by equality, across the wrap: a slot's tag moves at most twice
+    /// per sync (a start, a stop) and three times at one instant, so a `DrainCheck`
+    /// (stale for at most 50 ms) cannot meet its tag again before the wrap's 2^32 moves;
+    /// a `ScaleReady`, stale for up to `startup`, is also checked against the instant
+    /// it is due (`deadline`).
     tag: Vec<u32>,
-    /// When each slot was last started (0 for the initial ones), and, draining, its
+    /// When each slot was last started (0 for the initial ones), and its `deadline`:
+    /// starting, when it is due ready; serving, when it became ready; draining, its
     /// grace deadline.
     started: Vec<Nanos>,
     deadline: Vec<Nanos>,
@@ -63,6 +70,23 @@ struct Scaler {
     serving_area: Area,
     fig: AutoscaleFigures,
 }
+
+/// The next tag: wraps (tags are compared by equality only).
+#[inline]
+fn bump(tag: &mut u32) {
+    *tag = tag.wrapping_add(1);
+    #[cfg(test)]
+    widths_tests::bumped(*tag);
+}
+
+/// Where the tags start: 0, except in the tests that start them near their width.
+#[cfg(not(test))]
+#[inline(always)]
+fn first_tag() -> u32 {
+    0
+}
+#[cfg(test)]
+use widths_tests::first_tag;
 
 pub(super) struct Autoscaler {
     scalers: Vec<Scaler>,
@@ -90,7 +114,7 @@ impl Autoscaler {
                 first: s.first_replica,
                 hpa,
                 slot: (0..n as u32).map(|k| if k < a.initial { Slot::Serving } else { Slot::Off }).collect(),
-                tag: vec![0; n],
+                tag: vec![first_tag(); n],
                 started: vec![0; n],
                 deadline: vec![0; n],
                 scale: a.initial,

@@ -40,9 +40,8 @@ impl World<'_> {
             depth_step(q, now, counted_now);
             let Some((_, slot)) = q.visible.pop_first() else { return };
             let m = &mut q.slots[slot as usize];
-            m.receives += 1;
+            m.receives = m.receives.saturating_add(1);
             m.holders += 1;
-            m.receipt = m.receipt.wrapping_add(1);
             m.state = State::Invisible;
             let (receipt, entity, counted, sent_at) = (m.receipt, m.entity, m.counted, m.sent_at);
             q.interval[1] += 1;
@@ -120,7 +119,7 @@ impl World<'_> {
         self.receive(queue);
     }
 
-    /// A receive's visibility timeout ran out.
+    /// A receive's visibility timeout ran out (`receipt`: the message's, at the receive).
     pub(in crate::model) fn visibility_expire(&mut self, queue: u32, slot: u32, receipt: u32) {
         let m = &self.queues.queue[queue as usize].slots[slot as usize];
         if m.receipt != receipt || m.state != State::Invisible {
@@ -178,9 +177,17 @@ impl World<'_> {
         let q = &mut self.queues.queue[queue as usize];
         let m = &mut q.slots[slot as usize];
         if m.state == State::Ended && m.holders == 0 {
-            m.receipt = m.receipt.wrapping_add(1);
-            q.free.push(slot);
             self.queues.held -= 1;
+            if m.receipt == u32::MAX {
+                // Its receipts are used up: a new message here could be named by a
+                // stale timer of an old one. Retired (40 bytes per 2^32 messages).
+                q.retired += 1;
+                #[cfg(test)]
+                super::widths_tests::retired();
+            } else {
+                m.receipt += 1;
+                q.free.push(slot);
+            }
         }
     }
 

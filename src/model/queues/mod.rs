@@ -18,6 +18,8 @@
 
 mod consume;
 mod send;
+#[cfg(test)]
+mod widths_tests;
 
 use super::World;
 use super::output::QueueFigures;
@@ -40,12 +42,17 @@ struct Msg {
     seq: u64,
     counted: bool,
     entity: u32,
+    /// Receives so far (SQS's `ApproximateReceiveCount`); saturates at `u32::MAX`,
+    /// beyond any `max_receive_count`, so a message without one is received forever.
     receives: u32,
     /// Consumers handling it now (two when it was handed out again while its first
     /// handler still ran).
     holders: u32,
-    /// Bumped at each receive and when the slot is freed: a visibility timer of an
-    /// earlier receive (or an earlier message) is stale.
+    /// The slot's generation, bumped when the slot is freed: it names the message a
+    /// visibility timer was set for, so a timer of an earlier message is stale. A
+    /// message has at most one timer pending (it is visible again only when that one
+    /// runs out), so its receives need no receipt of their own. Never wraps: a slot at
+    /// `u32::MAX` is retired instead of reused, so no timer can ever name a later message.
     receipt: u32,
     state: State,
     /// Handled successfully at least once (an ack may have been lost in an outage).
@@ -72,6 +79,8 @@ struct Consumer {
 struct QueueState {
     slots: Vec<Msg>,
     free: Vec<u32>,
+    /// Slots retired at their last receipt (one per 2^32 messages through a slot).
+    retired: u32,
     /// Visible messages in arrival order: `(sent_at, seq)` → slot (a message that comes
     /// back takes its original place, as RabbitMQ requeues it).
     visible: BTreeMap<(Nanos, u64), u32>,
@@ -128,6 +137,7 @@ impl Queues {
                 QueueState {
                     slots: Vec::new(),
                     free: Vec::new(),
+                    retired: 0,
                     visible: BTreeMap::new(),
                     ready: (0..consumers.len() as u32).collect(),
                     consumers,
@@ -149,7 +159,7 @@ impl Queues {
     /// The messages in the queue, visible or received and not yet deleted (KEDA's
     /// queue length: SQS's visible + in flight, RabbitMQ's ready + unacked).
     pub(super) fn backlog(&self, q: u32) -> u64 {
-        self.queue.get(q as usize).map_or(0, |q| (q.slots.len() - q.free.len()) as u64)
+        self.queue.get(q as usize).map_or(0, |q| q.in_slab())
     }
 
     /// The queue's name, for messages.
@@ -164,7 +174,7 @@ impl Queues {
     pub(super) fn check(&self, down: impl Fn(ReplicaId) -> bool, violations: &mut Vec<String>) {
         let mut n = 0u64;
         for q in &self.queue {
-            n += (q.slots.len() - q.free.len()) as u64 + q.outbox.len() as u64;
+            n += q.in_slab() + q.outbox.len() as u64;
             for (i, c) in q.consumers.iter().enumerate() {
                 if c.held > 0 && !c.alive && down(c.replica) {
                     violations.push(format!(
@@ -231,6 +241,13 @@ impl Queues {
     }
 }
 
+impl QueueState {
+    /// Messages in the slab: neither free nor retired slots.
+    fn in_slab(&self) -> u64 {
+        (self.slots.len() - self.free.len() - self.retired as usize) as u64
+    }
+}
+
 impl World<'_> {
     /// Puts a message among the visible ones.
     fn show(&mut self, queue: u32, slot: u32) {
@@ -246,6 +263,31 @@ impl World<'_> {
         }
     }
 }
+
+/// Where a new slot's receipt and a new message's receive count start, and how many
+/// slots a queue may have: 0, 0 and 2^32, except in the tests that start them near
+/// their width (`widths_tests.rs`).
+#[cfg(not(test))]
+#[inline(always)]
+fn first_receipt() -> u32 {
+    0
+}
+#[cfg(not(test))]
+#[inline(always)]
+fn first_receives() -> u32 {
+    0
+}
+#[cfg(not(test))]
+#[inline(always)]
+fn slot_cap() -> u64 {
+    1 << 32
+}
+#[cfg(test)]
+use widths_tests::{first_receipt, first_receives, slot_cap};
+
+// A waiting message costs its slot (40 bytes, asserted here; docs: "about 40") and
+// its entry among the visible ones.
+const _: () = assert!(std::mem::size_of::<Msg>() == 40);
 
 /// Adds the visible depth's time integral up to `now` (from warm-up on).
 fn depth_step(q: &mut QueueState, now: Nanos, counted: bool) {

@@ -8,7 +8,7 @@
 //! drains from an outbox before the broker accepts it into the slab; a send refused in
 //! an outage enters nothing; an outage's end hands out what waited.
 
-use super::{Msg, Pending, State};
+use super::{Msg, Pending, State, first_receipt, first_receives, slot_cap};
 use crate::metrics::Outcome;
 use crate::model::World;
 use crate::model::event::{Ev, ExecId};
@@ -91,6 +91,21 @@ impl World<'_> {
 
     /// The broker accepted a message: it joins the visible messages.
     fn accept(&mut self, queue: u32, m: Pending) {
+        let q = &self.queues.queue[queue as usize];
+        if q.free.is_empty() && q.slots.len() as u64 >= slot_cap() {
+            // A slot's index is 32 bits (it rides in events); reached only with
+            // `max_queued` above 2^32 (160 GiB of messages) or after 2^64 messages.
+            if self.failure.is_none() {
+                self.failure = Some(RunError::Limit(format!(
+                    "{} would need more than {} message slots at {:.3} s of simulated time \
+                     (a slot's index is 32 bits); lower /limits/max_queued",
+                    super::Queues::name(self.spec, queue),
+                    slot_cap(),
+                    self.sched.now() as f64 / 1e9
+                )));
+            }
+            return;
+        }
         self.grow_queued(1);
         let q = &mut self.queues.queue[queue as usize];
         let seq = q.next_seq;
@@ -104,9 +119,9 @@ impl World<'_> {
             seq,
             counted: m.counted,
             entity: m.entity,
-            receives: 0,
+            receives: first_receives(),
             holders: 0,
-            receipt: 0,
+            receipt: first_receipt(),
             state: State::Visible,
             succeeded: false,
         };

@@ -49,6 +49,7 @@ struct SagaSite {
 /// replicas, figures and the interval tallies of the time series.
 struct SagaDefState {
     steps: Vec<(SagaSite, Option<SagaSite>)>,
+    /// The orchestrator replica the next saga starts on (an index below `replicas`).
     rr: u32,
     fig: SagaFigures,
     /// Started, completed, compensated, compensation_failed, abandoned this interval.

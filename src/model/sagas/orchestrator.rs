@@ -23,8 +23,11 @@ impl World<'_> {
         let sg = &self.spec.sagas[def as usize];
         let svc = &self.spec.services[sg.orchestrator as usize];
         let st = &mut self.sagas.defs[def as usize];
-        let replica = svc.first_replica + st.rr % svc.replicas;
-        st.rr = st.rr.wrapping_add(1);
+        // `rr` is the next replica itself, never a count of sagas (a count wraps after
+        // 2^32 sagas and `count % replicas` then skips replicas): the same replicas
+        // below the wrap.
+        let replica = svc.first_replica + st.rr;
+        st.rr = if st.rr + 1 >= svc.replicas { 0 } else { st.rr + 1 };
         let counted = self.rec.counted(now);
         if self.servers.is_down(replica) {
             // Refused: the saga never starts.

@@ -35,7 +35,9 @@ impl World<'_> {
         }
         let replica = c.replica;
         let entry = &mut part.queue[part.cursor];
-        entry.deliveries += 1;
+        // Only "more than once" is read: saturating keeps a message redelivered
+        // 2^32 times (blocking retries over many rewinds) a redelivery.
+        entry.deliveries = entry.deliveries.saturating_add(1);
         if entry.deliveries > 1 {
             gs.interval[1] += 1;
             if entry.msg.counted {
@@ -132,7 +134,7 @@ impl World<'_> {
             // The current owner finishes the message in hand and commits it first.
             left += commit(part);
             part.owner = Some(next);
-            part.epoch = part.epoch.wrapping_add(1);
+            super::bump(&mut part.epoch);
         }
         self.topics.backlog -= left;
         self.kick(g, p);

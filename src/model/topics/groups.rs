@@ -21,7 +21,8 @@ impl World<'_> {
             self.sched.at(0, Ev::Rebalance { group: g });
             if let Some(iv) = self.group_def(g).commit_interval_ns {
                 for c in 0..self.topics.group[g as usize].consumers.len() as u32 {
-                    self.sched.at(iv, Ev::CommitTick { group: g, consumer: c, epoch: 0 });
+                    let epoch = self.topics.group[g as usize].consumers[c as usize].epoch;
+                    self.sched.at(iv, Ev::CommitTick { group: g, consumer: c, epoch });
                 }
             }
         }
@@ -51,14 +52,14 @@ impl World<'_> {
                 part.busy = false;
                 part.handoff = None;
                 part.owner = want;
-                part.epoch = part.epoch.wrapping_add(1);
+                super::bump(&mut part.epoch);
             } else if part.owner != want {
                 if part.busy {
                     part.handoff = want;
                 } else {
                     left += commit(part);
                     part.owner = want;
-                    part.epoch = part.epoch.wrapping_add(1);
+                    super::bump(&mut part.epoch);
                 }
             }
         }
@@ -78,11 +79,11 @@ impl World<'_> {
             for (i, c) in gs.consumers.iter_mut().enumerate() {
                 if c.replica == replica && c.alive {
                     c.alive = false;
-                    c.epoch = c.epoch.wrapping_add(1);
+                    super::bump(&mut c.epoch);
                     any = true;
                     for part in gs.parts.iter_mut().filter(|p| p.owner == Some(i as u32)) {
                         // Whatever it had in hand is lost with it.
-                        part.epoch = part.epoch.wrapping_add(1);
+                        super::bump(&mut part.epoch);
                         part.busy = false;
                     }
                 }
@@ -104,7 +105,7 @@ impl World<'_> {
                 if c.replica == replica && !c.alive {
                     c.alive = true;
                     c.leaving = false;
-                    c.epoch = c.epoch.wrapping_add(1);
+                    super::bump(&mut c.epoch);
                     any = true;
                     ticks.push((i as u32, c.epoch));
                 }

@@ -22,6 +22,8 @@ mod accounting;
 mod consume;
 mod groups;
 mod produce;
+#[cfg(test)]
+mod widths_tests;
 
 use super::World;
 use super::output::GroupFigures;
@@ -57,12 +59,23 @@ struct Part {
     owner: Option<u32>,
     /// The consumer the partition moves to once the message in hand is done.
     handoff: Option<u32>,
+    /// Moves (`bump`) when the partition changes owner or its owner dies; a handler's
+    /// answer and a retry timer carry the epoch of their handout, and count only if it
+    /// is still the partition's (equality, across the wrap). One goes stale only when
+    /// its consumer dies (the handler dies with its replica and answers at that instant)
+    /// or the partition moves during a backoff, so a stale one lives at most one
+    /// backoff: it could be taken for current only after 2^32 membership changes of
+    /// the group (crashes, restarts, scale-downs, session timeouts) within that
+    /// backoff. Kafka's own generation id is an int32, fenced by equality too.
     epoch: u32,
 }
 
 struct Consumer {
     replica: ReplicaId,
     alive: bool,
+    /// Moves when the consumer dies or rejoins; its commit clock's tick carries it (a
+    /// stale tick lives at most one `commit_interval`, and would need 2^32 crashes and
+    /// restarts of one replica within it to be taken for current).
     epoch: u32,
     /// Leaving the group (its replica is scaled down): keeps what it has in hand,
     /// gets no partition in a rebalance.
@@ -73,6 +86,7 @@ struct TopicState {
     outbox: VecDeque<Msg>,
     relay_scheduled: bool,
     outage: u32,
+    /// The partition `round_robin` keys the next message to (always below the count).
     rr: u32,
     rng: Rng,
     groups: Vec<u32>,
@@ -130,12 +144,14 @@ fn build(spec: &Spec) -> (Vec<TopicState>, Vec<GroupState>) {
             groups.push(GroupState {
                 topic: t as u32,
                 def: g,
-                parts: (0..topic.partitions).map(|_| Part::default()).collect(),
+                parts: (0..topic.partitions)
+                    .map(|_| Part { epoch: first_epoch(), ..Part::default() })
+                    .collect(),
                 consumers: (0..group.consumers)
                     .map(|i| Consumer {
                         replica: svc.first_replica + i % svc.replicas,
                         alive: true,
-                        epoch: 0,
+                        epoch: first_epoch(),
                         leaving: false,
                     })
                     .collect(),
@@ -158,6 +174,27 @@ fn build(spec: &Spec) -> (Vec<TopicState>, Vec<GroupState>) {
     }
     (topics, groups)
 }
+
+/// The next epoch: wraps (epochs are compared by equality only).
+#[inline]
+fn bump(epoch: &mut u32) {
+    *epoch = epoch.wrapping_add(1);
+    #[cfg(test)]
+    widths_tests::bumped(*epoch);
+}
+
+/// Where the epochs start: 0, except in the tests that start them near their width.
+#[cfg(not(test))]
+#[inline(always)]
+fn first_epoch() -> u32 {
+    0
+}
+#[cfg(test)]
+use widths_tests::first_epoch;
+
+// A waiting message costs 32 bytes per consumer group (asserted here; docs: "about 40"
+// with the partition's spare capacity).
+const _: () = assert!(std::mem::size_of::<Entry>() == 32);
 
 impl World<'_> {
     /// A group's definition in the scenario.

@@ -15,6 +15,16 @@ use rand::RngExt;
 
 use super::{Entry, Msg};
 
+/// The next partition in turn. `rr` is that partition itself, never a count of
+/// messages: a count wraps after 2^32 messages (12 hours at 100,000/s), and `count % n`
+/// then skips partitions unless `n` is a power of two. Below the wrap both give the
+/// same partitions.
+pub(super) fn round_robin(rr: &mut u32, n: u32) -> u32 {
+    let p = *rr;
+    *rr = if p + 1 >= n { 0 } else { p + 1 };
+    p
+}
+
 impl World<'_> {
     /// A publish step of an execution.
     pub(in crate::model) fn publish_step(&mut self, exec: ExecId, topic: u32, outbox: bool) {
@@ -83,11 +93,7 @@ impl World<'_> {
         let n = spec_t.partitions;
         let part = match spec_t.key {
             KeyMode::Random => t.rng.random_range(0..n),
-            KeyMode::RoundRobin => {
-                let p = t.rr % n;
-                t.rr = t.rr.wrapping_add(1);
-                p
-            }
+            KeyMode::RoundRobin => round_robin(&mut t.rr, n),
             KeyMode::Entities(k) => (msg.entity % k.max(1)) % n,
         };
         t.interval[0] += 1;
