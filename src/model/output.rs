@@ -247,8 +247,8 @@ pub struct AutoscaleFigures {
     pub min_seen: u32,
     pub max_seen: u32,
     /// Syncs that raised or lowered the scale.
-    pub scale_ups: u32,
-    pub scale_downs: u32,
+    pub scale_ups: u64,
+    pub scale_downs: u64,
     pub first_scale_up_s: Option<f64>,
     pub first_scale_down_s: Option<f64>,
     /// When the first scaled-up replica entered service.

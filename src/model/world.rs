@@ -258,8 +258,11 @@ impl<'s> World<'s> {
     /// live work; then waits until the queue has doubled again (amortised O(1) per
     /// event). Dropping them changes nothing but the count of events processed.
     fn compact_queue(&mut self) {
-        let calls = &self.calls;
-        self.sched.compact(|ev| calls.timer_live(ev));
+        let (calls, queues) = (&self.calls, &self.queues);
+        self.sched.compact(|ev| match *ev {
+            Ev::VisibilityExpire { queue, slot, receipt } => queues.timer_live(queue, slot, receipt),
+            _ => calls.timer_live(ev),
+        });
         self.compact_at = (self.sched.pending() * 2).max(COMPACT_MIN);
     }
 

@@ -343,8 +343,8 @@ pub struct AutoscaleSummary {
     pub min_seen: u32,
     pub max_seen: u32,
     pub final_replicas: u32,
-    pub scale_ups: u32,
-    pub scale_downs: u32,
+    pub scale_ups: u64,
+    pub scale_downs: u64,
     #[serde(serialize_with = "ser_opt_r6")]
     pub first_scale_up_s: Option<f64>,
     #[serde(serialize_with = "ser_opt_r6")]

@@ -181,6 +181,29 @@ fn memory_stays_flat_in_simulated_duration() {
     assert!(long <= 1.2 * short, "{long} MiB for 1800 s vs {short} MiB for 180 s");
 }
 
+/// A work queue with SQS's longest visibility timeout (12 h): every receive sets a
+/// timer that only a deleted message's slot can show stale, and deleted messages' timers
+/// are dropped at the event queue's compactions. Without that, the pending timers grew as
+/// the receive rate times the run (1.2 million after 60 s here, 40 MB of queue entries).
+#[test]
+fn a_long_visibility_timeout_keeps_memory_flat() {
+    let text = r#"{
+      "name": "visibility", "warmup": "0s", "seed": 5, "duration": "15s",
+      "services": {
+        "api": {"concurrency": 1000, "endpoints": {"send": {"steps": [{"enqueue": "q"}]}}},
+        "w": {"concurrency": 8, "endpoints": {"handle": {"latency": {"constant": "100us"}}}}
+      },
+      "queues": {"q": {"visibility_timeout": "12h", "consumers": [{"endpoint": "w.handle", "consumers": 8}]}},
+      "workload": [{"name": "load", "target": "api.send", "arrival": {"poisson": {"rate": 20000}}}]
+    }"#;
+    let path = temp_scenario("visibility-12h", text);
+    let path = path.to_str().unwrap();
+    let short = peak_mib(&["run", path, "--json"]);
+    let long = peak_mib(&["run", path, "--set", "/duration=60s", "--json"]);
+    eprintln!("peak memory: {short} MiB for 15 s, {long} MiB for 60 s");
+    assert!(long <= 1.2 * short, "{long} MiB for 60 s vs {short} MiB for 15 s");
+}
+
 /// What must never appear below the CLI: a wall clock or unseeded randomness in the
 /// model would break same-seed-same-bytes, and hash-map iteration order could reach an
 /// output or the event queue.

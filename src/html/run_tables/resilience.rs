@@ -18,10 +18,10 @@ pub(super) fn autoscale_table(s: &Summary) -> Option<Table> {
                 name.to_string(),
                 format!("{}–{}", a.min_seen, a.max_seen),
                 int(a.final_replicas as u64),
-                int(a.scale_ups as u64),
+                int(a.scale_ups),
                 secs(a.first_scale_up_s),
                 secs(a.first_ready_s),
-                int(a.scale_downs as u64),
+                int(a.scale_downs),
                 secs(a.first_scale_down_s),
                 num::fixed(a.replica_seconds, 0),
             ]

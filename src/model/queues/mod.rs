@@ -113,6 +113,16 @@ pub(super) struct Queues {
 }
 
 impl Queues {
+    /// Whether a visibility timer can still act: its message is the one in the slot
+    /// (the receipt) and is still invisible (`visibility_expire`'s own test). A deleted
+    /// message's timer is dropped from the event queue at its next compaction, so the
+    /// pending timers follow the messages in flight, not the receive rate times the
+    /// timeout (SQS's maximum is 12 hours).
+    pub(super) fn timer_live(&self, queue: u32, slot: u32, receipt: u32) -> bool {
+        let m = &self.queue[queue as usize].slots[slot as usize];
+        m.receipt == receipt && m.state == State::Invisible
+    }
+
     pub(super) fn new(spec: &Spec) -> Queues {
         let queue = spec
             .queues

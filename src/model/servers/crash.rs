@@ -16,7 +16,9 @@ impl World<'_> {
         }
         let now = self.sched.now();
         self.servers.replicas[replica as usize].down = true;
-        self.servers.replicas[replica as usize].epoch += 1;
+        // Compared by equality only (`Servers::restart`): wraps after 2^32 crashes.
+        let r = &mut self.servers.replicas[replica as usize];
+        r.epoch = r.epoch.wrapping_add(1);
         // First the consumers and orchestrators it hosted lose what they held, so that
         // the failures of its executions below reach nobody who still counts on them.
         // Only an orchestrator's replica has sagas to pause (no scan of every saga run).
