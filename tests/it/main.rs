@@ -29,6 +29,7 @@ mod ratelimit;
 mod real;
 mod reports;
 mod robustness;
+mod semantics;
 mod shed;
 mod sweep;
 mod thresholds;
