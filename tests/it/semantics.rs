@@ -419,3 +419,36 @@ fn round_robin_is_not_disturbed_by_another_services_readiness() {
         assert!(errors.abs_diff(n / 3) <= 1, "seed {seed}: {errors} of {n}");
     }
 }
+
+// ---- a service's rate limit and its own consumers -------------------------------------
+
+#[test]
+fn a_services_rate_limit_does_not_refuse_the_messages_its_consumers_pull() {
+    // Envoy's local rate limit is an HTTP filter of the replica's inbound listener: a
+    // message the service's own consumer pulls from a queue or a topic never passes it
+    // (as adaptive concurrency's filter, which messages do not pass either). `worker`
+    // admits one request per second; its consumers handle 20 messages in 2 s.
+    let v = json!({
+        "name": "limit-consumers", "duration": "3s", "warmup": "0s",
+        "services": {
+            "api": {"concurrency": 10, "endpoints": {"x": {"steps": [{"enqueue": "jobs"}, {"publish": "done"}]}}},
+            "worker": {"concurrency": 10,
+                       "rate_limit": {"token_bucket": {"max_tokens": 1, "fill_interval": "1s"}},
+                       "endpoints": {"handle": {"latency": {"constant": "1ms"}}}}
+        },
+        "queues": {"jobs": {"consumers": [{"endpoint": "worker.handle"}]}},
+        "topics": {"done": {"subscribers": [{"group": "g", "endpoint": "worker.handle"}]}},
+        "workload": [{"name": "w", "target": "api.x", "arrival": {"constant": {"rate": 10}}}]
+    });
+    let s = spec(&v);
+    let out = run(&s);
+    let h = endpoint(&s, &out, "worker.handle");
+    assert_eq!(failed(&h.outcomes, Cause::RateLimited), 0, "{:?}", h.outcomes);
+    assert_eq!(h.outcomes.ok, h.outcomes.ended());
+    // Each message received once, and deleted unless it was still in hand at the end.
+    let q = &out.queues[0];
+    assert!(q.sent >= 29 && q.in_flight <= 1, "{q:?}");
+    assert_eq!((q.received, q.deleted + q.in_flight), (q.deleted + q.in_flight, q.sent), "{q:?}");
+    let g = &out.topics[0].groups[0];
+    assert!(out.topics[0].published >= 29 && g.in_flight <= 1 && g.redelivered == 0, "{g:?}");
+}
