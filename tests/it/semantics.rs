@@ -420,6 +420,35 @@ fn round_robin_is_not_disturbed_by_another_services_readiness() {
     }
 }
 
+// ---- sagas: the wait between runs of a retriable step ---------------------------------
+
+#[test]
+fn a_retriable_step_under_a_retry_policy_without_backoff_waits_one_second_between_runs() {
+    // The pivot `a.ok` succeeds, the retriable `b.fail` always fails after 1 ms. Its
+    // policy retries once with no backoff, so each run of the step is 2 attempts, 2 ms;
+    // then the saga waits 1 s (the policy has no backoff) and runs it again. Sagas start
+    // at 1, 2 and 3 s and the run ends at 3.5 s: 3 + 2 + 1 runs, 12 attempts. (The wait
+    // was the policy's zero backoff raised to 1 ns: a run every 2 ms, hundreds of them.)
+    let v = json!({
+        "name": "saga-wait", "duration": "3500ms", "warmup": "0s",
+        "services": {
+            "o": {"concurrency": 10, "endpoints": {"ok": {}}},
+            "b": {"concurrency": 10, "endpoints": {"fail": {"latency": {"constant": "1ms"}, "errors": {"percent": 100}}}}
+        },
+        "policies": {"p": {"retry": {"max_attempts": 2}}},
+        "sagas": {"s": {"orchestrator": "o", "policy": "p", "steps": [
+            {"name": "a", "action": "o.ok", "pivot": true},
+            {"name": "b", "action": "b.fail", "retriable": true}
+        ]}},
+        "workload": [{"name": "w", "target": "saga:s", "arrival": {"constant": {"rate": 1}}}]
+    });
+    let s = spec(&v);
+    let out = run(&s);
+    let e = edge(&s, &out, "o->b.fail");
+    assert_eq!((e.calls, e.attempts), (6, 12), "{e:?}");
+    assert_eq!(out.sagas[0].in_flight, 3);
+}
+
 // ---- a service's rate limit and its own consumers -------------------------------------
 
 #[test]
