@@ -481,3 +481,33 @@ fn a_services_rate_limit_does_not_refuse_the_messages_its_consumers_pull() {
     let g = &out.topics[0].groups[0];
     assert!(out.topics[0].published >= 29 && g.in_flight <= 1 && g.redelivered == 0, "{g:?}");
 }
+
+// ---- an endpoint's own errors --------------------------------------------------------
+
+#[test]
+fn an_endpoints_own_errors_are_drawn_before_its_steps_which_then_do_not_run() {
+    // Half of `api.x`'s executions fail (30% `error`, 20% `declined`) after their own
+    // 1 ms, before the call to `b.y`: `b.y` sees exactly the executions that did not.
+    let v = json!({
+        "name": "errors-first", "duration": "10s", "warmup": "0s",
+        "services": {
+            "api": {"concurrency": 100, "endpoints": {"x": {"latency": {"constant": "1ms"},
+                "errors": {"percent": 30}, "declines": {"percent": 20},
+                "steps": [{"call": "b.y"}]}}},
+            "b": {"concurrency": 100, "endpoints": {"y": {"latency": {"constant": "1ms"}}}}
+        },
+        "workload": [{"name": "w", "target": "api.x", "arrival": {"poisson": {"rate": 200}}}]
+    });
+    let s = spec(&v);
+    let out = run(&s);
+    let (api, b) = (endpoint(&s, &out, "api.x"), endpoint(&s, &out, "b.y"));
+    let (err, dec) = (failed(&api.outcomes, Cause::Error), failed(&api.outcomes, Cause::Declined));
+    // (A request or two may still be between the two at the end of the run.)
+    assert!(b.requests.abs_diff(api.outcomes.ok) <= 2, "{} calls for {} ok", b.requests, api.outcomes.ok);
+    assert_eq!(api.outcomes.ok + err + dec, api.outcomes.ended());
+    // 2000 executions, errors 30% and declines 20% of all of them: within 4 standard errors.
+    let n = api.outcomes.ended() as f64;
+    for (k, p) in [(err, 0.3), (dec, 0.2)] {
+        assert!((k as f64 / n - p).abs() < 4.0 * (p * (1.0 - p) / n).sqrt(), "{k} of {n}");
+    }
+}
