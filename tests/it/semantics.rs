@@ -511,3 +511,41 @@ fn an_endpoints_own_errors_are_drawn_before_its_steps_which_then_do_not_run() {
         assert!((k as f64 / n - p).abs() < 4.0 * (p * (1.0 - p) / n).sqrt(), "{k} of {n}");
     }
 }
+
+// ---- what a breaker records ------------------------------------------------------------
+
+#[test]
+fn a_breaker_records_a_declined_answer_as_a_success() {
+    // `api` calls `b.x` (always `error`) and `b.y` (always `declined`) alternately, every
+    // 100 ms each, through one breaker (per service) that opens at 2 failures in a row.
+    // A decline is a success to the breaker: it resets the count, and the breaker never
+    // opens. Were it ignored (not recorded), the errors would meet in a row and open it.
+    let v = |y: Value| {
+        json!({
+            "name": "declined-success", "duration": "10s", "warmup": "0s",
+            "services": {
+                "api": {"concurrency": 10, "endpoints": {
+                    "x": {"steps": [{"call": "b.x", "policy": "p"}]},
+                    "y": {"steps": [{"call": "b.y", "policy": "p"}]}
+                }},
+                "b": {"concurrency": 10, "endpoints": {
+                    "x": {"latency": {"constant": "1ms"}, "errors": {"percent": 100}},
+                    "y": y
+                }}
+            },
+            "policies": {"p": {"circuit_breaker": {"consecutive_failures": 2, "open_for": "1s"}}},
+            "workload": [
+                {"name": "wx", "target": "api.x", "arrival": {"constant": {"rate": 10}}},
+                {"name": "wy", "target": "api.y", "arrival": {"constant": {"rate": 10}}}
+            ]
+        })
+    };
+    let s = spec(&v(json!({"latency": {"constant": "1ms"}, "declines": {"percent": 100}})));
+    let out = run(&s);
+    assert_eq!((out.breakers[0].opened, out.breakers[0].refused), (0, 0), "{:?}", out.breakers[0]);
+    let y = edge(&s, &out, "api->b.y");
+    assert_eq!(failed(&y.outcomes, Cause::Declined), y.outcomes.ended());
+    // The same with `b.y` erring: the breaker opens.
+    let s = spec(&v(json!({"latency": {"constant": "1ms"}, "errors": {"percent": 100}})));
+    assert!(run(&s).breakers[0].opened > 0);
+}
