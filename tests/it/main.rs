@@ -30,6 +30,7 @@ mod ratelimit;
 mod real;
 mod reports;
 mod robustness;
+mod semantics;
 mod shed;
 mod sweep;
 mod thresholds;

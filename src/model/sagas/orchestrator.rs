@@ -122,11 +122,15 @@ impl World<'_> {
         }
         let def = s.def as usize;
         let sg = &self.spec.sagas[def];
-        // A step re-run waits its own policy's first backoff (the step's, else the saga's).
+        // A step re-run waits its own policy's first backoff (the step's, else the saga's),
+        // without jitter; 1 s when that policy has no retry or no wait (no `backoff`, or
+        // a zero one), as the docs say: a zero wait re-ran a step that fails at once
+        // (an open breaker) every nanosecond.
         let retry_wait = |policy: Option<PolicyId>| -> Nanos {
             policy
                 .and_then(|p| self.spec.policies[p as usize].retry.as_ref())
-                .map(|r| crate::policy::backoff::base_wait(&r.backoff, 1).max(1))
+                .map(|r| crate::policy::backoff::base_wait(&r.backoff, 1))
+                .filter(|&w| w > 0)
                 .unwrap_or(NS_PER_S)
         };
         match (comp, outcome) {

@@ -1,7 +1,8 @@
 //! Envoy's local rate limit on a service: one token bucket per replica (Envoy's local
 //! limit is per Envoy instance, and each replica has its own sidecar). A request that
 //! finds its replica's bucket empty is answered `rate_limited` (429) at once, without
-//! taking a worker or a queue place.
+//! taking a worker or a queue place. Messages the replica's own consumers pull do not
+//! pass it (as they do not pass adaptive concurrency's filter).
 //!
 //! *Invariant* (checked at the end of every run): no bucket admitted more than
 //! `max_tokens + tokens_per_fill × (fills up to its last request)` requests.
@@ -56,6 +57,11 @@ impl World<'_> {
         replica: ReplicaId,
         counted: bool,
     ) -> bool {
+        // Only requests pass the inbound filter: a message the replica's own consumer
+        // pulled (a topic's or a work queue's) never goes through its sidecar's listener.
+        if !matches!(origin, Origin::Attempt(_) | Origin::Call(_)) {
+            return false;
+        }
         let now = self.sched.now();
         if self.servers.limits.admit(replica, now) {
             return false;
