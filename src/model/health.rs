@@ -10,9 +10,10 @@
 use super::World;
 use super::event::Ev;
 use crate::policy::health::HealthState;
-use crate::spec::{Probe, ReplicaId, Spec};
+use crate::spec::{Probe, ReplicaId, ServiceId, Spec};
 
 struct ReplicaHealth {
+    service: ServiceId,
     /// Health as its readiness probe last decided (balancers skip unhealthy replicas).
     ready: bool,
     /// A liveness restart is scheduled; probes take no further action until it happens.
@@ -24,9 +25,10 @@ struct ReplicaHealth {
 
 pub(super) struct Health {
     replicas: Vec<ReplicaHealth>,
-    /// Counts the changes of `ready` of any replica: a balancer that sees it move
-    /// rebuilds its turn (gRPC rebuilds its picker at every subchannel state change).
-    changes: u64,
+    /// Per service, the changes of `ready` of its replicas: a balancer towards the
+    /// service that sees its count move rebuilds its turn (gRPC rebuilds a channel's
+    /// picker when one of its own subchannels changes state, not another channel's).
+    changes: Vec<u64>,
 }
 
 impl Health {
@@ -37,6 +39,7 @@ impl Health {
             .map(|r| {
                 let hc = spec.services[r.service as usize].health_check.as_ref();
                 ReplicaHealth {
+                    service: r.service,
                     ready: true,
                     liveness_restarting: false,
                     out: false,
@@ -44,7 +47,7 @@ impl Health {
                 }
             })
             .collect();
-        Health { replicas, changes: 0 }
+        Health { replicas, changes: vec![0; spec.services.len()] }
     }
 
     /// Whether balancers may pick the replica.
@@ -54,16 +57,16 @@ impl Health {
         r.ready && !r.out
     }
 
-    /// How many times any replica's `ready` changed so far.
+    /// How many times the `ready` of a replica of service `svc` changed so far.
     #[inline]
-    pub(super) fn changes(&self) -> u64 {
-        self.changes
+    pub(super) fn changes(&self, svc: ServiceId) -> u64 {
+        self.changes[svc as usize]
     }
 
     /// Counts a change of `ready` if `before` differs from what it is now.
     fn note(&mut self, replica: ReplicaId, before: bool) {
         if self.ready(replica) != before {
-            self.changes += 1;
+            self.changes[self.replicas[replica as usize].service as usize] += 1;
         }
     }
 
@@ -132,7 +135,7 @@ impl World<'_> {
             match probe {
                 Probe::Readiness => {
                     if r.ready != healthy {
-                        self.health.changes += 1;
+                        self.health.changes[svc_id as usize] += 1;
                     }
                     r.ready = healthy;
                 }

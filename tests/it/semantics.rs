@@ -186,10 +186,6 @@ fn max_extra_counts_the_hedges_of_the_whole_call_not_of_each_try() {
 }
 
 #[test]
-#[ignore = "bug: a hedge refused on the caller's side (bulkhead_full here; circuit_open and a \
-            client rate limiter's rate_limited alike) is not in the default retry_on, so \
-            `attempt_result` (src/model/calls/mod.rs, a hot-path file) abandons the attempt \
-            still out and ends the call with the hedge's refusal"]
 fn a_hedge_the_bulkhead_refuses_does_not_end_the_call() {
     // One call at a time (every 100 ms, served in 50 ms); the bulkhead holds one permit
     // and does not wait. The hedge at 10 ms finds it full: gRPC (throttled hedges are
@@ -234,10 +230,10 @@ fn cancel_on_timeout_drops_the_callees_execution_and_frees_its_worker() {
 }
 
 #[test]
-#[ignore = "doc/code disagreement: the docs say the deadline is propagated, but a cancelled \
-            execution's own calls are not cancelled (one hop only; gRPC propagates \
-            cancellation through the server's context to its outgoing calls). Fix: \
-            `cancel_exec` (src/model/servers/mod.rs) abandons the calls the execution has \
+#[ignore = "known limitation, documented (docs/scenario-format.md: one hop only): a cancelled \
+            execution's own calls are not cancelled, where gRPC propagates cancellation \
+            through the server's context to its outgoing calls. Fix: \
+            `cancel_exec` (src/model/servers/lifecycle.rs) abandons the calls the execution has \
             out, with the same `cancel_on_timeout` rule, which needs the execution to know \
             its live calls (src/model/calls/)"]
 fn cancel_on_timeout_reaches_the_callees_own_calls() {

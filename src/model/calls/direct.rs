@@ -26,9 +26,8 @@ impl World<'_> {
         let Some(c) = self.calls.calls.get(call_id) else { return };
         let (client, caller_slot, net, edge, counted) = (c.client, c.caller_slot, c.net, c.edge, c.counted);
         let health = &self.health;
-        let Some(replica) =
-            self.clients.pick(client, caller_slot, now, health.changes(), |r| health.ready(r))
-        else {
+        let changes = health.changes(self.spec.endpoints[c.target as usize].service);
+        let Some(replica) = self.clients.pick(client, caller_slot, now, changes, |r| health.ready(r)) else {
             // Refused locally, answered from an event of its own (no handler re-enters
             // the one that made the call).
             let outcome = Outcome::Failed(Cause::Unavailable);

@@ -99,15 +99,11 @@ fn round_robin_takes_the_replicas_in_turn() {
 }
 
 #[test]
-#[ignore = "bug: `Health::changes` (src/model/health.rs) counts readiness changes of every \
-            replica of every service, so a readiness flip of an unrelated service restarts \
-            each caller's round robin at a random replica; gRPC rebuilds a channel's picker \
-            only when one of its own subchannels changes. Fix: count changes per service and \
-            pass the target's count to `pick` (its callers are in src/model/calls/)"]
 fn round_robin_is_not_disturbed_by_another_services_readiness() {
     // `u` flips 100 times; `t` never changes: its caller's turn must go on in order,
-    // whatever the seed. Today each flip restarts the turn at a random replica, and the
-    // count of replica 0 walks: 197 of 599 on seed 2, 206 on seed 4.
+    // whatever the seed. When the count of readiness changes was one for every service,
+    // each flip restarted the turn at a random replica, and the count of replica 0
+    // walked: 197 of 599 on seed 2, 206 on seed 4.
     for seed in 1..=6 {
         let s = spec_with(
             &round_robin_beside_flapping(50),

@@ -126,6 +126,14 @@ impl World<'_> {
         // `release_attempt` never removes the attempt: it is still there to remove.
         self.calls.attempts.remove(att);
         if let Some(c) = self.calls.calls.get_mut(call) {
+            if state == AttState::Local && !outcome.is_ok() && c.n_live > 1 {
+                // Refused on the caller's side (breaker open, bulkhead full, own rate
+                // limiter, no ready replica) while another attempt of the call is out:
+                // this one was never sent, as gRPC does not send a throttled hedge and
+                // Envoy one over its retry circuit breaker; the call waits for the rest.
+                c.remove_live(att);
+                return;
+            }
             if outcome.is_ok() {
                 c.served_by = replica;
             }

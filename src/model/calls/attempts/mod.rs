@@ -157,7 +157,17 @@ impl World<'_> {
         let Some(p) = policy else {
             // No policy: nothing stands between the call and the balancer, and the
             // attempt is fresh (not done, no timer), so it is sent with what is in hand.
-            return self.send_to_replica(att, client, caller_slot, net, edge, counted, None, false);
+            return self.send_to_replica(
+                att,
+                client,
+                caller_slot,
+                net,
+                edge,
+                counted,
+                None,
+                false,
+                self.spec.endpoints[endpoint as usize].service,
+            );
         };
         let pol = &self.spec.policies[p as usize];
         match self.clients.breaker_acquire(client, endpoint, caller_slot, now) {
@@ -265,17 +275,19 @@ impl World<'_> {
         }
         let (client, caller_slot, net, call_id, timed) =
             (a.client, a.caller_slot, a.net, a.call, a.timer_from.is_some());
+        let svc = self.spec.endpoints[a.endpoint as usize].service;
         let Some(call) = self.calls.calls.get(call_id) else {
             // Not reached (an attempt not done has its call); as before, the balancer
             // still takes its turn.
             let health = &self.health;
-            if self.clients.pick(client, caller_slot, now, health.changes(), |r| health.ready(r)).is_none() {
+            if self.clients.pick(client, caller_slot, now, health.changes(svc), |r| health.ready(r)).is_none()
+            {
                 self.fail_local(att, Cause::Unavailable);
             }
             return;
         };
         let (edge, counted, policy) = (call.edge, call.counted, call.policy);
-        self.send_to_replica(att, client, caller_slot, net, edge, counted, policy, timed);
+        self.send_to_replica(att, client, caller_slot, net, edge, counted, policy, timed, svc);
     }
 
     /// `dispatch` once the attempt and its call are read: the balancer's pick, the
@@ -292,11 +304,12 @@ impl World<'_> {
         counted: bool,
         policy: Option<crate::spec::PolicyId>,
         timed: bool,
+        svc: crate::spec::ServiceId,
     ) {
         let now = self.sched.now();
         let health = &self.health;
         let Some(replica) =
-            self.clients.pick(client, caller_slot, now, health.changes(), |r| health.ready(r))
+            self.clients.pick(client, caller_slot, now, health.changes(svc), |r| health.ready(r))
         else {
             return self.fail_local(att, Cause::Unavailable);
         };
