@@ -60,7 +60,8 @@ const GLOSSARY: [(&str, &str); 12] = [
     (
         "measured window",
         "the run after its warm-up; every figure of the tables and tiles counts the requests, calls and sagas \
-         that started in it; the charts draw the whole run, per interval, the warm-up shaded",
+         that started in it; the charts draw the whole run, per interval, the warm-up and the faults shaded, \
+         each step of a workload's schedule a thin vertical rule",
     ),
     ("ok", "responses that succeeded, degraded ones included"),
     (
