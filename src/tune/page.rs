@@ -6,12 +6,12 @@
 
 use super::goal::{cost, holds};
 use super::race::Fate;
-use super::report::{RULE, Report, answer_text, design_text, goal_kind, value};
+use super::report::{RULE, Report, answer_text, design_text, goal_kind, value_pm};
 use crate::charts::{Chart, tune_race, tune_scatter};
 use crate::compare::seeds_label;
 use crate::html::escape;
 use crate::spec::MetricUnit;
-use crate::sweep::page::{CSS, md, mean_pm, short_names};
+use crate::sweep::page::{CSS, md, short_names};
 use std::fmt::Write as _;
 
 /// The scatter (when there is a second figure to plot against) and the race.
@@ -129,13 +129,7 @@ fn fate_rank(f: &Fate) -> u8 {
 fn figure(r: &Report, p: usize, g: usize) -> String {
     let goal = &r.goals[g];
     let (m, h) = r.stat(p, g);
-    let unit = match goal.unit() {
-        MetricUnit::Ms => " ms",
-        MetricUnit::Percent => "%",
-        MetricUnit::PerSecond => "/s",
-        MetricUnit::Number => "",
-    };
-    let text = mean_pm(m, h).map_or_else(|| value(m, goal.unit()), |t| format!("{t}{unit}"));
+    let text = value_pm(m, h, goal.unit());
     if m.is_finite() && !holds(goal, m) { format!("{text} ✗") } else { text }
 }
 

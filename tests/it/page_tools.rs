@@ -6,8 +6,8 @@ use super::*;
 use crate::common::{bin, stderr};
 
 /// `mean ± half [unit]` with the half-width to two significant digits and the mean to
-/// the same decimal place (or no decimals, when the half-width is 10 or more); a mean
-/// alone when every seed measured the same.
+/// the same decimal place (or no decimals, when the half-width is 10 or more); `mean ±
+/// 0` when every seed measured the same.
 fn assert_rounded(cell: &str) {
     let body = cell.trim_end_matches(" ✗");
     let body = body.trim_end_matches(" ms").trim_end_matches('%').trim_end_matches("/s");
@@ -16,6 +16,12 @@ fn assert_rounded(cell: &str) {
         return;
     };
     let decimals = |s: &str| s.split_once('.').map_or(0, |(_, d)| d.len());
+    if h == "0" {
+        // Every seed measured the same: the mean as it is, at most four significant digits.
+        let digits = m.trim_start_matches(['0', '.']).chars().filter(char::is_ascii_digit).count();
+        assert!(digits <= 4, "{cell:?}: an exact figure to more than four digits");
+        return;
+    }
     assert_eq!(decimals(m), decimals(h), "{cell:?}: the mean and its half-width to different places");
     let digits = h.trim_start_matches(['0', '.']).chars().filter(char::is_ascii_digit).count();
     let half: f64 = h.parse().unwrap();
@@ -117,6 +123,37 @@ fn the_tune_page_lists_the_candidates_best_first_with_honest_figures() {
             }
         }
     }
+    // The answer writes the best's figures as its row does, and says what they are.
+    let k = html.find("<h2>Answer</h2>").unwrap();
+    let pre = &html[k..k + html[k..].find("</pre>").unwrap()];
+    let answer: Vec<&str> = pre
+        .lines()
+        .filter_map(|l| l.split_once(" (mean ± 95% interval over 4 seeds)"))
+        .map(|(l, _)| l.split_once(": ").unwrap().1)
+        .collect();
+    assert_eq!(answer.len(), rows[0].1.len() - 5, "one line per goal: {pre}");
+    for (a, cell) in answer.iter().zip(&rows[0].1[5..]) {
+        assert_rounded(a);
+        assert_eq!(a, cell, "the answer and the best's row differ");
+    }
+    // Why each ended there: a difference and its interval to one decimal place.
+    let decimals = |s: &str| s.split_once('.').map_or(0, |(_, d)| d.len());
+    let mut diffs = 0;
+    for (_, cells) in all.iter().filter(|r| r.0.ends_with("why")) {
+        let w = cells[1].replace(" ms", "").replace("% ", " ").replace("%,", ",").replace("/s", "");
+        for part in w.split(" (95 interval ").collect::<Vec<_>>().windows(2) {
+            let x = part[0].rsplit(' ').next().unwrap();
+            let mut t = part[1].split(' ');
+            let (lo, hi) = (t.next().unwrap(), t.nth(1).unwrap().trim_end_matches(','));
+            assert!(
+                decimals(x) == decimals(lo) && decimals(lo) == decimals(hi),
+                "{:?}: the difference and its interval to different places",
+                cells[1]
+            );
+            diffs += 1;
+        }
+    }
+    assert!(diffs > 0, "no candidate's why gives a difference");
     // Only the `why` column is kept wide; the rungs' last column is a number like the others.
     assert!(!html.contains("td:last-child{min-width"), "a min-width on every table's last column");
     assert!(html.contains("th.n{text-align:right}"), "numeric headings over their numbers");
