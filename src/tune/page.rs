@@ -41,15 +41,22 @@ pub fn charts(r: &Report) -> Vec<Chart> {
     let seeds: Vec<usize> = (0..r.points.len()).map(|p| r.race.seeds_run(p)).collect();
     let classes: Vec<_> = (0..r.points.len()).map(|p| r.class(p)).collect();
     let rungs: Vec<usize> = r.race.rungs.iter().map(|g| g.seeds).collect();
+    let schedule = super::race::schedule(r.seeds.len());
     out.push(tune_race(
         "tune-race.svg",
         "The race: seeds run by each candidate",
-        "One bar per candidate: the seeds it ran before it stopped (the colour says why) or all of them. The \
-         vertical lines are the rungs, where the race judged.",
+        &format!(
+            "One bar per candidate: the seeds it ran before it stopped (the colour says why) or all {} of them. \
+             The vertical lines are the rungs, where the race judged; the axis is marked at every rung of the \
+             schedule, up to the {} seeds a candidate that stays in the race runs.",
+            r.seeds.len(),
+            r.seeds.len()
+        ),
         &labels,
         &seeds,
         &classes,
         &rungs,
+        &schedule,
     ));
     out
 }

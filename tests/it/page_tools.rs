@@ -154,6 +154,13 @@ fn the_tune_page_lists_the_candidates_best_first_with_honest_figures() {
         }
     }
     assert!(diffs > 0, "no candidate's why gives a difference");
+    // The race chart's seeds axis ends at the 4 seeds, with a tick at each rung.
+    let race = std::fs::read_to_string(dir.join("tune-race.svg")).unwrap();
+    let texts: Vec<&str> = race.lines().collect();
+    for t in ["0", "2", "4"] {
+        assert!(texts.contains(&t), "no tick {t} on the race's axis");
+    }
+    assert!(!texts.contains(&"5") && !texts.contains(&"6"), "the race's axis runs past its 4 seeds");
     // Only the `why` column is kept wide; the rungs' last column is a number like the others.
     assert!(!html.contains("td:last-child{min-width"), "a min-width on every table's last column");
     assert!(html.contains("th.n{text-align:right}"), "numeric headings over their numbers");
