@@ -296,8 +296,8 @@ pub fn run_report_files_in(
     );
     let tables = summary_tables(summary);
     let phase_table = Table {
-        caption: "Phases: requests that started in each phase; success over those that finished; latency of \
-                  successful responses, in ms unless marked s",
+        caption: "Phases: requests that started in each phase; in flight: still running when the run ended; \
+                  success over those that finished; latency of successful responses, in ms unless marked s",
         header: vec![
             "phase",
             "span",
@@ -306,7 +306,7 @@ pub fn run_report_files_in(
             "ok",
             "of which degraded",
             "failed",
-            "unfinished",
+            "in flight",
             "success",
             "goodput/s",
             "p50",

@@ -295,3 +295,20 @@ fn load_steps_are_marked_where_they_happen_on_every_time_chart() {
         assert!(step_rules(&c.svg).0.is_empty() && !c.svg.contains("load step"), "{}", c.file);
     }
 }
+
+#[test]
+fn the_phases_table_names_its_columns_as_the_workloads_table_and_the_glossary_do() {
+    let html = page_with("flash-sale", |_| {});
+    let table_at = |id: &str| {
+        let k = html.find(id).unwrap_or_else(|| panic!("no {id}"));
+        let t = k + html[k..].find("<table").unwrap();
+        html[t..t + html[t..].find("</thead>").unwrap()].to_string()
+    };
+    let phases = table_at("id=\"phases\"");
+    let workloads = table_at("id=\"tables\"");
+    for h in [&phases, &workloads] {
+        assert!(h.contains(">in flight<") || h.contains(">in<br>flight<"), "no in flight column: {h}");
+    }
+    assert!(!html.contains("unfinished"), "a second name for in flight");
+    assert!(html.contains("<dt>in flight</dt>") || html.contains(">in flight</"), "the glossary's term");
+}
