@@ -168,7 +168,13 @@ fn table(r: &Report) -> Candidates {
         .map(|&p| {
             let mut row = vec![p.to_string()];
             row.extend(r.points[p].iter().cloned());
-            row.push(fate_words(&fates[p]).to_string());
+            let words = fate_words(&fates[p]);
+            // Stopped at the last rung, after every seed: ruled out, not stopped early.
+            let words = match fates[p].stopped_at() {
+                Some(n) if n == r.seeds.len() => words.replacen("stopped:", "ruled out:", 1),
+                _ => words.to_string(),
+            };
+            row.push(words);
             row.push(r.race.seeds_run(p).to_string());
             row.extend((0..r.goals.len()).map(|g| figure(r, p, g)));
             row.push(r.why(p));
@@ -185,9 +191,23 @@ fn table(r: &Report) -> Candidates {
     Candidates { header, figure: figure_cols, rows, ran }
 }
 
+/// The heading over the candidates the race stopped: early (fewer seeds, wider
+/// intervals), at its last rung after every seed, or some of each.
+fn stopped_heading(r: &Report) -> String {
+    let n = r.seeds.len();
+    let at: Vec<usize> = r.race.fates.iter().filter_map(Fate::stopped_at).collect();
+    if at.iter().all(|&s| s == n) {
+        format!("Ruled out by the race at its last rung, after all {n} seeds")
+    } else if at.iter().all(|&s| s < n) {
+        "Stopped early by the race: fewer seeds, wider intervals".into()
+    } else {
+        format!("Ruled out by the race: after all {n} seeds, or stopped early (fewer seeds, wider intervals)")
+    }
+}
+
 /// What the candidates' table shows, above it.
 const CANDIDATES: &str = "Every candidate, best first: those still in the race at the end, then those it \
-stopped early, which ran fewer seeds and so have wider intervals. Each figure: the mean over the seeds the \
+stopped or ruled out (those stopped at an earlier rung ran fewer seeds and so have wider intervals). Each figure: the mean over the seeds the \
 candidate ran ± the half-width of its 95% confidence interval (Student's t), rounded to two significant digits \
 and the mean to the same place; each seed's figure covers the run's measured window (after the warm-up), or \
 the phase named after `during`; ✗: the mean misses the constraint. # is the candidate's number in the race \
@@ -324,7 +344,9 @@ pub fn html(r: &Report, charts: &[Chart]) -> String {
     for (i, (h, full)) in t.header.iter().enumerate().take(t.header.len() - 1) {
         let class = if t.figure[i] { " class=\"n\"" } else { "" };
         let title = full.as_ref().map(|f| format!(" title=\"{}\"", escape(f))).unwrap_or_default();
-        let _ = write!(b, "<th{class}{title}>{}</th>", escape(h));
+        // A parameter's name may break after each `/`, so that two long ones do not push
+        // the figures out of the page.
+        let _ = write!(b, "<th{class}{title}>{}</th>", escape(h).replace('/', "/<wbr>"));
     }
     b.push_str("</tr></thead>\n<tbody>\n");
     // Why each ended where it did goes on a line of its own under its figures, across
@@ -332,10 +354,7 @@ pub fn html(r: &Report, charts: &[Chart]) -> String {
     let cols = t.header.len() - 1;
     for (k, (class, row)) in t.rows.iter().enumerate() {
         if k == t.ran && k > 0 {
-            let _ = writeln!(
-                b,
-                "<tr class=\"grp\"><th colspan=\"{cols}\">Stopped early by the race: fewer seeds, wider intervals</th></tr>"
-            );
+            let _ = writeln!(b, "<tr class=\"grp\"><th colspan=\"{cols}\">{}</th></tr>", stopped_heading(r));
         }
         if class.is_empty() {
             b.push_str("<tr>");

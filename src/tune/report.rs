@@ -237,6 +237,16 @@ impl Report {
             };
             format!("{}, short by {by}", value_pm(mean, half, u))
         };
+        // A candidate judged at the last rung ran every seed: the race stopped it, but not
+        // early.
+        let n = self.seeds.len();
+        let after = |seeds: usize| {
+            if seeds == n {
+                format!("ruled out after all {seeds} seeds")
+            } else {
+                format!("stopped after {seeds} seeds")
+            }
+        };
         match &self.race.fates[p] {
             Fate::Best => format!("best on {} among those meeting every constraint", name(g0)),
             Fate::Tied(d) => format!("tied with the best on {}: behind {}", name(g0), diff(g0, d)),
@@ -250,23 +260,21 @@ impl Report {
                 name(*goal),
                 short(*goal, *mean, *half, *by)
             ),
-            Fate::Infeasible { goal, mean, half, short: by, seeds } => format!(
-                "stopped after {seeds} seeds: {} fails ({})",
-                name(*goal),
-                short(*goal, *mean, *half, *by)
-            ),
+            Fate::Infeasible { goal, mean, half, short: by, seeds } => {
+                format!("{}: {} fails ({})", after(*seeds), name(*goal), short(*goal, *mean, *half, *by))
+            }
             Fate::NoData { goal, seeds } => {
-                format!("stopped after {seeds} seeds: {} measured nothing on some seed", name(*goal))
+                format!("{}: {} measured nothing on some seed", after(*seeds), name(*goal))
             }
             Fate::Worse { by, diffs, seeds } => {
                 let objs: Vec<usize> =
                     (0..self.goals.len()).filter(|&g| self.goals[g].sense.is_some()).collect();
                 let parts: Vec<String> =
                     objs.iter().zip(diffs).map(|(&g, d)| format!("on {} {}", name(g), diff(g, d))).collect();
-                format!("stopped after {seeds} seeds: worse than #{by} {}", parts.join("; "))
+                format!("{}: worse than #{by} {}", after(*seeds), parts.join("; "))
             }
             Fate::Budget { rank, of, seeds } => {
-                format!("stopped after {seeds} seeds: out of budget (ranked {rank} of {of})")
+                format!("{}: out of budget (ranked {rank} of {of})", after(*seeds))
             }
         }
     }

@@ -84,8 +84,8 @@ fn the_tune_page_lists_the_candidates_best_first_with_honest_figures() {
     assert!(o.status.success(), "{}", stderr(&o));
     let html = std::fs::read_to_string(dir.join("tune.html")).unwrap();
     // Short column names, the pointer in full on hover (and in the Question).
-    assert!(html.contains("<th title=\"/policies/client/timeout\">client/timeout</th>"), "short names");
-    assert!(html.contains("<th title=\"/policies/client/retry/budget/percent\">budget/percent</th>"));
+    assert!(html.contains("<th title=\"/policies/client/timeout\">client/<wbr>timeout</th>"), "short names");
+    assert!(html.contains("<th title=\"/policies/client/retry/budget/percent\">budget/<wbr>percent</th>"));
     // What the figures cover, said above them.
     let k = html.find("<h2>Candidates</h2>").unwrap();
     let caption = &html[k..k + html[k..].find("</p>").unwrap()];
@@ -108,11 +108,25 @@ fn the_tune_page_lists_the_candidates_best_first_with_honest_figures() {
     assert_eq!(rows[0].0, "best", "the answer's row first: {:?}", rows[0]);
     let fate = |r: &(String, Vec<String>)| r.1[3].clone();
     assert_eq!(fate(&rows[0]), "best");
-    let first_stopped = rows.iter().position(|r| r.0 == "grp" || fate(r).starts_with("stopped"));
+    let out = |r: &(String, Vec<String>)| fate(r).starts_with("stopped") || fate(r).starts_with("ruled out");
+    let first_stopped = rows.iter().position(|r| r.0 == "grp" || out(r));
     if let Some(s) = first_stopped {
         assert_eq!(rows[s].0, "grp", "a heading before the stopped candidates");
-        assert!(rows[s + 1..].iter().all(|r| fate(r).starts_with("stopped") && r.0 == "out"), "{rows:?}");
-        assert!(rows[..s].iter().all(|r| !fate(r).starts_with("stopped")), "{rows:?}");
+        assert!(rows[s + 1..].iter().all(|r| out(r) && r.0 == "out"), "{rows:?}");
+        assert!(rows[..s].iter().all(|r| !out(r)), "{rows:?}");
+        // "stopped" only of a candidate that ran fewer seeds than the race's 4.
+        for r in &rows[s + 1..] {
+            assert_eq!(fate(r).starts_with("stopped"), r.1[4] != "4", "{r:?}");
+        }
+        // The heading says "early" only of candidates that ran fewer seeds.
+        let seeds: Vec<usize> = rows[s + 1..].iter().map(|r| r.1[4].parse().unwrap()).collect();
+        let early = rows[s].1[0].contains("early");
+        let all = rows[s].1[0].contains("after all 4 seeds");
+        assert!(
+            early == seeds.iter().any(|&n| n < 4) && all == seeds.contains(&4),
+            "{:?} over {seeds:?}",
+            rows[s]
+        );
     }
     // Each figure to the precision its interval allows, on one line.
     for r in rows.iter().filter(|r| r.0 != "grp") {
