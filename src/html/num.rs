@@ -56,6 +56,14 @@ pub(crate) fn fixed(v: f64, d: usize) -> String {
     if neg { minus(format!("-{body}")) } else { body }
 }
 
+/// A rate as the scenario gives it (arrivals per second): at most three decimals, no
+/// trailing zeros, thousands grouped: `150`, `9.569`, `3,200`. The words, the topology
+/// and the charts' step labels write one rate alike.
+pub(crate) fn rate(v: f64) -> String {
+    let s = fixed(v, 3);
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+}
+
 /// Whether a rounded magnitude is not all zeros (so `-0.00` is written `0.00`).
 fn s_is_nonzero(whole: &str, frac: &str) -> bool {
     whole.chars().chain(frac.chars()).any(|c| c.is_ascii_digit() && c != '0')
@@ -183,6 +191,7 @@ mod tests {
         // A count says what it counts; a rate, per what.
         assert_eq!(metric_value("max_lag", Some(1200.0)), "1,200 messages");
         assert_eq!(metric_value("duplicates", Some(3.0)), "3 messages");
+        assert_eq!([rate(150.0), rate(9.569), rate(124.4), rate(3200.0)], ["150", "9.569", "124.4", "3,200"]);
         assert_eq!(metric_value("inconsistent", Some(55.0)), "55 messages");
         assert_eq!(metric_value("dead_lettered", Some(1.0)), "1 message");
         assert_eq!(metric_value("max_depth", Some(0.0)), "0 messages");

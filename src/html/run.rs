@@ -165,10 +165,10 @@ fn simulated_items(spec: &Spec, s: &Summary, ctx: &RunContext) -> Vec<(&'static 
         .map(|w| {
             let arrival = match &w.arrival {
                 crate::spec::Arrival::Poisson { rate_per_s } => {
-                    format!("Poisson arrivals at {}/s", num::fixed(*rate_per_s, 1))
+                    format!("Poisson arrivals at {}/s", num::rate(*rate_per_s))
                 }
                 crate::spec::Arrival::Constant { rate_per_s } => {
-                    format!("evenly spaced arrivals at {}/s", num::fixed(*rate_per_s, 1))
+                    format!("evenly spaced arrivals at {}/s", num::rate(*rate_per_s))
                 }
                 crate::spec::Arrival::Closed { users, think } => {
                     format!("{} users in a closed loop, thinking {}", int(*users as u64), words::dist(think))
@@ -189,7 +189,7 @@ fn simulated_items(spec: &Spec, s: &Summary, ctx: &RunContext) -> Vec<(&'static 
                     t,
                     "; from {} {}/s{}",
                     escape(&words::dur(c.at_ns)),
-                    num::fixed(c.rate_per_s, 1),
+                    num::rate(c.rate_per_s),
                     escape(&ramp)
                 );
             }

@@ -311,4 +311,10 @@ fn the_phases_table_names_its_columns_as_the_workloads_table_and_the_glossary_do
     }
     assert!(!html.contains("unfinished"), "a second name for in flight");
     assert!(html.contains("<dt>in flight</dt>") || html.contains(">in flight</"), "the glossary's term");
+    // A rate as the scenario gives it, as the phases' names and the charts' steps write it.
+    assert!(
+        html.contains("Poisson arrivals at 150/s; from 60\u{a0}s 525/s; from 180\u{a0}s 150/s"),
+        "the workload's words"
+    );
+    assert!(html.contains("shoppers rate 525/s at 60s"));
 }
