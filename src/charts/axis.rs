@@ -41,11 +41,11 @@ impl Axis {
 
     pub(super) fn label(&self, c: f64) -> String {
         match &self.kind {
-            AxisKind::Linear { decimals } => fmt_fixed(c, *decimals),
+            AxisKind::Linear { decimals } => group(fmt_fixed(c, *decimals)),
             AxisKind::Log10 => {
                 let v = 10f64.powf(c);
                 let d = if v >= 1.0 { 0 } else { (-v.log10()).ceil() as usize };
-                fmt_fixed(v, d)
+                group(fmt_fixed(v, d))
             }
             AxisKind::Percentile => percentile_label(c),
             AxisKind::Categories(names) => {
@@ -222,6 +222,29 @@ pub(super) fn ticks_between(lo: f64, hi: f64, step: f64) -> Vec<f64> {
     let first = (lo / step - 1e-9).ceil() as i64;
     let last = (hi / step + 1e-9).floor() as i64;
     (first..=last.max(first)).take(100).map(|k| k as f64 * step).collect()
+}
+
+/// Thousands separators in a tick label of five digits or more before the point
+/// (`10,000`, `100,000`, as the page's tables write them), so a reader need not count
+/// zeros; four digits (`2000`) stay as they are.
+fn group(s: String) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s.as_str()), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    if int.len() < 5 || !int.chars().all(|c| c.is_ascii_digit()) {
+        return s;
+    }
+    let mut out = String::from(sign);
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
 }
 
 pub(super) fn fmt_fixed(v: f64, decimals: usize) -> String {

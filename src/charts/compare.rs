@@ -7,7 +7,9 @@
 
 use super::axis::Axis;
 use super::fold::{Metric, VariantRuns, mean_over_seeds};
-use super::panel::{Layer, LegendItem, Panel, Window, fault_spans, legend_area, legend_line, windows_of};
+use super::panel::{
+    Layer, LegendItem, Panel, Window, fault_spans, legend_area, legend_line, step_marks, windows_of,
+};
 use super::render::{render, single_row_h};
 use super::spectrum::{spectrum_chart, spectrum_points};
 use super::style::{INK, SERIES_PALETTE};
@@ -183,7 +185,15 @@ fn charts_of(variants: &[VariantRuns], bands: &[BandFold], sagas: &[SagaBars], n
             }
         }
     }
-    let windows = windows_of(&spans, warmup_ns, dur_ns);
+    let mut steps: Vec<(Nanos, String)> = Vec::new();
+    for v in variants {
+        for s in step_marks(&v.spec) {
+            if !steps.contains(&s) {
+                steps.push(s);
+            }
+        }
+    }
+    let windows = windows_of(&spans, &steps, warmup_ns, dur_ns);
     let dur_s = dur_ns as f64 / NS_PER_S as f64;
     let banded = !bands.is_empty() && n_seeds >= 2;
     let mut legend: Vec<LegendItem> =

@@ -119,7 +119,13 @@ mod tests {
         assert_eq!(labels, ["10", "20", "50", "100", "200", "500", "1000"]);
         let l = Axis::log(2.3, 2100.0, "x");
         let labels: Vec<String> = l.ticks.iter().map(|t| l.label(*t)).collect();
-        assert_eq!(labels, ["1", "10", "100", "1000", "10000"]);
+        assert_eq!(labels, ["1", "10", "100", "1000", "10,000"]);
+        let l = Axis::log(90.0, 150_000.0, "x");
+        let labels: Vec<String> = l.ticks.iter().map(|t| l.label(*t)).collect();
+        assert_eq!(labels, ["10", "100", "1000", "10,000", "100,000", "1,000,000"]);
+        let a = Axis::linear(123_456.0, 1.0, "");
+        assert_eq!(a.label(*a.ticks.last().unwrap()), "125,000");
+        assert_eq!(Axis::linear(4973.0, 1.0, "").label(5000.0), "5000");
         let p = Axis::percentile(4);
         let labels: Vec<String> = p.ticks.iter().map(|t| p.label(*t)).collect();
         assert_eq!(labels, ["0%", "50%", "90%", "99%", "99.9%", "99.99%"]);

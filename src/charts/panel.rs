@@ -1,15 +1,17 @@
-//! What a panel draws: its axes, layers (lines, bands, rectangles), legend items and
-//! the shaded windows of the warm-up and each fault.
+//! What a panel draws: its axes, layers (lines, bands, rectangles), legend items, the
+//! shaded windows of the warm-up and each fault, and the rules of the load steps.
 
 use super::axis::Axis;
-use super::style::{WARMUP_COLORS, WINDOW_COLORS};
-use crate::spec::{FaultKind, NS_PER_S, Nanos, Spec};
+use super::style::{STEP_INK, WARMUP_COLORS, WINDOW_COLORS};
+use crate::spec::{FaultKind, NS_PER_S, Nanos, RateChange, Spec};
 use plotters::prelude::{Color, RGBAColor, RGBColor};
 
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Swatch {
     Line,
     Area,
+    /// A thin vertical rule (a load step).
+    Rule,
 }
 
 #[derive(Clone, Debug)]
@@ -41,7 +43,8 @@ pub(super) enum Layer {
     Labels { width: f64, items: Vec<(f64, f64, String, RGBColor)> },
 }
 
-/// A shaded time window (a fault, or the warm-up).
+/// A shaded time window (a fault, or the warm-up), or, when `rule`, an instant drawn
+/// as a thin vertical rule (a workload's load step: `x1 == x0`, no fill).
 #[derive(Clone, Debug)]
 pub(super) struct Window {
     pub(super) x0: f64,
@@ -49,6 +52,7 @@ pub(super) struct Window {
     pub(super) label: String,
     pub(super) fill: RGBAColor,
     pub(super) ink: RGBColor,
+    pub(super) rule: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -82,10 +86,12 @@ impl Panel {
     }
 }
 
-/// The shaded windows of a run: the warm-up, then each fault clipped to the run. A
-/// crash lasts from its start to its restart if the replica restarts, else to the end.
+/// The shaded windows of a run: the warm-up, then each fault clipped to the run (a
+/// crash lasts from its start to its restart if the replica restarts, else to the
+/// end), then a rule at each load step `(at, label)` inside the run.
 pub(super) fn windows_of(
     faults: &[(Nanos, Nanos, String)],
+    steps: &[(Nanos, String)],
     warmup_ns: Nanos,
     duration_ns: Nanos,
 ) -> Vec<Window> {
@@ -98,6 +104,7 @@ pub(super) fn windows_of(
             label: "warm-up".into(),
             fill: RGBAColor(r, g, b, 0.45),
             ink,
+            rule: false,
         });
     }
     for (i, (start, end, label)) in faults.iter().enumerate() {
@@ -112,9 +119,53 @@ pub(super) fn windows_of(
             label: label.clone(),
             fill: RGBAColor(r, g, b, 0.55),
             ink,
+            rule: false,
+        });
+    }
+    for (at, label) in steps {
+        // A step at 0 sets the rate the run starts with: nothing changes there.
+        if *at == 0 || *at >= duration_ns {
+            continue;
+        }
+        let x = *at as f64 / NS_PER_S as f64;
+        let RGBColor(r, g, b) = STEP_INK;
+        out.push(Window {
+            x0: x,
+            x1: x,
+            label: label.clone(),
+            fill: RGBAColor(r, g, b, 1.0),
+            ink: STEP_INK,
+            rule: true,
         });
     }
     out
+}
+
+/// Each workload's load steps (its `schedule`), `(at, label)` in file order: `buyers →
+/// 180/s` at the step's `at`, `buyers → 180/s over 5 s` for a ramp (which starts there).
+pub(super) fn step_marks(spec: &Spec) -> Vec<(Nanos, String)> {
+    spec.workloads.iter().flat_map(|w| w.schedule.iter().map(|c| (c.at_ns, step_label(&w.name, c)))).collect()
+}
+
+pub(super) fn step_label(workload: &str, c: &RateChange) -> String {
+    let ramp = if c.ramp_ns > 0 { format!(" over {}", short_secs(c.ramp_ns)) } else { String::new() };
+    format!("{workload} → {}/s{ramp}", short_num(c.rate_per_s))
+}
+
+/// At most three decimals, no trailing zeros: `525`, `0.5`, `33.333`.
+fn short_num(x: f64) -> String {
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+/// `5 s`, `1.5 s`, `250 ms`.
+fn short_secs(ns: Nanos) -> String {
+    if ns >= NS_PER_S {
+        format!("{} s", short_num(ns as f64 / NS_PER_S as f64))
+    } else {
+        format!("{} ms", short_num(ns as f64 / 1e6))
+    }
 }
 
 /// Each fault's `(start, end, label)` in nanoseconds, end unclipped.
@@ -135,5 +186,5 @@ pub(super) fn fault_spans(spec: &Spec) -> Vec<(Nanos, Nanos, String)> {
 }
 
 pub(super) fn run_windows(spec: &Spec) -> Vec<Window> {
-    windows_of(&fault_spans(spec), spec.warmup_ns, spec.duration_ns)
+    windows_of(&fault_spans(spec), &step_marks(spec), spec.warmup_ns, spec.duration_ns)
 }

@@ -54,6 +54,8 @@ pub(super) fn render(
 ) -> String {
     let cols = cols.max(1);
     let rows = panels.len().div_ceil(cols).max(1);
+    let legend = with_step_item(legend, panels);
+    let legend = legend.as_slice();
     let (legend_pos, legend_rows) = legend_layout(legend, WIDTH as i32 - 32);
     let top = TITLE_H + legend_rows * LEGEND_ROW_H + if legend_rows > 0 { 4 } else { 0 };
     let height = top as u32 + rows as u32 * row_h;
@@ -67,6 +69,19 @@ pub(super) fn render(
     }
     svg
 }
+
+/// The legend, with an item for the load steps' rules when some panel draws one (their
+/// labels say which workload and what rate; the item says what a rule is).
+fn with_step_item(legend: &[LegendItem], panels: &[Panel]) -> Vec<LegendItem> {
+    let mut out = legend.to_vec();
+    if let Some(w) = panels.iter().flat_map(|p| &p.windows).find(|w| w.rule) {
+        out.push(LegendItem { label: STEP_LEGEND.into(), color: w.ink.to_rgba(), swatch: Swatch::Rule });
+    }
+    out
+}
+
+/// The legend item of the load steps' rules.
+pub(super) const STEP_LEGEND: &str = "load step: a workload's rate changes (its schedule)";
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn draw_all(
@@ -88,6 +103,12 @@ pub(super) fn draw_all(
         match it.swatch {
             Swatch::Line => {
                 root.draw(&PathElement::new(vec![(x0, yc), (x0 + 22, yc)], it.color.stroke_width(3)))?;
+            }
+            Swatch::Rule => {
+                root.draw(&PathElement::new(
+                    vec![(x0 + 11, yc - 8), (x0 + 11, yc + 8)],
+                    it.color.stroke_width(1),
+                ))?;
             }
             Swatch::Area => {
                 root.draw(&Rectangle::new([(x0 + 3, yc - 6), (x0 + 19, yc + 6)], it.color.filled()))?;
@@ -112,6 +133,11 @@ pub(super) fn draw_all(
     }
     Ok(())
 }
+
+/// The most rows of window labels above a plot: enough for the warm-up, two faults and
+/// two load steps that fall close together in a half-width panel; a label that finds no
+/// room in them shares the last row.
+const MAX_LABEL_ROWS: usize = 5;
 
 /// Width of the y tick labels and the y axis title.
 pub(super) fn y_label_area(p: &Panel) -> i32 {
@@ -142,7 +168,7 @@ pub(super) fn draw_panel(root: &Area, area: &Area, p: &Panel, y_area: i32) -> Re
             }
             let row = match row_ends.iter().position(|e| *e + 8 <= x) {
                 Some(r) => r,
-                None if row_ends.len() < 3 => {
+                None if row_ends.len() < MAX_LABEL_ROWS => {
                     row_ends.push(i32::MIN);
                     row_ends.len() - 1
                 }
@@ -177,7 +203,7 @@ pub(super) fn draw_panel(root: &Area, area: &Area, p: &Panel, y_area: i32) -> Re
 
     // Windows first, under everything else.
     let min_w = (xhi - xlo) / 450.0;
-    for w in &p.windows {
+    for w in p.windows.iter().filter(|w| !w.rule) {
         let x0 = w.x0.max(xlo);
         let x1 = w.x1.min(xhi).max(x0 + min_w);
         chart.draw_series(std::iter::once(Rectangle::new([(x0, ylo), (x1, yhi)], w.fill.filled())))?;
@@ -202,6 +228,13 @@ pub(super) fn draw_panel(root: &Area, area: &Area, p: &Panel, y_area: i32) -> Re
         mesh.y_desc(p.y.desc.clone());
     }
     mesh.draw()?;
+    // The load steps' rules over the grid and the shading, under the data.
+    for w in p.windows.iter().filter(|w| w.rule && w.x0 >= xlo && w.x0 <= xhi) {
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(w.x0, ylo), (w.x0, yhi)],
+            w.ink.stroke_width(1),
+        )))?;
+    }
 
     for layer in &p.layers {
         match layer {

@@ -53,6 +53,9 @@ pub(super) const WINDOW_COLORS: [(RGBColor, RGBColor); 4] = [
     (RGBColor(245, 190, 210), RGBColor(155, 35, 85)),
 ];
 
+/// The rule and label of a workload's load step (its `schedule`).
+pub(super) const STEP_INK: RGBColor = RGBColor(60, 60, 60);
+
 pub(super) const WARMUP_COLORS: (RGBColor, RGBColor) = (RGBColor(215, 215, 215), RGBColor(105, 105, 105));
 
 pub(super) const WIDTH: u32 = 900;

@@ -128,8 +128,40 @@ pub fn tune_scatter(
     }
 }
 
+/// The race's x axis: from 0 to the `schedule`'s last rung (the seeds a candidate that
+/// stays in the race runs, whether or not the budget let one get there), with a tick at
+/// each rung of the schedule, so the bars read against the rungs; a tick closer than 4%
+/// of the axis to the one before is left out (the last one is kept instead of its
+/// neighbour).
+fn race_axis(schedule: &[usize], seeds_run: &[usize]) -> Axis {
+    let n = schedule.iter().chain(seeds_run).copied().max().unwrap_or(1).max(1);
+    let gap = 0.04 * n as f64;
+    let mut ticks: Vec<f64> = vec![0.0];
+    for &t in schedule.iter().filter(|&&t| t > 0 && t <= n) {
+        let t = t as f64;
+        let last = *ticks.last().expect("0 is in");
+        if t - last >= gap {
+            ticks.push(t);
+        } else if t == n as f64 && last > 0.0 {
+            *ticks.last_mut().expect("not empty") = t;
+        }
+    }
+    let last = *ticks.last().expect("0 is in");
+    if last < n as f64 {
+        if n as f64 - last >= gap || last == 0.0 {
+            ticks.push(n as f64);
+        } else {
+            *ticks.last_mut().expect("not empty") = n as f64;
+        }
+    }
+    let hi = n as f64 * 1.03;
+    Axis { lo: 0.0, hi, ticks, kind: AxisKind::Linear { decimals: 0 }, desc: "seeds run".into() }
+}
+
 /// The race: per candidate (labelled), the seeds it ran and its class; `rungs` are the
-/// seeds at which the race judged (drawn as vertical lines).
+/// seeds at which the race judged (drawn as vertical lines), `schedule` every rung the
+/// race would have run with budget enough (the axis runs to its last).
+#[allow(clippy::too_many_arguments)]
 pub fn tune_race(
     file: &str,
     title: &str,
@@ -138,10 +170,10 @@ pub fn tune_race(
     seeds_run: &[usize],
     classes: &[TuneClass],
     rungs: &[usize],
+    schedule: &[usize],
 ) -> Chart {
     let names: Vec<&str> = labels.iter().map(String::as_str).collect();
-    let n_max = rungs.iter().copied().max().unwrap_or(1).max(1);
-    let mut p = Panel::new(Axis::count(n_max as f64, "seeds run"), Axis::categories(&names, ""), Vec::new());
+    let mut p = Panel::new(race_axis(schedule, seeds_run), Axis::categories(&names, ""), Vec::new());
     let rects = seeds_run
         .iter()
         .zip(classes)
@@ -161,5 +193,25 @@ pub fn tune_race(
         title: title.into(),
         svg: render(title, &legend, &[p], 1, row_h),
         caption: caption.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::race_axis;
+
+    #[test]
+    fn the_race_axis_runs_to_the_last_rung_with_a_tick_at_each() {
+        let ticks = |schedule: &[usize], run: &[usize]| race_axis(schedule, run).ticks;
+        // Three seeds: the axis ends at 3, not at a count axis' 5.
+        assert_eq!(ticks(&[2, 3], &[3, 2]), [0.0, 2.0, 3.0]);
+        assert!(race_axis(&[2, 3], &[3]).hi < 3.2);
+        assert_eq!(ticks(&[2, 4, 6], &[6]), [0.0, 2.0, 4.0, 6.0]);
+        // A budget that stopped the race at 8 of 20 seeds: the axis still shows 20.
+        assert_eq!(ticks(&[2, 4, 8, 16, 20], &[8, 4]), [0.0, 2.0, 4.0, 8.0, 16.0, 20.0]);
+        // Crowded rungs thin out; the last one stays.
+        assert_eq!(ticks(&[2, 4, 8, 16, 32, 64, 100], &[100]), [0.0, 4.0, 8.0, 16.0, 32.0, 64.0, 100.0]);
+        assert_eq!(ticks(&[2, 4, 8, 16, 32, 64, 65], &[65]), [0.0, 4.0, 8.0, 16.0, 32.0, 65.0]);
+        assert_eq!(ticks(&[1], &[1]), [0.0, 1.0]);
     }
 }

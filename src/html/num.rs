@@ -56,6 +56,14 @@ pub(crate) fn fixed(v: f64, d: usize) -> String {
     if neg { minus(format!("-{body}")) } else { body }
 }
 
+/// A rate as the scenario gives it (arrivals per second): at most three decimals, no
+/// trailing zeros, thousands grouped: `150`, `9.569`, `3,200`. The words, the topology
+/// and the charts' step labels write one rate alike.
+pub(crate) fn rate(v: f64) -> String {
+    let s = fixed(v, 3);
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+}
+
 /// Whether a rounded magnitude is not all zeros (so `-0.00` is written `0.00`).
 fn s_is_nonzero(whole: &str, frac: &str) -> bool {
     whole.chars().chain(frac.chars()).any(|c| c.is_ascii_digit() && c != '0')
@@ -124,9 +132,13 @@ pub(super) fn metric_value(metric: &str, v: Option<f64>) -> String {
         "goodput" => format!("{}/s", fixed(v, 1)),
         "retries_per_request" => fixed(v, 3),
         "orphaned_per_1000" => format!("{} per 1,000 sagas started", fixed(v, 2)),
-        "max_lag" if v.fract() == 0.0 && v >= 0.0 => format!("{} messages", int(v as u64)),
-        "duplicates" | "dead_lettered" | "max_depth" | "inconsistent" if v.fract() == 0.0 && v >= 0.0 => {
-            int(v as u64)
+        // Counts of messages (a group's or a work queue's), said as such: a bare `55`
+        // under `inconsistent <= 0` left the reader to guess what was counted.
+        "max_lag" | "duplicates" | "dead_lettered" | "max_depth" | "inconsistent"
+            if v.fract() == 0.0 && v >= 0.0 =>
+        {
+            let n = v as u64;
+            format!("{} message{}", int(n), if n == 1 { "" } else { "s" })
         }
         _ => fixed(v, 3),
     }
@@ -178,7 +190,11 @@ mod tests {
         assert_eq!(metric_value("success", Some(99.5)), "99.50%");
         // A count says what it counts; a rate, per what.
         assert_eq!(metric_value("max_lag", Some(1200.0)), "1,200 messages");
-        assert_eq!(metric_value("duplicates", Some(3.0)), "3");
+        assert_eq!(metric_value("duplicates", Some(3.0)), "3 messages");
+        assert_eq!([rate(150.0), rate(9.569), rate(124.4), rate(3200.0)], ["150", "9.569", "124.4", "3,200"]);
+        assert_eq!(metric_value("inconsistent", Some(55.0)), "55 messages");
+        assert_eq!(metric_value("dead_lettered", Some(1.0)), "1 message");
+        assert_eq!(metric_value("max_depth", Some(0.0)), "0 messages");
         assert_eq!(metric_value("orphaned_per_1000", Some(58.06)), "58.06 per 1,000 sagas started");
         assert_eq!(metric_value("p99", None), "not measured");
     }

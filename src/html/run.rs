@@ -60,7 +60,8 @@ const GLOSSARY: [(&str, &str); 12] = [
     (
         "measured window",
         "the run after its warm-up; every figure of the tables and tiles counts the requests, calls and sagas \
-         that started in it; the charts draw the whole run, per interval, the warm-up shaded",
+         that started in it; the charts draw the whole run, per interval, the warm-up and the faults shaded, \
+         each step of a workload's schedule a thin vertical rule",
     ),
     ("ok", "responses that succeeded, degraded ones included"),
     (
@@ -164,10 +165,10 @@ fn simulated_items(spec: &Spec, s: &Summary, ctx: &RunContext) -> Vec<(&'static 
         .map(|w| {
             let arrival = match &w.arrival {
                 crate::spec::Arrival::Poisson { rate_per_s } => {
-                    format!("Poisson arrivals at {}/s", num::fixed(*rate_per_s, 1))
+                    format!("Poisson arrivals at {}/s", num::rate(*rate_per_s))
                 }
                 crate::spec::Arrival::Constant { rate_per_s } => {
-                    format!("evenly spaced arrivals at {}/s", num::fixed(*rate_per_s, 1))
+                    format!("evenly spaced arrivals at {}/s", num::rate(*rate_per_s))
                 }
                 crate::spec::Arrival::Closed { users, think } => {
                     format!("{} users in a closed loop, thinking {}", int(*users as u64), words::dist(think))
@@ -188,7 +189,7 @@ fn simulated_items(spec: &Spec, s: &Summary, ctx: &RunContext) -> Vec<(&'static 
                     t,
                     "; from {} {}/s{}",
                     escape(&words::dur(c.at_ns)),
-                    num::fixed(c.rate_per_s, 1),
+                    num::rate(c.rate_per_s),
                     escape(&ramp)
                 );
             }
@@ -295,8 +296,8 @@ pub fn run_report_files_in(
     );
     let tables = summary_tables(summary);
     let phase_table = Table {
-        caption: "Phases: requests that started in each phase; success over those that finished; latency of \
-                  successful responses, in ms unless marked s",
+        caption: "Phases: requests that started in each phase; in flight: still running when the run ended; \
+                  success over those that finished; latency of successful responses, in ms unless marked s",
         header: vec![
             "phase",
             "span",
@@ -305,7 +306,7 @@ pub fn run_report_files_in(
             "ok",
             "of which degraded",
             "failed",
-            "unfinished",
+            "in flight",
             "success",
             "goodput/s",
             "p50",

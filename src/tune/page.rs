@@ -6,12 +6,12 @@
 
 use super::goal::{cost, holds};
 use super::race::Fate;
-use super::report::{RULE, Report, answer_text, design_text, goal_kind, value};
+use super::report::{RULE, Report, answer_text, design_text, goal_kind, value_pm};
 use crate::charts::{Chart, tune_race, tune_scatter};
 use crate::compare::seeds_label;
 use crate::html::escape;
 use crate::spec::MetricUnit;
-use crate::sweep::page::{CSS, md, mean_pm, short_names};
+use crate::sweep::page::{CSS, md, short_names};
 use std::fmt::Write as _;
 
 /// The scatter (when there is a second figure to plot against) and the race.
@@ -41,15 +41,22 @@ pub fn charts(r: &Report) -> Vec<Chart> {
     let seeds: Vec<usize> = (0..r.points.len()).map(|p| r.race.seeds_run(p)).collect();
     let classes: Vec<_> = (0..r.points.len()).map(|p| r.class(p)).collect();
     let rungs: Vec<usize> = r.race.rungs.iter().map(|g| g.seeds).collect();
+    let schedule = super::race::schedule(r.seeds.len());
     out.push(tune_race(
         "tune-race.svg",
         "The race: seeds run by each candidate",
-        "One bar per candidate: the seeds it ran before it stopped (the colour says why) or all of them. The \
-         vertical lines are the rungs, where the race judged.",
+        &format!(
+            "One bar per candidate: the seeds it ran before it stopped (the colour says why) or all {} of them. \
+             The vertical lines are the rungs, where the race judged; the axis is marked at every rung of the \
+             schedule, up to the {} seeds a candidate that stays in the race runs.",
+            r.seeds.len(),
+            r.seeds.len()
+        ),
         &labels,
         &seeds,
         &classes,
         &rungs,
+        &schedule,
     ));
     out
 }
@@ -129,13 +136,7 @@ fn fate_rank(f: &Fate) -> u8 {
 fn figure(r: &Report, p: usize, g: usize) -> String {
     let goal = &r.goals[g];
     let (m, h) = r.stat(p, g);
-    let unit = match goal.unit() {
-        MetricUnit::Ms => " ms",
-        MetricUnit::Percent => "%",
-        MetricUnit::PerSecond => "/s",
-        MetricUnit::Number => "",
-    };
-    let text = mean_pm(m, h).map_or_else(|| value(m, goal.unit()), |t| format!("{t}{unit}"));
+    let text = value_pm(m, h, goal.unit());
     if m.is_finite() && !holds(goal, m) { format!("{text} ✗") } else { text }
 }
 
@@ -167,7 +168,13 @@ fn table(r: &Report) -> Candidates {
         .map(|&p| {
             let mut row = vec![p.to_string()];
             row.extend(r.points[p].iter().cloned());
-            row.push(fate_words(&fates[p]).to_string());
+            let words = fate_words(&fates[p]);
+            // Stopped at the last rung, after every seed: ruled out, not stopped early.
+            let words = match fates[p].stopped_at() {
+                Some(n) if n == r.seeds.len() => words.replacen("stopped:", "ruled out:", 1),
+                _ => words.to_string(),
+            };
+            row.push(words);
             row.push(r.race.seeds_run(p).to_string());
             row.extend((0..r.goals.len()).map(|g| figure(r, p, g)));
             row.push(r.why(p));
@@ -184,9 +191,23 @@ fn table(r: &Report) -> Candidates {
     Candidates { header, figure: figure_cols, rows, ran }
 }
 
+/// The heading over the candidates the race stopped: early (fewer seeds, wider
+/// intervals), at its last rung after every seed, or some of each.
+fn stopped_heading(r: &Report) -> String {
+    let n = r.seeds.len();
+    let at: Vec<usize> = r.race.fates.iter().filter_map(Fate::stopped_at).collect();
+    if at.iter().all(|&s| s == n) {
+        format!("Ruled out by the race at its last rung, after all {n} seeds")
+    } else if at.iter().all(|&s| s < n) {
+        "Stopped early by the race: fewer seeds, wider intervals".into()
+    } else {
+        format!("Ruled out by the race: after all {n} seeds, or stopped early (fewer seeds, wider intervals)")
+    }
+}
+
 /// What the candidates' table shows, above it.
 const CANDIDATES: &str = "Every candidate, best first: those still in the race at the end, then those it \
-stopped early, which ran fewer seeds and so have wider intervals. Each figure: the mean over the seeds the \
+stopped or ruled out (those stopped at an earlier rung ran fewer seeds and so have wider intervals). Each figure: the mean over the seeds the \
 candidate ran ± the half-width of its 95% confidence interval (Student's t), rounded to two significant digits \
 and the mean to the same place; each seed's figure covers the run's measured window (after the warm-up), or \
 the phase named after `during`; ✗: the mean misses the constraint. # is the candidate's number in the race \
@@ -323,7 +344,9 @@ pub fn html(r: &Report, charts: &[Chart]) -> String {
     for (i, (h, full)) in t.header.iter().enumerate().take(t.header.len() - 1) {
         let class = if t.figure[i] { " class=\"n\"" } else { "" };
         let title = full.as_ref().map(|f| format!(" title=\"{}\"", escape(f))).unwrap_or_default();
-        let _ = write!(b, "<th{class}{title}>{}</th>", escape(h));
+        // A parameter's name may break after each `/`, so that two long ones do not push
+        // the figures out of the page.
+        let _ = write!(b, "<th{class}{title}>{}</th>", escape(h).replace('/', "/<wbr>"));
     }
     b.push_str("</tr></thead>\n<tbody>\n");
     // Why each ended where it did goes on a line of its own under its figures, across
@@ -331,10 +354,7 @@ pub fn html(r: &Report, charts: &[Chart]) -> String {
     let cols = t.header.len() - 1;
     for (k, (class, row)) in t.rows.iter().enumerate() {
         if k == t.ran && k > 0 {
-            let _ = writeln!(
-                b,
-                "<tr class=\"grp\"><th colspan=\"{cols}\">Stopped early by the race: fewer seeds, wider intervals</th></tr>"
-            );
+            let _ = writeln!(b, "<tr class=\"grp\"><th colspan=\"{cols}\">{}</th></tr>", stopped_heading(r));
         }
         if class.is_empty() {
             b.push_str("<tr>");

@@ -213,14 +213,39 @@ impl Report {
         let name = |g: usize| self.goals[g].text.clone();
         let diff = |g: usize, d: &Paired| {
             let u = self.goals[g].unit();
+            // To the place the interval supports: two significant digits of its half-width.
+            let at = |x: f64| match ci_decimals((d.hi - d.lo) / 2.0) {
+                Some(k) => format!("{x:.k$}"),
+                None => num(x),
+            };
+            let lo = signed(&at(d.lo));
+            let hi = signed(&at(d.hi));
             format!(
-                "{} {} (95% interval {} to {}, {} seeds)",
+                "{} {} (95% interval {lo} to {}, {} seeds)",
                 if d.mean >= 0.0 { "by" } else { "ahead by" },
-                value(d.mean.abs(), u),
-                signed(d.lo, u),
-                signed(d.hi, u),
+                with_unit(&at(d.mean.abs()), u),
+                with_unit(&hi, u),
                 d.n
             )
+        };
+        // A constraint's miss, `mean ± half, short by x` to the interval's place.
+        let short = |goal: usize, mean: f64, half: f64, short: f64| {
+            let u = self.goals[goal].unit();
+            let by = match ci_decimals(half) {
+                Some(k) => with_unit(&format!("{short:.k$}"), u),
+                None => value(short, u),
+            };
+            format!("{}, short by {by}", value_pm(mean, half, u))
+        };
+        // A candidate judged at the last rung ran every seed: the race stopped it, but not
+        // early.
+        let n = self.seeds.len();
+        let after = |seeds: usize| {
+            if seeds == n {
+                format!("ruled out after all {seeds} seeds")
+            } else {
+                format!("stopped after {seeds} seeds")
+            }
         };
         match &self.race.fates[p] {
             Fate::Best => format!("best on {} among those meeting every constraint", name(g0)),
@@ -230,53 +255,78 @@ impl Report {
             Fate::Behind(d) => {
                 format!("meets the constraints; behind the best on {} {}", name(g0), diff(g0, d))
             }
-            Fate::Unmet { goal, mean, half, short } => format!(
-                "fails {} on its mean ({} ± {}, short by {}), though not clearly after all seeds",
+            Fate::Unmet { goal, mean, half, short: by } => format!(
+                "fails {} on its mean ({}), though not clearly after all seeds",
                 name(*goal),
-                value(*mean, self.goals[*goal].unit()),
-                value(*half, self.goals[*goal].unit()),
-                value(*short, self.goals[*goal].unit())
+                short(*goal, *mean, *half, *by)
             ),
-            Fate::Infeasible { goal, mean, half, short, seeds } => format!(
-                "stopped after {seeds} seeds: {} fails ({} ± {}, short by {})",
-                name(*goal),
-                value(*mean, self.goals[*goal].unit()),
-                value(*half, self.goals[*goal].unit()),
-                value(*short, self.goals[*goal].unit())
-            ),
+            Fate::Infeasible { goal, mean, half, short: by, seeds } => {
+                format!("{}: {} fails ({})", after(*seeds), name(*goal), short(*goal, *mean, *half, *by))
+            }
             Fate::NoData { goal, seeds } => {
-                format!("stopped after {seeds} seeds: {} measured nothing on some seed", name(*goal))
+                format!("{}: {} measured nothing on some seed", after(*seeds), name(*goal))
             }
             Fate::Worse { by, diffs, seeds } => {
                 let objs: Vec<usize> =
                     (0..self.goals.len()).filter(|&g| self.goals[g].sense.is_some()).collect();
                 let parts: Vec<String> =
                     objs.iter().zip(diffs).map(|(&g, d)| format!("on {} {}", name(g), diff(g, d))).collect();
-                format!("stopped after {seeds} seeds: worse than #{by} {}", parts.join("; "))
+                format!("{}: worse than #{by} {}", after(*seeds), parts.join("; "))
             }
             Fate::Budget { rank, of, seeds } => {
-                format!("stopped after {seeds} seeds: out of budget (ranked {rank} of {of})")
+                format!("{}: out of budget (ranked {rank} of {of})", after(*seeds))
             }
         }
     }
 }
 
-/// A figure with its unit: `17.16 ms`, `99.87%`, `58.3/s`, `0.25`.
+/// A figure with its unit: `17.16 ms`, `99.87%`, `58.3/s`, `0.25`: four significant
+/// digits, for a figure with no interval to round it to (a bound, a single seed).
 pub fn value(x: f64, u: MetricUnit) -> String {
     if !x.is_finite() {
         return "n/a".into();
     }
-    let n = num(x);
+    with_unit(&num(x), u)
+}
+
+fn with_unit(n: &str, u: MetricUnit) -> String {
     match u {
         MetricUnit::Ms => format!("{n} ms"),
         MetricUnit::Percent => format!("{n}%"),
         MetricUnit::PerSecond => format!("{n}/s"),
-        MetricUnit::Number => n,
+        MetricUnit::Number => n.to_string(),
     }
 }
 
-fn signed(x: f64, u: MetricUnit) -> String {
-    if x.is_finite() && x > 0.0 { format!("+{}", value(x, u)) } else { value(x, u).replacen('-', "−", 1) }
+/// The decimals a 95% half-width supports: its first two significant digits (at most
+/// four decimals, none past the units); `None` when there is no interval (zero, or not
+/// finite: fewer than two seeds).
+pub fn ci_decimals(half: f64) -> Option<usize> {
+    (half.is_finite() && half > 0.0).then(|| (1 - half.log10().floor() as i32).clamp(0, 4) as usize)
+}
+
+/// A mean and its 95% half-width to the place the interval supports, with the unit once:
+/// `134.1 ± 1.5 ms`, `94.80 ± 0.16%`, `389 ± 300 ms`; `100% ± 0` when every seed gave
+/// the same figure; the mean alone (four significant digits) without an interval.
+pub fn value_pm(mean: f64, half: f64, u: MetricUnit) -> String {
+    if let Some(t) = crate::sweep::page::mean_pm(mean, half) {
+        return with_unit(&t, u);
+    }
+    if mean.is_finite() && half == 0.0 {
+        return format!("{} ± 0", value(mean, u));
+    }
+    value(mean, u)
+}
+
+/// `+1.95`, `−0.25`, `0`: a number already written, signed, with a true minus.
+fn signed(n: &str) -> String {
+    let zero = n.trim_start_matches('-').chars().all(|c| c == '0' || c == '.');
+    match n.strip_prefix('-') {
+        _ if zero => n.trim_start_matches('-').to_string(),
+        Some(rest) => format!("−{rest}"),
+        None if n == "n/a" => n.to_string(),
+        None => format!("+{n}"),
+    }
 }
 
 /// Four significant digits, at most four decimals, no trailing zeros.
@@ -324,10 +374,9 @@ pub fn answer_text(r: &Report) -> String {
             for (g, goal) in r.goals.iter().enumerate() {
                 let (m, h) = r.stat(b, g);
                 s += &format!(
-                    "  {}: {} ± {} (95%, {} seeds)\n",
+                    "  {}: {} (mean ± 95% interval over {} seeds)\n",
                     goal.text,
-                    value(m, goal.unit()),
-                    value(h, goal.unit()),
+                    value_pm(m, h, goal.unit()),
                     r.race.seeds_run(b)
                 );
             }

@@ -188,3 +188,133 @@ fn a_comparison_says_what_its_group_figures_cover_and_which_curves_hide_others()
     assert!(html.contains("The curves of baseline, per-message-commit are the same"), "coinciding curves");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The vertical rules of a chart's load steps (`#3C3C3C`, one pixel, from the plot's
+/// bottom to its top) and its plot frames (`#787878` rectangles), in pixels.
+fn step_rules(svg: &str) -> (Vec<i64>, Vec<(i64, i64)>) {
+    let num = |tag: &str, name: &str| -> i64 {
+        let k = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        tag[k..k + tag[k..].find('"').unwrap()].parse().unwrap()
+    };
+    let mut rules = Vec::new();
+    let mut frames = Vec::new();
+    for line in svg.lines() {
+        if line.starts_with("<polyline") && line.contains("stroke=\"#3C3C3C\"") {
+            let pts = line.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
+            let xy: Vec<(i64, i64)> = pts
+                .split_whitespace()
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect();
+            // The legend's swatch is 16 px tall; a rule spans the plot.
+            if xy.len() == 2 && xy[0].0 == xy[1].0 && (xy[0].1 - xy[1].1).abs() > 40 {
+                rules.push(xy[0].0);
+            }
+        } else if line.starts_with("<rect") && line.contains("stroke=\"#787878\"") {
+            frames.push((num(line, "x"), num(line, "width")));
+        }
+    }
+    (rules, frames)
+}
+
+#[test]
+fn load_steps_are_marked_where_they_happen_on_every_time_chart() {
+    // flash-sale: 210 s, shoppers at 150/s, 525/s from 60 s, 150/s again from 180 s.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/flash-sale.json");
+    let spec = load_file(&path, &LoadOptions::default()).unwrap();
+    let out = faultline::model::run(&spec).unwrap();
+    let charts = faultline::charts::run_charts(&spec, &out);
+    for c in &charts {
+        if c.file.starts_with("spectrum-") {
+            // Not a time chart: no steps.
+            assert!(step_rules(&c.svg).0.is_empty(), "{}: a rule on a chart without time", c.file);
+            continue;
+        }
+        let (rules, frames) = step_rules(&c.svg);
+        assert!(!frames.is_empty(), "{}: no plot frame", c.file);
+        assert_eq!(rules.len(), 2 * frames.len(), "{}: two steps in every panel", c.file);
+        for (k, &(x, w)) in frames.iter().enumerate() {
+            for (t, r) in [60.0, 180.0].iter().zip(&rules[2 * k..2 * k + 2]) {
+                let want = x as f64 + t / 210.0 * w as f64;
+                assert!(
+                    (*r as f64 - want).abs() <= 1.5,
+                    "{}: the step at {t} s drawn at {r}, not {want}",
+                    c.file
+                );
+            }
+        }
+        for label in ["shoppers → 525/s", "shoppers → 150/s", "load step: a workload&apos;s rate changes"]
+        {
+            assert!(c.svg.contains(label), "{}: no {label:?}", c.file);
+        }
+    }
+    // A ramp says so; a step at 0 (the rate the run starts with) or past the end draws
+    // nothing.
+    let opts = LoadOptions {
+        sets: vec![r#"/workload/0/schedule=[{"at": "0s", "rate": 100}, {"at": "90s", "rate": 300, "ramp": "10s"}, {"at": "300s", "rate": 50}]"#.into()],
+        ..Default::default()
+    };
+    let spec = load_file(&path, &opts).unwrap();
+    let out = faultline::model::run(&spec).unwrap();
+    let lat = faultline::charts::run_charts(&spec, &out)
+        .into_iter()
+        .find(|c| c.file.starts_with("latency-"))
+        .unwrap();
+    let (rules, frames) = step_rules(&lat.svg);
+    assert_eq!(rules.len(), 1, "only the step at 90 s");
+    let want = frames[0].0 as f64 + 90.0 / 210.0 * frames[0].1 as f64;
+    assert!((rules[0] as f64 - want).abs() <= 1.5);
+    assert!(lat.svg.contains("shoppers → 300/s over 10 s"));
+    assert!(!lat.svg.contains("→ 100/s") && !lat.svg.contains("→ 50/s"));
+    // A comparison's time charts too.
+    let names = ["hpa", "no-autoscale"];
+    let opts = |v: &str| LoadOptions { variant: Some(v.into()), seed: Some(1), ..Default::default() };
+    let specs: Vec<_> = names.iter().map(|v| load_file(&path, &opts(v)).unwrap()).collect();
+    let mut c = faultline::compare::Comparison::new(names.map(String::from).to_vec(), specs.clone(), vec![1]);
+    for (v, spec) in specs.iter().enumerate() {
+        c.add(v, &faultline::model::run(spec).unwrap());
+    }
+    let charts = faultline::charts::comparison_charts(&c);
+    let timed: Vec<_> = charts.iter().filter(|c| c.file.starts_with("compare-p99")).collect();
+    assert!(!timed.is_empty());
+    for c in timed {
+        assert_eq!(
+            step_rules(&c.svg).0.len(),
+            2,
+            "{}: the steps once, though two variants have them",
+            c.file
+        );
+    }
+    // No schedule, no rule and no legend item.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mmc.json");
+    let spec = load_file(&path, &LoadOptions::default()).unwrap();
+    let out = faultline::model::run(&spec).unwrap();
+    for c in faultline::charts::run_charts(&spec, &out) {
+        assert!(step_rules(&c.svg).0.is_empty() && !c.svg.contains("load step"), "{}", c.file);
+    }
+}
+
+#[test]
+fn the_phases_table_names_its_columns_as_the_workloads_table_and_the_glossary_do() {
+    let html = page_with("flash-sale", |_| {});
+    let table_at = |id: &str| {
+        let k = html.find(id).unwrap_or_else(|| panic!("no {id}"));
+        let t = k + html[k..].find("<table").unwrap();
+        html[t..t + html[t..].find("</thead>").unwrap()].to_string()
+    };
+    let phases = table_at("id=\"phases\"");
+    let workloads = table_at("id=\"tables\"");
+    for h in [&phases, &workloads] {
+        assert!(h.contains(">in flight<") || h.contains(">in<br>flight<"), "no in flight column: {h}");
+    }
+    assert!(!html.contains("unfinished"), "a second name for in flight");
+    assert!(html.contains("<dt>in flight</dt>") || html.contains(">in flight</"), "the glossary's term");
+    // A rate as the scenario gives it, as the phases' names and the charts' steps write it.
+    assert!(
+        html.contains("Poisson arrivals at 150/s; from 60\u{a0}s 525/s; from 180\u{a0}s 150/s"),
+        "the workload's words"
+    );
+    assert!(html.contains("shoppers rate 525/s at 60s"));
+}

@@ -6,8 +6,8 @@ use super::*;
 use crate::common::{bin, stderr};
 
 /// `mean ± half [unit]` with the half-width to two significant digits and the mean to
-/// the same decimal place (or no decimals, when the half-width is 10 or more); a mean
-/// alone when every seed measured the same.
+/// the same decimal place (or no decimals, when the half-width is 10 or more); `mean ±
+/// 0` when every seed measured the same.
 fn assert_rounded(cell: &str) {
     let body = cell.trim_end_matches(" ✗");
     let body = body.trim_end_matches(" ms").trim_end_matches('%').trim_end_matches("/s");
@@ -16,6 +16,12 @@ fn assert_rounded(cell: &str) {
         return;
     };
     let decimals = |s: &str| s.split_once('.').map_or(0, |(_, d)| d.len());
+    if h == "0" {
+        // Every seed measured the same: the mean as it is, at most four significant digits.
+        let digits = m.trim_start_matches(['0', '.']).chars().filter(char::is_ascii_digit).count();
+        assert!(digits <= 4, "{cell:?}: an exact figure to more than four digits");
+        return;
+    }
     assert_eq!(decimals(m), decimals(h), "{cell:?}: the mean and its half-width to different places");
     let digits = h.trim_start_matches(['0', '.']).chars().filter(char::is_ascii_digit).count();
     let half: f64 = h.parse().unwrap();
@@ -78,8 +84,8 @@ fn the_tune_page_lists_the_candidates_best_first_with_honest_figures() {
     assert!(o.status.success(), "{}", stderr(&o));
     let html = std::fs::read_to_string(dir.join("tune.html")).unwrap();
     // Short column names, the pointer in full on hover (and in the Question).
-    assert!(html.contains("<th title=\"/policies/client/timeout\">client/timeout</th>"), "short names");
-    assert!(html.contains("<th title=\"/policies/client/retry/budget/percent\">budget/percent</th>"));
+    assert!(html.contains("<th title=\"/policies/client/timeout\">client/<wbr>timeout</th>"), "short names");
+    assert!(html.contains("<th title=\"/policies/client/retry/budget/percent\">budget/<wbr>percent</th>"));
     // What the figures cover, said above them.
     let k = html.find("<h2>Candidates</h2>").unwrap();
     let caption = &html[k..k + html[k..].find("</p>").unwrap()];
@@ -102,11 +108,25 @@ fn the_tune_page_lists_the_candidates_best_first_with_honest_figures() {
     assert_eq!(rows[0].0, "best", "the answer's row first: {:?}", rows[0]);
     let fate = |r: &(String, Vec<String>)| r.1[3].clone();
     assert_eq!(fate(&rows[0]), "best");
-    let first_stopped = rows.iter().position(|r| r.0 == "grp" || fate(r).starts_with("stopped"));
+    let out = |r: &(String, Vec<String>)| fate(r).starts_with("stopped") || fate(r).starts_with("ruled out");
+    let first_stopped = rows.iter().position(|r| r.0 == "grp" || out(r));
     if let Some(s) = first_stopped {
         assert_eq!(rows[s].0, "grp", "a heading before the stopped candidates");
-        assert!(rows[s + 1..].iter().all(|r| fate(r).starts_with("stopped") && r.0 == "out"), "{rows:?}");
-        assert!(rows[..s].iter().all(|r| !fate(r).starts_with("stopped")), "{rows:?}");
+        assert!(rows[s + 1..].iter().all(|r| out(r) && r.0 == "out"), "{rows:?}");
+        assert!(rows[..s].iter().all(|r| !out(r)), "{rows:?}");
+        // "stopped" only of a candidate that ran fewer seeds than the race's 4.
+        for r in &rows[s + 1..] {
+            assert_eq!(fate(r).starts_with("stopped"), r.1[4] != "4", "{r:?}");
+        }
+        // The heading says "early" only of candidates that ran fewer seeds.
+        let seeds: Vec<usize> = rows[s + 1..].iter().map(|r| r.1[4].parse().unwrap()).collect();
+        let early = rows[s].1[0].contains("early");
+        let all = rows[s].1[0].contains("after all 4 seeds");
+        assert!(
+            early == seeds.iter().any(|&n| n < 4) && all == seeds.contains(&4),
+            "{:?} over {seeds:?}",
+            rows[s]
+        );
     }
     // Each figure to the precision its interval allows, on one line.
     for r in rows.iter().filter(|r| r.0 != "grp") {
@@ -117,6 +137,44 @@ fn the_tune_page_lists_the_candidates_best_first_with_honest_figures() {
             }
         }
     }
+    // The answer writes the best's figures as its row does, and says what they are.
+    let k = html.find("<h2>Answer</h2>").unwrap();
+    let pre = &html[k..k + html[k..].find("</pre>").unwrap()];
+    let answer: Vec<&str> = pre
+        .lines()
+        .filter_map(|l| l.split_once(" (mean ± 95% interval over 4 seeds)"))
+        .map(|(l, _)| l.split_once(": ").unwrap().1)
+        .collect();
+    assert_eq!(answer.len(), rows[0].1.len() - 5, "one line per goal: {pre}");
+    for (a, cell) in answer.iter().zip(&rows[0].1[5..]) {
+        assert_rounded(a);
+        assert_eq!(a, cell, "the answer and the best's row differ");
+    }
+    // Why each ended there: a difference and its interval to one decimal place.
+    let decimals = |s: &str| s.split_once('.').map_or(0, |(_, d)| d.len());
+    let mut diffs = 0;
+    for (_, cells) in all.iter().filter(|r| r.0.ends_with("why")) {
+        let w = cells[1].replace(" ms", "").replace("% ", " ").replace("%,", ",").replace("/s", "");
+        for part in w.split(" (95 interval ").collect::<Vec<_>>().windows(2) {
+            let x = part[0].rsplit(' ').next().unwrap();
+            let mut t = part[1].split(' ');
+            let (lo, hi) = (t.next().unwrap(), t.nth(1).unwrap().trim_end_matches(','));
+            assert!(
+                decimals(x) == decimals(lo) && decimals(lo) == decimals(hi),
+                "{:?}: the difference and its interval to different places",
+                cells[1]
+            );
+            diffs += 1;
+        }
+    }
+    assert!(diffs > 0, "no candidate's why gives a difference");
+    // The race chart's seeds axis ends at the 4 seeds, with a tick at each rung.
+    let race = std::fs::read_to_string(dir.join("tune-race.svg")).unwrap();
+    let texts: Vec<&str> = race.lines().collect();
+    for t in ["0", "2", "4"] {
+        assert!(texts.contains(&t), "no tick {t} on the race's axis");
+    }
+    assert!(!texts.contains(&"5") && !texts.contains(&"6"), "the race's axis runs past its 4 seeds");
     // Only the `why` column is kept wide; the rungs' last column is a number like the others.
     assert!(!html.contains("td:last-child{min-width"), "a min-width on every table's last column");
     assert!(html.contains("th.n{text-align:right}"), "numeric headings over their numbers");

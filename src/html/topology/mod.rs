@@ -73,7 +73,7 @@ fn kind_name(k: ServiceKind) -> &'static str {
 }
 
 fn rate(r: f64) -> String {
-    if r.fract() == 0.0 { format!("{r:.0}") } else { format!("{r:.2}") }
+    super::num::rate(r)
 }
 
 /// The policy names used on each edge, and whether it is an optional branch.
