@@ -35,6 +35,7 @@ mod queues;
 mod record;
 mod sagas;
 mod servers;
+mod tags;
 mod topics;
 mod workloads;
 mod world;

@@ -71,22 +71,7 @@ struct Scaler {
     fig: AutoscaleFigures,
 }
 
-/// The next tag: wraps (tags are compared by equality only).
-#[inline]
-fn bump(tag: &mut u32) {
-    *tag = tag.wrapping_add(1);
-    #[cfg(test)]
-    widths_tests::bumped(*tag);
-}
-
-/// Where the tags start: 0, except in the tests that start them near their width.
-#[cfg(not(test))]
-#[inline(always)]
-fn first_tag() -> u32 {
-    0
-}
-#[cfg(test)]
-use widths_tests::first_tag;
+use super::tags::{bump, first as first_tag};
 
 pub(super) struct Autoscaler {
     scalers: Vec<Scaler>,

@@ -3,23 +3,7 @@
 //! stabilisation flaps its slots up and down, leaving `ScaleReady` and `DrainCheck`
 //! events of earlier starts and stops behind.
 
-use std::cell::Cell;
-
-thread_local! {
-    static TAG: Cell<u32> = const { Cell::new(0) };
-    static WRAPS: Cell<u64> = const { Cell::new(0) };
-}
-
-pub(super) fn first_tag() -> u32 {
-    TAG.with(Cell::get)
-}
-
-/// Counts the tags that wrapped to 0.
-pub(super) fn bumped(tag: u32) {
-    if tag == 0 {
-        WRAPS.with(|w| w.set(w.get() + 1));
-    }
-}
+use crate::model::tags::testing::starting_at;
 
 /// Load flipping between 30/s and 300/s every 1.5 s against 50/s per replica, a sync
 /// every 500 ms without stabilisation, a startup of 4 s (longer than a flip's cycle, so
@@ -49,13 +33,7 @@ fn flapping() -> crate::spec::Spec {
 #[test]
 fn tags_wrap_while_slots_flap_without_changing_the_run() {
     let spec = flapping();
-    let run = |start: u32| {
-        TAG.with(|c| c.set(start));
-        WRAPS.with(|w| w.set(0));
-        let out = crate::model::run(&spec).unwrap();
-        TAG.with(|c| c.set(0));
-        (out, WRAPS.with(Cell::get))
-    };
+    let run = |start: u32| starting_at(start, || crate::model::run(&spec).unwrap());
     let (base, _) = run(0);
     let a = base.services[0].autoscale.clone().unwrap();
     assert!(a.max_seen >= 6 && a.min_seen <= 2, "{a:?}");

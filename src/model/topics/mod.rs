@@ -175,22 +175,7 @@ fn build(spec: &Spec) -> (Vec<TopicState>, Vec<GroupState>) {
     (topics, groups)
 }
 
-/// The next epoch: wraps (epochs are compared by equality only).
-#[inline]
-fn bump(epoch: &mut u32) {
-    *epoch = epoch.wrapping_add(1);
-    #[cfg(test)]
-    widths_tests::bumped(*epoch);
-}
-
-/// Where the epochs start: 0, except in the tests that start them near their width.
-#[cfg(not(test))]
-#[inline(always)]
-fn first_epoch() -> u32 {
-    0
-}
-#[cfg(test)]
-use widths_tests::first_epoch;
+use super::tags::{bump, first as first_epoch};
 
 // A waiting message costs 32 bytes per consumer group (asserted here; docs: "about 40"
 // with the partition's spare capacity).

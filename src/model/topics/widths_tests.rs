@@ -4,23 +4,7 @@
 //! key's turn is shown never to reach a width at all.
 
 use super::produce::round_robin;
-use std::cell::Cell;
-
-thread_local! {
-    static EPOCH: Cell<u32> = const { Cell::new(0) };
-    static WRAPS: Cell<u64> = const { Cell::new(0) };
-}
-
-pub(super) fn first_epoch() -> u32 {
-    EPOCH.with(Cell::get)
-}
-
-/// Counts the epochs that wrapped to 0.
-pub(super) fn bumped(epoch: u32) {
-    if epoch == 0 {
-        WRAPS.with(|w| w.set(w.get() + 1));
-    }
-}
+use crate::model::tags::testing::starting_at;
 
 /// A group of three consumers on six partitions, committing every 500 ms, whose
 /// handler fails one time in five (blocking retries after 50 ms), on replicas that
@@ -58,13 +42,7 @@ fn crashing_group() -> crate::spec::Spec {
 #[test]
 fn epochs_wrap_during_rebalances_without_changing_the_run() {
     let spec = crashing_group();
-    let run = |start: u32| {
-        EPOCH.with(|c| c.set(start));
-        WRAPS.with(|w| w.set(0));
-        let out = crate::model::run(&spec).unwrap();
-        EPOCH.with(|c| c.set(0));
-        (out, WRAPS.with(Cell::get))
-    };
+    let run = |start: u32| starting_at(start, || crate::model::run(&spec).unwrap());
     let (base, _) = run(0);
     let g = &base.topics[0].groups[0];
     // The paths were driven: redeliveries after the crashes, retries, dead letters.
