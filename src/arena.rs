@@ -29,6 +29,13 @@ impl<T> Id<T> {
     fn new(index: u32, generation: u32) -> Id<T> {
         Id { index, generation, kind: PhantomData }
     }
+
+    /// The id with these parts (an id taken apart and put back together, as the event
+    /// queue keeps events as plain words: `engine::Event`).
+    #[inline(always)]
+    pub fn from_parts(index: u32, generation: u32) -> Id<T> {
+        Id::new(index, generation)
+    }
 }
 
 // Manual impls: derives would demand `T: Clone`, `T: Eq`, ... of the values.

@@ -21,7 +21,7 @@ use super::sagas::Sagas;
 use super::servers::Servers;
 use super::topics::Topics;
 use super::workloads::Workloads;
-use crate::engine::Scheduler;
+use crate::engine::{Event, Scheduler, Words};
 use crate::spec::{Nanos, Spec};
 
 pub(super) struct World<'s> {
@@ -163,10 +163,10 @@ impl<'s> World<'s> {
         self.advance_to(end);
     }
 
-    /// Routes an event to the room that handles it.
+    /// Routes an event, as the queue kept it, to the room that handles it.
     #[inline]
-    fn handle(&mut self, ev: Ev) {
-        match ev {
+    fn handle(&mut self, ev: Words) {
+        match Ev::unpack(ev) {
             Ev::Arrival { wl } => self.on_arrival(wl),
             Ev::UserSend { wl, user } => self.start_root(wl, user),
             Ev::AttemptArrive { att } => self.attempt_arrive(att),
@@ -208,7 +208,7 @@ impl<'s> World<'s> {
     /// one instant (a zero-time loop), the compaction of stale timers, the event limit.
     /// Returns false (with `failure` set) if the run must stop.
     #[inline]
-    fn guard(&mut self, t: Nanos, ev: Ev) -> bool {
+    fn guard(&mut self, t: Nanos, ev: Words) -> bool {
         if t != self.instant {
             self.instant = t;
             self.instant_events = 0;
@@ -222,7 +222,7 @@ impl<'s> World<'s> {
                  think time or a backoff, or raise /limits/max_events_per_instant",
                 self.instant_events,
                 t as f64 / 1e9,
-                self.describe(ev)
+                self.describe(Ev::unpack(ev))
             )));
             return false;
         }
@@ -238,7 +238,7 @@ impl<'s> World<'s> {
                     " (the last {} events all happened at this instant, the last of them {}: \
                      a loop that takes no simulated time?)",
                     self.instant_events,
-                    self.describe(ev)
+                    self.describe(Ev::unpack(ev))
                 )
             } else {
                 String::new()

@@ -106,7 +106,7 @@ pub(super) struct Calls {
 impl Calls {
     /// One scheduler lane per distinct fixed delay of the policies: events in a lane
     /// are due in the order they were scheduled.
-    pub(super) fn new<E: Copy>(spec: &Spec, sched: &mut Scheduler<E>) -> Calls {
+    pub(super) fn new<E: crate::engine::Event>(spec: &Spec, sched: &mut Scheduler<E>) -> Calls {
         let mut lane_of: BTreeMap<Nanos, u32> = BTreeMap::new();
         let mut lane = |d: Option<Nanos>, sched: &mut Scheduler<E>| match d {
             Some(d) => *lane_of.entry(d).or_insert_with(|| sched.add_lane()),
