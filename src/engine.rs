@@ -18,7 +18,7 @@
 //! chain-policies +1.7%, where such events are rare and the check is paid on every
 //! pop). Every other event goes to the *main queue*, which is adaptive:
 //!
-//! - a `BinaryHeap` while it holds at most [`RADIX_ABOVE`] (4096) events. The model's
+//! - a binary heap (`MinHeap`) while it holds at most [`RADIX_ABOVE`] (4096) events. The model's
 //!   pending sets in `benches/engine.rs` never pass 256 events in the main queue, and
 //!   there the binary heap costs fewer instructions: an always-radix build ran the M/M/4,
 //!   chain and chain-with-policies benchmarks in 5.7%, 7.7% and 6.8% more instructions
@@ -141,27 +141,106 @@ struct Entry {
 }
 
 /// An event in the binary heap.
+#[derive(Clone, Copy)]
 struct HeapEntry {
     key: Key,
     ev: Words,
 }
 
-impl PartialEq for HeapEntry {
-    fn eq(&self, o: &Self) -> bool {
-        self.key == o.key
-    }
+/// A binary min-heap of entries by key.
+///
+/// `std`'s `BinaryHeap` sifts an element by reading it back from its slot: after the
+/// slot was written a word at a time, that 16-byte read cannot be forwarded from the
+/// store buffer and waits for the stores (`perf`: 2.7% of an M/M/c run's samples on
+/// the one load, after the top was replaced). Here the element being placed stays in
+/// registers until its slot is found; only entries written long before are read.
+#[derive(Default)]
+struct MinHeap {
+    v: Vec<HeapEntry>,
 }
-impl Eq for HeapEntry {}
-impl PartialOrd for HeapEntry {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
+
+impl MinHeap {
+    fn with_capacity(n: usize) -> Self {
+        MinHeap { v: Vec::with_capacity(n) }
     }
-}
-impl Ord for HeapEntry {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest first.
+
+    /// A heap of these entries (Floyd's bottom-up construction).
+    fn from_vec(v: Vec<HeapEntry>) -> Self {
+        let mut h = MinHeap { v };
+        for i in (0..h.v.len() / 2).rev() {
+            let e = h.v[i];
+            h.sift_down(i, e);
+        }
+        h
+    }
+
+    fn into_vec(self) -> Vec<HeapEntry> {
+        self.v
+    }
+
     #[inline(always)]
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.key.cmp(&self.key)
+    fn len(&self) -> usize {
+        self.v.len()
+    }
+
+    #[inline(always)]
+    fn peek(&self) -> Option<&HeapEntry> {
+        self.v.first()
+    }
+
+    #[inline(always)]
+    fn push(&mut self, e: HeapEntry) {
+        let mut pos = self.v.len();
+        self.v.push(e);
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            if e.key < self.v[parent].key {
+                self.v[pos] = self.v[parent];
+                pos = parent;
+            } else {
+                break;
+            }
+        }
+        self.v[pos] = e;
+    }
+
+    fn pop(&mut self) -> Option<HeapEntry> {
+        let last = self.v.pop()?;
+        match self.v.first() {
+            None => Some(last),
+            Some(&top) => {
+                self.sift_down(0, last);
+                Some(top)
+            }
+        }
+    }
+
+    /// Replaces the smallest entry with `e` (the heap is not empty).
+    #[inline(always)]
+    fn replace_top(&mut self, e: HeapEntry) {
+        self.sift_down(0, e);
+    }
+
+    /// Places `e` at `pos` or below, moving smaller children up.
+    #[inline(always)]
+    fn sift_down(&mut self, mut pos: usize, e: HeapEntry) {
+        let n = self.v.len();
+        loop {
+            let mut child = 2 * pos + 1;
+            if child >= n {
+                break;
+            }
+            if child + 1 < n && self.v[child + 1].key < self.v[child].key {
+                child += 1;
+            }
+            if self.v[child].key < e.key {
+                self.v[pos] = self.v[child];
+                pos = child;
+            } else {
+                break;
+            }
+        }
+        self.v[pos] = e;
     }
 }
 
@@ -368,7 +447,7 @@ pub const BINARY_BELOW: usize = 1024;
 const AHEAD: usize = 32;
 
 enum Main {
-    Binary(BinaryHeap<HeapEntry>),
+    Binary(MinHeap),
     Radix(Box<Radix>),
 }
 
@@ -428,7 +507,7 @@ impl<E: Event> Scheduler<E> {
     pub fn with_queue(kind: QueueKind) -> Self {
         let main = match kind {
             QueueKind::Radix => Main::Radix(Box::new(Radix::new(0))),
-            _ => Main::Binary(BinaryHeap::with_capacity(1024)),
+            _ => Main::Binary(MinHeap::with_capacity(1024)),
         };
         let (radix_above, binary_below) =
             if kind == QueueKind::Adaptive { (RADIX_ABOVE, BINARY_BELOW) } else { (usize::MAX, 0) };
@@ -525,9 +604,7 @@ impl<E: Event> Scheduler<E> {
             Main::Binary(h) => {
                 if self.hole {
                     self.hole = false;
-                    let mut top = h.peek_mut().expect("a hole is a taken top still in the heap");
-                    *top = HeapEntry { key, ev };
-                    // `top` sifts the new entry down when it is dropped.
+                    h.replace_top(HeapEntry { key, ev });
                 } else {
                     h.push(HeapEntry { key, ev });
                     if h.len() > self.radix_above {
@@ -571,7 +648,7 @@ impl<E: Event> Scheduler<E> {
         if let Main::Radix(r) = &mut self.main {
             let mut v = Vec::with_capacity(r.len.max(1024));
             r.drain_into(&mut v);
-            self.main = Main::Binary(BinaryHeap::from(v));
+            self.main = Main::Binary(MinHeap::from_vec(v));
         }
     }
 
@@ -753,7 +830,7 @@ impl<E: Event> Scheduler<E> {
                 let mut v = std::mem::take(h).into_vec();
                 let n = v.len();
                 v.retain(|e| keep(&e.ev));
-                *h = BinaryHeap::from(v);
+                *h = MinHeap::from_vec(v);
                 n - h.len()
             }
             Main::Radix(r) => r.retain(keep),
