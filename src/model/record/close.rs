@@ -163,6 +163,7 @@ impl World<'_> {
             e.breaker_open_s = open_ns as f64 / 1e9;
             e.bulkhead = self.clients.take_bulkhead_figures(i);
         }
+        self.rec.mirror_root_edges(&mut self.violations);
         let breakers = self.clients.breaker_figures(end);
         for wl in self.calls.measured_roots() {
             self.rec.still_in_flight(wl);

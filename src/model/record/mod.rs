@@ -77,6 +77,12 @@ pub(super) struct Recorder {
     workloads: Vec<WorkloadFigures>,
     endpoints: Vec<EndpointFigures>,
     edges: Vec<EdgeFigures>,
+    /// Per edge, the workload whose root calls are its only calls (`client:<workload>->
+    /// <target>` of a workload that calls an endpoint): a measured call's outcome and
+    /// latency on it are its request's, recorded once, in the workload's figures, and
+    /// copied to the edge's at the end (`mirror_root_edges`). One histogram record per
+    /// request fewer; each was an L2 access.
+    mirrors: Vec<Option<u32>>,
     service_queue_max: Vec<u64>,
     wl_interval: Vec<WlInterval>,
     ep_tally: Vec<Tally>,
@@ -120,6 +126,15 @@ impl Recorder {
             workloads: spec.workloads.iter().map(|_| WorkloadFigures::default()).collect(),
             endpoints: spec.endpoints.iter().map(|_| EndpointFigures::default()).collect(),
             edges: spec.edges.iter().map(|_| EdgeFigures::default()).collect(),
+            mirrors: {
+                let mut m = vec![None; spec.edges.len()];
+                for (i, wl) in spec.workloads.iter().enumerate() {
+                    if wl.saga.is_none() {
+                        m[wl.edge as usize] = Some(i as u32);
+                    }
+                }
+                m
+            },
             service_queue_max: vec![0; n_svcs],
             wl_interval: spec
                 .workloads
@@ -345,7 +360,7 @@ impl Recorder {
 
     #[inline]
     pub(super) fn call_end(&mut self, edge: u32, counted: bool, latency: Nanos, outcome: Outcome) {
-        if counted {
+        if counted && self.mirrors[edge as usize].is_none() {
             let e = &mut self.edges[edge as usize];
             e.outcomes.record(outcome);
             if outcome.is_ok() {
@@ -356,6 +371,26 @@ impl Recorder {
         }
         if !outcome.is_ok() {
             self.edge_tally[edge as usize].failed += 1;
+        }
+    }
+
+    /// Gives each workload's edge the outcomes and latencies of the workload's measured
+    /// requests (`mirrors`), which are its measured calls'. The one assumption, that the
+    /// edge carries those calls and no other, is checked: as many measured calls on the
+    /// edge as measured requests of the workload.
+    pub(super) fn mirror_root_edges(&mut self, violations: &mut Vec<String>) {
+        for (e, wl) in self.mirrors.iter().enumerate() {
+            let Some(wl) = *wl else { continue };
+            let (w, edge) = (&self.workloads[wl as usize], &mut self.edges[e]);
+            if edge.calls != w.offered {
+                violations.push(format!(
+                    "edge {e} carried {} measured calls for the {} measured requests of workload {wl}",
+                    edge.calls, w.offered
+                ));
+            }
+            edge.outcomes = w.outcomes.clone();
+            edge.latency = w.latency.clone();
+            edge.failed_latency = w.failed_latency.clone();
         }
     }
 }
