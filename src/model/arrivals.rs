@@ -62,8 +62,14 @@ impl RateFn {
             // `dt` is finite and at least 0 here (a draw of Exp(1) or 1, times a positive
             // gap, plus a carry in [0, 1)), so truncation is the floor, without a call to
             // libm's `floor` on every arrival.
-            let whole_ns = dt as Nanos;
-            let whole = whole_ns as f64;
+            // (Signed conversions: `dt` is below 1.8e19 and at least 0; below 2^63 they
+            // are the unsigned ones, in one instruction each.)
+            let (whole_ns, whole) = if dt < 9.0e18 {
+                let w = dt as i64;
+                (w as Nanos, w as f64)
+            } else {
+                (dt as Nanos, (dt as Nanos) as f64)
+            };
             *carry = (dt - whole).clamp(0.0, 1.0 - f64::EPSILON);
             return Some(now_ns.saturating_add(whole_ns));
         }
