@@ -197,6 +197,30 @@ pub(super) enum Origin {
     Queue { queue: u32, consumer: u32, slot: u32 },
 }
 
+impl Origin {
+    /// The origin in two words, to pass it by value in registers (see `World::arrive`).
+    #[inline(always)]
+    pub(super) fn to_words(self) -> Words {
+        match self {
+            Origin::Attempt(att) => words(0, 0, att.index, att.generation, 0),
+            Origin::Call(call) => words(1, 0, call.index, call.generation, 0),
+            Origin::Consumer { group, part, epoch } => words(2, 0, group, part, epoch),
+            Origin::Queue { queue, consumer, slot } => words(3, 0, queue, consumer, slot),
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn from_words(w: Words) -> Origin {
+        let (a, b, c) = ((w.0 >> 32) as u32, w.1 as u32, (w.1 >> 32) as u32);
+        match w.0 & 0xFF {
+            0 => Origin::Attempt(Id::from_parts(a, b)),
+            1 => Origin::Call(Id::from_parts(a, b)),
+            2 => Origin::Consumer { group: a, part: b, epoch: c },
+            _ => Origin::Queue { queue: a, consumer: b, slot: c },
+        }
+    }
+}
+
 // ---- the event as the queue keeps it --------------------------------------------------
 
 /// An outcome in a byte: 0 and 1 a success (degraded or not), 2 + the cause a failure.
@@ -353,6 +377,18 @@ mod tests {
             Ev::ScaleReady { replica: 46, tag: m },
             Ev::DrainCheck { replica: 47, tag: m },
         ]
+    }
+
+    #[test]
+    fn every_origin_comes_back_from_its_words() {
+        for o in [
+            Origin::Attempt(Id::from_parts(u32::MAX, 1)),
+            Origin::Call(Id::from_parts(2, u32::MAX)),
+            Origin::Consumer { group: 3, part: 4, epoch: u32::MAX },
+            Origin::Queue { queue: 5, consumer: 6, slot: u32::MAX },
+        ] {
+            assert_eq!(format!("{:?}", Origin::from_words(o.to_words())), format!("{o:?}"));
+        }
     }
 
     #[test]
