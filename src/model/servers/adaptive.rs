@@ -24,6 +24,9 @@ use crate::spec::{Nanos, ReplicaId, Spec};
 /// stream of its jitter, `adaptive/<replica>`.
 pub(super) struct Filters {
     ctl: Vec<Option<(Controller, Rng)>>,
+    /// Some service has the filter: without one, every request skips it on one flag,
+    /// not a read of its replica's (large) slot.
+    any: bool,
 }
 
 fn controller(spec: &Spec, replica: usize, now: Nanos) -> Option<(Controller, Rng)> {
@@ -36,12 +39,17 @@ fn controller(spec: &Spec, replica: usize, now: Nanos) -> Option<(Controller, Rn
 
 impl Filters {
     pub(super) fn new(spec: &Spec) -> Filters {
-        Filters { ctl: (0..spec.replicas.len()).map(|i| controller(spec, i, 0)).collect() }
+        Filters {
+            ctl: (0..spec.replicas.len()).map(|i| controller(spec, i, 0)).collect(),
+            any: spec.services.iter().any(|s| s.adaptive.is_some()),
+        }
     }
 
     /// Whether an execution from `origin` on `replica` went through a filter.
     fn filtered(&self, origin: Origin, replica: ReplicaId) -> bool {
-        matches!(origin, Origin::Attempt(_) | Origin::Call(_)) && self.ctl[replica as usize].is_some()
+        self.any
+            && matches!(origin, Origin::Attempt(_) | Origin::Call(_))
+            && self.ctl[replica as usize].is_some()
     }
 
     /// The sum of service `svc`'s replicas' limits at `now`, if it has the filter.

@@ -87,7 +87,7 @@ impl World<'_> {
             CacheNext::Gone => {}
             CacheNext::Hit => {
                 let ep = &self.servers.eps[e.endpoint as usize];
-                match ep.steps.get(e.step as usize) {
+                match ep.hot.steps.get(e.step as usize) {
                     Some(MStep::Cache(read)) if !read.populate => e.step = read.hit_to,
                     _ => {
                         self.violations

@@ -143,7 +143,7 @@ impl World<'_> {
         let (service, endpoint, replica, origin) = (r.service, e.endpoint, e.replica, e.origin);
         self.rec.workers(now, endpoint, service, 1);
         let ep = &mut self.servers.eps[endpoint as usize];
-        let mut d = self.spec.endpoints[endpoint as usize].latency.sample(&mut ep.latency_rng);
+        let mut d = ep.hot.latency.sample(&mut ep.latency_rng);
         if self.faults.any_on_executions() {
             d = self.faults.faulted_duration(self.spec, d, endpoint, replica, true);
         }

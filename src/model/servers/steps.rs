@@ -123,13 +123,14 @@ impl World<'_> {
         let Some(e) = self.servers.execs.get_mut(id) else { return };
         let endpoint = e.endpoint;
         if e.step == STEP_OWN {
-            let spec_ep = &self.spec.endpoints[endpoint as usize];
-            if spec_ep.error_p > 0.0 || spec_ep.decline_p > 0.0 {
-                let u: f64 = self.servers.eps[endpoint as usize].outcome_rng.random();
-                if u < spec_ep.error_p {
+            let ep = &mut self.servers.eps[endpoint as usize];
+            let (error_p, decline_p) = (ep.hot.error_p, ep.hot.decline_p);
+            if error_p > 0.0 || decline_p > 0.0 {
+                let u: f64 = ep.outcome_rng.random();
+                if u < error_p {
                     return self.finish_exec(id, Outcome::Failed(Cause::Error));
                 }
-                if u < spec_ep.error_p + spec_ep.decline_p {
+                if u < error_p + decline_p {
                     return self.finish_exec(id, Outcome::Failed(Cause::Declined));
                 }
             }
@@ -146,7 +147,7 @@ impl World<'_> {
         let Some(e) = servers.execs.get_mut(id) else { return };
         let (endpoint, replica) = (e.endpoint, e.replica);
         let ep = &mut servers.eps[endpoint as usize];
-        let Some(&step) = ep.steps.get(e.step as usize) else {
+        let Some(&step) = ep.hot.steps.get(e.step as usize) else {
             let degraded = e.degraded;
             return self.finish_exec(id, Outcome::Ok { degraded });
         };
