@@ -331,6 +331,7 @@ impl<'s> World<'s> {
         self.topics.check_backlog(&mut self.violations);
         self.clients.check_bulkheads(&mut self.violations);
         self.clients.check_rate_limits(&mut self.violations);
+        self.calls.check_tree(&mut self.violations);
         let servers = &self.servers;
         self.queues.check(|r| servers.is_down(r), &mut self.violations);
         let roots = self.calls.live_roots() + self.sagas.running();

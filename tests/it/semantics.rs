@@ -2,7 +2,7 @@
 //! latencies are constants, so that each outcome is exact: where a timeout's clock
 //! starts and what it covers, what a deadline cuts, how many hedges a call gets, what a
 //! queue timeout holds, when a fault acts on a request, which replicas a balancer keeps.
-//! The tests marked `#[ignore]` show where the code disagrees with its documentation or
+//! A test marked `#[ignore]` (none today) shows where the code disagrees with its documentation or
 //! with the real system it follows; each says why and where the fix goes. `rooms` has
 //! the balancers' replicas, sagas, a service's rate limit and its consumers, and an
 //! endpoint's own errors.
@@ -230,17 +230,78 @@ fn cancel_on_timeout_drops_the_callees_execution_and_frees_its_worker() {
 }
 
 #[test]
-#[ignore = "known limitation, documented (docs/scenario-format.md: one hop only): a cancelled \
-            execution's own calls are not cancelled, where gRPC propagates cancellation \
-            through the server's context to its outgoing calls. Fix: \
-            `cancel_exec` (src/model/servers/lifecycle.rs) abandons the calls the execution has \
-            out, with the same `cancel_on_timeout` rule, which needs the execution to know \
-            its live calls (src/model/calls/)"]
 fn cancel_on_timeout_reaches_the_callees_own_calls() {
+    // gRPC's server context: the dropped `a.x` cancels its call to `c.z` (a direct call,
+    // no policy of its own), and `c.z` drops its work at the same instant, 10 ms in.
     let s = spec(&cancelled_chain());
     let out = run(&s);
     let c = endpoint(&s, &out, "c.z");
     assert_eq!(c.outcomes.ok, 0, "{:?}", c.outcomes);
+    assert_eq!(failed(&c.outcomes, Cause::Timeout), c.outcomes.ended());
+    assert!(c.outcomes.ended() >= 49, "{:?}", c.outcomes);
+    assert!(c.failed_latency.max_ms().unwrap() <= 10.0 * 1.001, "{:?}", c.failed_latency.max_ms());
+    // Its worker was held at most 10 ms of every 100, as the caller's.
+    assert!(c.utilization <= 0.1 / 100.0 * 1.001, "{}", c.utilization);
+    // The call ends failed `timeout` (DEADLINE_EXCEEDED), and nothing answers late.
+    let e = edge(&s, &out, "a->c.z");
+    assert_eq!(failed(&e.outcomes, Cause::Timeout), e.outcomes.ended());
+    assert_eq!(e.outcomes.ended(), c.outcomes.ended());
+    assert_eq!(c.abandoned, 0);
+}
+
+/// Three hops under the outer 10 ms timeout with `cancel_on_timeout`: `a.x` calls
+/// `b.y` without a policy, and `b.y` calls `c.z` (100 ms) under `inner`, a 30 ms per-try
+/// timeout with 3 attempts and no cancellation of its own, then does 1 ms of work.
+fn cancelled_tree(parallel: bool) -> Value {
+    let b_steps = if parallel {
+        json!([{"parallel": [{"call": "c.z", "policy": "inner"}, {"call": "d.w"}]}, {"work": {"constant": "1ms"}}])
+    } else {
+        json!([{"call": "c.z", "policy": "inner"}, {"work": {"constant": "1ms"}}])
+    };
+    json!({
+        "name": "cancel-tree", "duration": "5s", "warmup": "0s",
+        "services": {
+            "a": {"concurrency": 100, "endpoints": {"x": {"steps": [{"call": "b.y"}]}}},
+            "b": {"concurrency": 100, "endpoints": {"y": {"steps": b_steps}}},
+            "c": {"concurrency": 100, "endpoints": {"z": {"latency": {"constant": "100ms"}}}},
+            "d": {"concurrency": 100, "endpoints": {"w": {"latency": {"constant": "100ms"}}}}
+        },
+        "policies": {
+            "p": {"timeout": "10ms", "cancel_on_timeout": true},
+            "inner": {"timeout": "30ms", "retry": {"max_attempts": 3}}
+        },
+        "workload": [{"name": "w", "target": "a.x", "policy": "p", "arrival": {"constant": {"rate": 10}}}]
+    })
+}
+
+#[test]
+fn cancel_on_timeout_reaches_every_hop_below_whatever_their_policies() {
+    for parallel in [false, true] {
+        let s = spec(&cancelled_tree(parallel));
+        let out = run(&s);
+        let w = &out.workloads[0];
+        let ended = w.offered - w.in_flight;
+        assert_eq!(failed(&w.outcomes, Cause::Timeout), ended);
+        // Every execution below is dropped at 10 ms: none succeeds, none answers late,
+        // and the inner call's retries never start (one attempt per call).
+        let mut leaves = vec!["c.z"];
+        if parallel {
+            leaves.push("d.w");
+        }
+        for name in ["b.y"].iter().chain(&leaves) {
+            let ep = endpoint(&s, &out, name);
+            assert_eq!(ep.outcomes.ok, 0, "{name} {parallel}: {:?}", ep.outcomes);
+            assert_eq!(failed(&ep.outcomes, Cause::Timeout), ep.outcomes.ended(), "{name}");
+            assert_eq!(ep.outcomes.ended(), ended, "{name} {parallel}");
+            assert_eq!(ep.abandoned, 0, "{name}");
+            assert!(ep.failed_latency.max_ms().unwrap() <= 10.0 * 1.001, "{name}");
+        }
+        let bc = edge(&s, &out, "b->c.z");
+        assert_eq!(bc.calls, ended, "{parallel}");
+        assert_eq!(bc.attempts, bc.calls, "no retry after the cancellation ({parallel})");
+        assert_eq!(failed(&bc.outcomes, Cause::Timeout), bc.calls);
+        assert!(out.violations.is_empty(), "{:?}", out.violations);
+    }
 }
 
 // ---- queue timeout --------------------------------------------------------------------

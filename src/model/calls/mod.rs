@@ -15,6 +15,7 @@
 
 mod attempts;
 mod direct;
+mod tree;
 
 use super::World;
 use super::event::{AttId, CallId, Ev, Parent};
@@ -101,6 +102,9 @@ pub(super) struct Calls {
     attempts: Arena<Attempt>,
     lanes: Vec<PolicyLanes>,
     backoff_rng: Rng,
+    /// Which calls each execution has out, when some policy cancels on timeout
+    /// (`tree.rs`).
+    tree: Option<tree::Tree>,
 }
 
 impl Calls {
@@ -126,6 +130,7 @@ impl Calls {
             attempts: Arena::default(),
             lanes,
             backoff_rng: rng_stream(spec.seed, "backoff"),
+            tree: spec.policies.iter().any(|p| p.cancel_on_timeout).then(tree::Tree::default),
         }
     }
 
@@ -199,6 +204,7 @@ impl World<'_> {
             class,
         });
         self.rec.edge_call(edge, counted);
+        self.calls.tree_started(parent, call);
         if let Some(p) = policy {
             let pol = &self.spec.policies[p as usize];
             if let Some(d) = pol.deadline_ns {
@@ -402,7 +408,10 @@ impl World<'_> {
         self.rec.call_end(call.edge, call.counted, now - call.started, outcome);
         match call.parent {
             Parent::Root { wl, user } => self.finish_root(wl, user, call.started, call.counted, outcome),
-            Parent::Exec { exec } => self.child_done(exec, outcome, call.optional, call.served_by),
+            Parent::Exec { exec } => {
+                self.calls.tree_ended(exec, call_id);
+                self.child_done(exec, outcome, call.optional, call.served_by)
+            }
             Parent::Saga { saga, step, comp, epoch } => self.saga_call_done(saga, step, comp, epoch, outcome),
         }
     }

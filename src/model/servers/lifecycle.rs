@@ -111,8 +111,10 @@ impl World<'_> {
 
     #[inline]
     pub(super) fn link_exec(&mut self, origin: Origin, exec: ExecId) {
-        if let Origin::Attempt(att) = origin {
-            self.calls.set_exec(att, exec);
+        match origin {
+            Origin::Attempt(att) => self.calls.set_exec(att, exec),
+            Origin::Call(call) => self.calls.set_direct_exec(call, exec),
+            Origin::Consumer { .. } | Origin::Queue { .. } => {}
         }
     }
 
@@ -252,8 +254,7 @@ impl World<'_> {
         self.rec.exec_end(e.endpoint, e.counted, now - e.arrived, Outcome::Failed(Cause::Timeout));
         match e.origin {
             Origin::Attempt(att) => self.calls.forget(att),
-            // Not reached: only a policy's `cancel_on_timeout` cancels, and a direct call
-            // has no policy.
+            // Cancelled down the tree (`calls/tree.rs`), which ends the call itself.
             Origin::Call(_) => {}
             Origin::Consumer { group, part, epoch } => self.sched.after(
                 0,
@@ -280,6 +281,8 @@ impl World<'_> {
                 r.stale = 0;
             }
         }
+        // Its own calls still out go with it (gRPC's server context).
+        self.cancel_children(id);
     }
 
     /// Sends an execution's answer to whoever waits for it.

@@ -49,7 +49,7 @@ pub(in crate::model) struct Attempt {
     /// Counted in its caller's outstanding attempts for the replica (until released).
     outstanding: bool,
     /// The execution serving it, once it reached a replica.
-    exec: Option<ExecId>,
+    pub(super) exec: Option<ExecId>,
     entity: u32,
     /// Its request's workload and priority (the call's).
     class: super::ReqClass,
