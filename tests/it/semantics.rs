@@ -249,6 +249,43 @@ fn cancel_on_timeout_reaches_the_callees_own_calls() {
     assert_eq!(c.abandoned, 0);
 }
 
+#[test]
+fn a_request_cancelled_on_the_wire_never_runs() {
+    // The cancellation follows the request on its connection: a request still on the
+    // wire when its caller gives up is dropped on arrival, one hop (the attempt's own
+    // policy) or more (the tree). `a -> c` takes 20 ms each way; the timeout is 10 ms.
+    for inner in [true, false] {
+        let (call, workload_policy) = if inner {
+            (json!({"call": "c.z", "policy": "p"}), Value::Null)
+        } else {
+            (json!({"call": "c.z"}), json!("p"))
+        };
+        let mut v = json!({
+            "name": "cancel-wire", "duration": "5s", "warmup": "0s",
+            "services": {
+                "a": {"concurrency": 100, "endpoints": {"x": {"steps": [call]}}},
+                "c": {"concurrency": 100, "endpoints": {"z": {"latency": {"constant": "100ms"}}}}
+            },
+            "network": {"latency": {"constant": "0ms"},
+                        "links": [{"from": "a", "to": "c", "latency": {"constant": "20ms"}}]},
+            "policies": {"p": {"timeout": "10ms", "cancel_on_timeout": true}},
+            "workload": [{"name": "w", "target": "a.x", "arrival": {"constant": {"rate": 10}}}]
+        });
+        if !workload_policy.is_null() {
+            v["workload"][0]["policy"] = workload_policy;
+        }
+        let s = spec(&v);
+        let out = run(&s);
+        let c = endpoint(&s, &out, "c.z");
+        assert_eq!(c.requests, 0, "inner {inner}: {:?}", c.outcomes);
+        assert_eq!(c.abandoned, 0, "inner {inner}");
+        let e = edge(&s, &out, "a->c.z");
+        assert!(e.calls >= 49, "inner {inner}: {}", e.calls);
+        assert_eq!(failed(&e.outcomes, Cause::Timeout), e.outcomes.ended(), "inner {inner}");
+        assert!(out.violations.is_empty(), "{:?}", out.violations);
+    }
+}
+
 /// Three hops under the outer 10 ms timeout with `cancel_on_timeout`: `a.x` calls
 /// `b.y` without a policy, and `b.y` calls `c.z` (100 ms) under `inner`, a 30 ms per-try
 /// timeout with 3 attempts and no cancellation of its own, then does 1 ms of work.

@@ -162,18 +162,16 @@ impl World<'_> {
         call.n_live = 0;
         // As in `abandon_live`: every attempt done and released before any callee's
         // cancellation frees a worker (which could answer another of them at once).
-        let mut ended = [(AttState::Local, false, None); super::MAX_LIVE];
+        let mut ended = [(AttState::Local, false); super::MAX_LIVE];
         for (k, &att) in live[..n].iter().enumerate() {
             let Some(a) = self.calls.attempts.get_mut(att) else { continue };
             a.done = true;
-            ended[k] = (a.state, a.may_respond, a.exec);
+            ended[k] = (a.state, a.may_respond);
             self.release_attempt(att, None);
         }
         for (k, &att) in live[..n].iter().enumerate() {
-            let (state, may_respond, exec) = ended[k];
-            if let Some(exec) = exec {
-                self.cancel_exec(exec);
-            }
+            let (state, may_respond) = ended[k];
+            self.cancel_attempt_work(att);
             if (state != AttState::Sent || !may_respond) && state != AttState::Local {
                 self.calls.attempts.remove(att);
             }

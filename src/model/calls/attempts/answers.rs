@@ -157,8 +157,17 @@ impl World<'_> {
         if !self.spec.policies[p as usize].cancel_on_timeout {
             return;
         }
-        let Some(exec) = self.calls.attempts.get(att).and_then(|a| a.exec) else { return };
-        self.cancel_exec(exec);
+        self.cancel_attempt_work(att);
+    }
+
+    /// The callee drops an abandoned attempt's work: its execution, or its request on
+    /// arrival if it is still on the wire.
+    pub(in crate::model) fn cancel_attempt_work(&mut self, att: AttId) {
+        let Some(a) = self.calls.attempts.get_mut(att) else { return };
+        match a.exec {
+            Some(exec) => self.cancel_exec(exec),
+            None => a.cancelled = true,
+        }
     }
 
     /// Sends an execution's answer back to the attempt's caller.

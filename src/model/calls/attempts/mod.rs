@@ -50,6 +50,9 @@ pub(in crate::model) struct Attempt {
     outstanding: bool,
     /// The execution serving it, once it reached a replica.
     pub(super) exec: Option<ExecId>,
+    /// Cancelled while its request was on the wire: the callee drops it on arrival (the
+    /// reset follows the request on its connection).
+    pub(super) cancelled: bool,
     entity: u32,
     /// Its request's workload and priority (the call's).
     class: super::ReqClass,
@@ -137,6 +140,7 @@ impl World<'_> {
             timer_from: None,
             done: false,
             may_respond: true,
+            cancelled: false,
             permit: false,
             breaker: false,
             outstanding: false,
@@ -341,6 +345,11 @@ impl World<'_> {
     #[inline]
     pub(in crate::model) fn attempt_arrive(&mut self, att: AttId) {
         let Some(a) = self.calls.attempts.get(att) else { return };
+        if a.cancelled {
+            // Nothing will answer it: it is freed here.
+            self.calls.attempts.remove(att);
+            return;
+        }
         let (replica, endpoint, entity) = (a.replica, a.endpoint, a.entity);
         self.arrive(crate::model::event::Origin::Attempt(att), endpoint, replica, entity);
     }
