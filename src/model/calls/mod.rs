@@ -304,6 +304,13 @@ impl World<'_> {
     /// The caller stops waiting for every attempt still out (a winner answered, the
     /// deadline passed, or the call gave up).
     fn abandon_live(&mut self, call_id: CallId) {
+        self.abandon_live_then(call_id, false);
+    }
+
+    /// `abandon_live`; with `cancel_all`, every callee drops its work whatever the
+    /// call's policy (a cancellation down the tree, `tree.rs`), else only under
+    /// `cancel_on_timeout`.
+    fn abandon_live_then(&mut self, call_id: CallId, cancel_all: bool) {
         let Some(call) = self.calls.calls.get_mut(call_id) else { return };
         let n = call.n_live as usize;
         let live = call.live;
@@ -321,7 +328,11 @@ impl World<'_> {
             self.release_attempt(att, None);
         }
         for (k, &att) in live[..n].iter().enumerate() {
-            self.cancel_if_asked(att, call_id);
+            if cancel_all {
+                self.cancel_attempt_work(att);
+            } else {
+                self.cancel_if_asked(att, call_id);
+            }
             let (state, may_respond) = ended[k];
             if (state != AttState::Sent || !may_respond) && state != AttState::Local {
                 // No answer will come to free it (a local refusal's event finds it gone).

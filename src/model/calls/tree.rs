@@ -15,7 +15,7 @@
 //! cancelled call ends once, failed `timeout` (gRPC's DEADLINE_EXCEEDED), after its
 //! attempts gave back what they held and its callees dropped their work.
 
-use super::{AttState, CallId, Calls};
+use super::{CallId, Calls};
 use crate::metrics::Outcome;
 use crate::model::World;
 use crate::model::event::{ExecId, Parent};
@@ -149,32 +149,8 @@ impl World<'_> {
                 self.cancel_exec(exec);
             }
         } else {
-            self.abandon_live_forced(call_id);
+            self.abandon_live_then(call_id, true);
         }
         self.complete_call(call_id, Outcome::Failed(Cause::Timeout));
-    }
-
-    /// `abandon_live`, with every callee dropping its work whatever the call's policy.
-    fn abandon_live_forced(&mut self, call_id: CallId) {
-        let Some(call) = self.calls.calls.get_mut(call_id) else { return };
-        let n = call.n_live as usize;
-        let live = call.live;
-        call.n_live = 0;
-        // As in `abandon_live`: every attempt done and released before any callee's
-        // cancellation frees a worker (which could answer another of them at once).
-        let mut ended = [(AttState::Local, false); super::MAX_LIVE];
-        for (k, &att) in live[..n].iter().enumerate() {
-            let Some(a) = self.calls.attempts.get_mut(att) else { continue };
-            a.done = true;
-            ended[k] = (a.state, a.may_respond);
-            self.release_attempt(att, None);
-        }
-        for (k, &att) in live[..n].iter().enumerate() {
-            let (state, may_respond) = ended[k];
-            self.cancel_attempt_work(att);
-            if (state != AttState::Sent || !may_respond) && state != AttState::Local {
-                self.calls.attempts.remove(att);
-            }
-        }
     }
 }
