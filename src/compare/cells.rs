@@ -60,6 +60,19 @@ pub fn fmt_val(x: f64, unit: &str) -> String {
     } else {
         2
     };
+    fmt_fixed(x, digits)
+}
+
+/// The decimals a 95% half-width supports: its first two significant digits (at most
+/// four decimals, none past the units); `None` when there is no interval (zero, or not
+/// finite: fewer than two seeds). The one rule of every page that writes `mean ± half`.
+pub fn ci_decimals(half: f64) -> Option<usize> {
+    (half.is_finite() && half > 0.0).then(|| (1 - half.log10().floor() as i32).clamp(0, 4) as usize)
+}
+
+/// `x` to `digits` decimals, thousands separated by commas, a real minus sign, and no
+/// sign on what rounds to zero.
+fn fmt_fixed(x: f64, digits: usize) -> String {
     let s = format!("{:.digits$}", x.abs());
     let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(i, f)| (i, f));
     let mut grouped = String::new();
@@ -90,11 +103,39 @@ pub fn fmt_hw(hw: f64, unit: &str) -> String {
 }
 
 /// A value and its interval's half-width in one scale, joined by `sep` around `±`
-/// (`" "` or a no-break space): `3,143 ± 137`, and past 10 000 ms both in seconds,
-/// `51.1 ± 1.64 s`. `signed` writes the value with its sign (a difference).
+/// (`" "` or a no-break space), both to the decimal place of the half-width's second
+/// significant digit (`ci_decimals`), at most two decimals: `3,143 ± 137`, `100.2 ± 1.4`,
+/// `53.02 ± <0.01`, and past 10 000 ms both in seconds, `51.1 ± 1.6 s`. Without an interval (one seed, or every seed alike)
+/// the value has the digits of its size (`fmt_val`). `signed` writes the value with its
+/// sign (a difference).
 pub fn fmt_pm(m: f64, hw: f64, unit: &str, signed: bool, sep: &str) -> String {
     let (k, u, suffix) =
         if unit == "ms" && m.abs() >= 10_000.0 { (1e-3, "s", " s") } else { (1.0, unit, "") };
+    // With an interval, both to the place it supports, so that no digit is shown that
+    // the interval calls noise (`100 ± 1.39` read as more precise in its half-width than
+    // in its value): the tune and sweep pages' rule, at most two decimals here (a
+    // latency's quantiles have three significant digits; a share is read to 0.01%), and
+    // a half-width below the last place written as such (`53.02 ± <0.01`).
+    if m.is_finite()
+        && let Some(d) = ci_decimals(hw * k)
+    {
+        let d = d.min(2);
+        let v = fmt_fixed(m * k, d);
+        let v = if signed && m > 0.0 && v.chars().any(|c| c.is_ascii_digit() && c != '0') {
+            format!("+{v}")
+        } else {
+            v
+        };
+        let h = fmt_fixed(hw * k, d);
+        let h = if h.chars().any(|c| c.is_ascii_digit() && c != '0') {
+            h
+        } else if d == 0 {
+            "<1".into()
+        } else {
+            format!("<0.{}1", "0".repeat(d - 1))
+        };
+        return format!("{v}{sep}±{sep}{h}{suffix}");
+    }
     let v = if signed { fmt_signed(m * k, u) } else { fmt_val(m * k, u) };
     if hw.is_nan() { format!("{v}{suffix}") } else { format!("{v}{sep}±{sep}{}{suffix}", fmt_hw(hw * k, u)) }
 }
@@ -195,7 +236,13 @@ mod tests {
         assert_eq!(fmt_hw(0.004, "%"), "<0.01");
         assert_eq!(fmt_hw(0.0, "%"), "0.00");
         assert_eq!(fmt_hw(0.4, "ms"), "0.40");
-        assert_eq!(fmt_pm(51_100.0, 1_640.0, "ms", false, " "), "51.1 ± 1.64 s");
+        assert_eq!(fmt_pm(51_100.0, 1_640.0, "ms", false, " "), "51.1 ± 1.6 s");
+        assert_eq!(fmt_pm(100.23, 1.39, "", false, " "), "100.2 ± 1.4");
+        assert_eq!(fmt_pm(0.0213, 0.0043, "%", true, " "), "+0.02 ± <0.01");
+        assert_eq!(fmt_pm(42.7183, 0.0661, "%", false, " "), "42.72 ± 0.07");
+        assert_eq!(fmt_pm(53.01862, 0.00003, "ms", false, " "), "53.02 ± <0.01");
+        assert_eq!(fmt_pm(-0.004, 0.31, "ms", true, " "), "0.00 ± 0.31");
+        assert_eq!(fmt_pm(1.5, 0.0, "", false, " "), "1.50 ± 0.00");
         assert_eq!(fmt_pm(-5_704.0, 584.0, "ms", true, " "), "−5,704 ± 584");
         assert_eq!(fmt_pm(2.0, f64::NAN, "", true, " "), "+2.00");
     }

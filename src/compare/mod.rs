@@ -36,7 +36,9 @@ mod verdict;
 pub mod words;
 
 pub use bands::{BandFold, BandPoint, BandRun};
-pub use cells::{Cells, Mark, delta_cell, fmt_hw, fmt_pm, fmt_signed, fmt_val, table_list, table_rows};
+pub use cells::{
+    Cells, Mark, ci_decimals, delta_cell, fmt_hw, fmt_pm, fmt_signed, fmt_val, table_list, table_rows,
+};
 pub use json::to_json;
 pub use runs::{Failure, RunFailure, run_all};
 pub use stats::{Better, Paired, Verdict, best, mean_ci, paired, t975};

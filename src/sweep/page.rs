@@ -54,10 +54,10 @@ fn fmt(x: f64) -> String {
 /// that the interval says is noise (`191.3 ± 3.1`, not `191.278 ± 3.096`). `None` when
 /// there is no positive, finite half-width (one seed, or every seed alike).
 pub(crate) fn mean_pm(mean: f64, half: f64) -> Option<String> {
-    if !(mean.is_finite() && half.is_finite() && half > 0.0) {
+    if !mean.is_finite() {
         return None;
     }
-    let d = (1 - half.log10().floor() as i32).clamp(0, 4) as usize;
+    let d = crate::compare::ci_decimals(half)?;
     let m = format!("{mean:.d$}");
     // A mean that rounds to zero is written without its sign.
     let m =

@@ -298,12 +298,7 @@ fn with_unit(n: &str, u: MetricUnit) -> String {
     }
 }
 
-/// The decimals a 95% half-width supports: its first two significant digits (at most
-/// four decimals, none past the units); `None` when there is no interval (zero, or not
-/// finite: fewer than two seeds).
-pub fn ci_decimals(half: f64) -> Option<usize> {
-    (half.is_finite() && half > 0.0).then(|| (1 - half.log10().floor() as i32).clamp(0, 4) as usize)
-}
+pub use crate::compare::ci_decimals;
 
 /// A mean and its 95% half-width to the place the interval supports, with the unit once:
 /// `134.1 ± 1.5 ms`, `94.80 ± 0.16%`, `389 ± 300 ms`; `100% ± 0` when every seed gave
